@@ -1,0 +1,11 @@
+"""Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
+
+from app.hub import get_hub, reset_hub
+
+
+def on_server_loaded(server_context) -> None:
+    get_hub()
+
+
+def on_server_unloaded(server_context) -> None:
+    reset_hub()

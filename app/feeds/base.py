@@ -1,0 +1,172 @@
+"""The feed interface: what every upstream adapter (mock, Finnhub, ...) delivers.
+
+A feed knows nothing about Panel or sessions. It connects to its upstream, keeps
+the set of symbols it was asked for, and hands batches of :class:`Tick` to one
+sink callable (the hub) from its own thread. Its health is the ``state`` and
+``last_error`` parameters, which the hub reads once per cycle.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, ClassVar
+
+import param
+
+if TYPE_CHECKING:
+    from app.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """One trade (or price update) as the upstream reported it."""
+
+    symbol: str
+    price: float
+    size: float
+    ts: float
+    """Exchange time of the trade, Unix seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Reference prices for a symbol: what the change is measured against."""
+
+    symbol: str
+    prev_close: float
+    open: float | None = None
+    high: float | None = None
+    low: float | None = None
+    last: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """A symbol the feed can offer in the ticker picker."""
+
+    symbol: str
+    name: str
+
+
+class FeedState(str, Enum):
+    """Health of a feed's upstream connection, as shown to viewers and operators."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALE = "stale"
+    MARKET_CLOSED = "market_closed"
+    AUTH_FAILED = "auth_failed"
+    RATE_LIMITED = "rate_limited"
+    DOWN = "down"
+    STOPPED = "stopped"
+
+
+TickSink = Callable[[list[Tick]], None]
+
+
+class Feed(param.Parameterized):
+    """Base of all feed adapters: subscription bookkeeping lives here once.
+
+    Subclasses set ``feed_type`` and ``label``, and implement ``_run`` (the
+    upstream loop, on the feed's own thread), ``_send_subscribe`` and
+    ``_send_unsubscribe`` (tell the upstream), ``universe`` and ``reference``.
+    """
+
+    feed_type: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+
+    state = param.Selector(
+        default=FeedState.CONNECTING, objects=list(FeedState), doc="Upstream health."
+    )
+    last_error = param.String(default="", doc="Last upstream problem, never with secrets.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._symbols: set[str] = set()
+        self._sym_lock = threading.Lock()
+        self._sink: TickSink | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Feed:
+        """Build the feed from process settings; adapters take what they need."""
+        return cls()
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self, sink: TickSink) -> None:
+        """Start delivering ticks to ``sink`` from a daemon thread."""
+        if self._thread is not None:
+            raise RuntimeError(f"{type(self).__name__} already started")
+        self._sink = sink
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"photon-feed-{self.feed_type}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the upstream loop to end and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.state = FeedState.STOPPED
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- subscriptions ---------------------------------------------------
+    @property
+    def symbols(self) -> frozenset[str]:
+        """Symbols currently asked of the upstream."""
+        with self._sym_lock:
+            return frozenset(self._symbols)
+
+    def subscribe(self, symbols: Iterable[str]) -> None:
+        """Ask the upstream for ``symbols`` (idempotent)."""
+        with self._sym_lock:
+            new = [s for s in symbols if s not in self._symbols]
+            self._symbols.update(new)
+        if new:
+            self._send_subscribe(new)
+
+    def unsubscribe(self, symbols: Iterable[str]) -> None:
+        """Stop asking the upstream for ``symbols`` (idempotent)."""
+        with self._sym_lock:
+            gone = [s for s in symbols if s in self._symbols]
+            self._symbols.difference_update(gone)
+        if gone:
+            self._send_unsubscribe(gone)
+
+    def _emit(self, ticks: list[Tick]) -> None:
+        """Deliver ticks of still-subscribed symbols to the sink."""
+        if not ticks or self._sink is None:
+            return
+        wanted = self.symbols
+        ticks = [t for t in ticks if t.symbol in wanted]
+        if ticks:
+            self._sink(ticks)
+
+    # -- for subclasses --------------------------------------------------
+    def _run(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _send_subscribe(self, symbols: list[str]) -> None:
+        """Tell the upstream about new symbols; default: nothing to send."""
+
+    def _send_unsubscribe(self, symbols: list[str]) -> None:
+        """Tell the upstream symbols are no longer wanted; default: nothing."""
+
+    def universe(self) -> list[SymbolInfo]:  # pragma: no cover - abstract
+        """Symbols offered in the picker."""
+        raise NotImplementedError
+
+    def reference(self, symbol: str) -> Reference | None:  # pragma: no cover
+        """Reference prices (previous close, ...) for ``symbol``, if known."""
+        raise NotImplementedError
+

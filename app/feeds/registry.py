@@ -1,0 +1,35 @@
+"""Resolve a feed name (``mock``, ``finnhub``, ...) to its adapter class."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+
+from app.feeds.base import Feed
+
+#: Modules holding adapters; each defines ``Feed`` subclasses with a ``feed_type``.
+ADAPTER_MODULES = ("app.feeds.mock",)
+
+
+def feed_classes() -> dict[str, type[Feed]]:
+    """All known adapters by ``feed_type``, importing their modules on first use."""
+    for module in ADAPTER_MODULES:
+        importlib.import_module(module)
+    found: dict[str, type[Feed]] = {}
+    pending = list(Feed.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.feed_type:
+            found.setdefault(cls.feed_type, cls)
+    return found
+
+
+def feed_class(name: str) -> type[Feed]:
+    """The adapter class for ``name``; unknown names get a "did you mean" hint."""
+    classes = feed_classes()
+    if name in classes:
+        return classes[name]
+    close = difflib.get_close_matches(name, list(classes), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"Unknown feed {name!r}; choose one of {sorted(classes)}.{hint}")

@@ -1,0 +1,339 @@
+"""The hub: one per process, between the upstream feed and every session.
+
+It ref-counts subscriptions (the upstream carries a symbol while at least one
+session watches it), folds ticks into the latest quote per symbol, and once per
+cycle publishes what changed: a new immutable :class:`~app.quotes.Quote` and one
+sparkline point per changed symbol. Sessions then only *select* from that; the
+feed's thread never touches Bokeh models.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from app.config import Settings, get_settings
+from app.feeds.base import Feed, FeedState, Tick
+from app.feeds.registry import feed_class
+from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Feed health as the page and ``/health`` report it."""
+
+    feed: str
+    label: str
+    state: FeedState
+    last_error: str
+    last_tick_age: float | None
+    """Seconds since the last tick reached the hub; None before the first."""
+    symbols: int
+    sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What one session needs to apply for a cycle: changed quotes and new points."""
+
+    cycle: int
+    quotes: list[Quote]
+    rows: list[dict]
+    """The same quotes formatted for the browser (formatted once per cycle, shared)."""
+    points: dict[str, list[tuple[float, float]]]
+
+
+class Subscription:
+    """One session's claim on a set of symbols; ``close()`` gives it back.
+
+    Handles are symmetric: whatever ``update`` acquired, ``close`` releases, so
+    the hub's ref counts return to zero when every session has closed.
+    """
+
+    def __init__(self, hub: Hub, symbols: Iterable[str] = ()):
+        self._hub = hub
+        self._symbols: tuple[str, ...] = ()
+        self._closed = False
+        hub._sessions_opened()
+        self.update(symbols)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self._symbols
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def update(self, symbols: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Watch exactly ``symbols`` (order kept); returns (added, removed)."""
+        if self._closed:
+            raise RuntimeError("subscription is closed")
+        new = tuple(dict.fromkeys(symbols))
+        added = [s for s in new if s not in self._symbols]
+        removed = [s for s in self._symbols if s not in new]
+        self._hub._acquire(added)
+        self._hub._release(removed)
+        self._symbols = new
+        return added, removed
+
+    def close(self) -> None:
+        """Release every symbol; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._hub._release(self._symbols)
+        self._symbols = ()
+        self._hub._sessions_closed()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Hub:
+    """Process-wide fan-in point: feed ticks in, conflated per-cycle snapshots out."""
+
+    def __init__(self, feed: Feed, *, push_interval_s: float = 0.25, history_len: int = 240,
+                 stale_after_s: float = 10.0):
+        self.feed = feed
+        self.push_interval_s = push_interval_s
+        self.history_len = history_len
+        self.stale_after_s = stale_after_s
+        self._lock = threading.RLock()
+        self._refs: Counter[str] = Counter()
+        self._working: dict[str, Quote] = {}
+        self._dirty: set[str] = set()
+        self._published: dict[str, Quote] = {}
+        self._rows: dict[str, dict] = {}
+        self._history: dict[str, deque[tuple[int, float, float]]] = {}
+        self._cycle = 0
+        self._last_tick_mono: float | None = None
+        self._sessions = 0
+        self.ticks_received = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> Hub:
+        """Start the feed and the publishing cycle (idempotent)."""
+        if self._thread is None:
+            self.feed.start(self._on_ticks)
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._cycle_loop, name="photon-hub",
+                                            daemon=True)
+            self._thread.start()
+            log.info("hub started: feed=%s push_interval=%.3fs", self.feed.feed_type,
+                     self.push_interval_s)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self.feed.stop()
+
+    def _cycle_loop(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            next_at += self.push_interval_s
+            try:
+                self.publish()
+            except Exception:  # a bad cycle must not end publishing for everyone
+                log.exception("hub publish cycle failed")
+            delay = next_at - time.monotonic()
+            if delay < 0:  # fell behind: skip the missed cycles rather than burst
+                next_at = time.monotonic()
+                delay = 0
+            self._stop.wait(delay)
+
+    # -- subscriptions ---------------------------------------------------
+    def subscribe(self, symbols: Iterable[str] = ()) -> Subscription:
+        """A handle on ``symbols`` for one session; close it when the session ends."""
+        return Subscription(self, symbols)
+
+    def refcount(self, symbol: str) -> int:
+        with self._lock:
+            return self._refs.get(symbol, 0)
+
+    def refcounts(self) -> dict[str, int]:
+        """Symbols with at least one watcher, and how many."""
+        with self._lock:
+            return {s: n for s, n in self._refs.items() if n > 0}
+
+    @property
+    def sessions(self) -> int:
+        with self._lock:
+            return self._sessions
+
+    def _sessions_opened(self) -> None:
+        with self._lock:
+            self._sessions += 1
+
+    def _sessions_closed(self) -> None:
+        with self._lock:
+            self._sessions -= 1
+
+    def _acquire(self, symbols: Iterable[str]) -> None:
+        first: list[str] = []
+        with self._lock:
+            for sym in symbols:
+                self._refs[sym] += 1
+                if self._refs[sym] == 1:
+                    first.append(sym)
+                    self._working[sym] = Quote(sym)
+                    self._history[sym] = deque(maxlen=self.history_len)
+        if not first:
+            return
+        self.feed.subscribe(first)
+        # Reference prices may need the network: fetch them outside the lock.
+        refs = {sym: self.feed.reference(sym) for sym in first}
+        with self._lock:
+            for sym, ref in refs.items():
+                if self._refs.get(sym, 0) <= 0:
+                    continue  # released meanwhile
+                self._working[sym] = apply_reference(self._working[sym], ref)
+                self._dirty.add(sym)
+
+    def _release(self, symbols: Iterable[str]) -> None:
+        last: list[str] = []
+        with self._lock:
+            for sym in symbols:
+                if self._refs.get(sym, 0) <= 0:
+                    continue
+                self._refs[sym] -= 1
+                if self._refs[sym] == 0:
+                    del self._refs[sym]
+                    last.append(sym)
+                    for table in (self._working, self._published, self._rows, self._history):
+                        table.pop(sym, None)
+                    self._dirty.discard(sym)
+        if last:
+            self.feed.unsubscribe(last)
+
+    # -- ticks in (feed thread) ------------------------------------------
+    def _on_ticks(self, ticks: list[Tick]) -> None:
+        """Fold a batch of ticks into the working quotes: O(1) memory per symbol."""
+        with self._lock:
+            self._last_tick_mono = time.monotonic()
+            self.ticks_received += len(ticks)
+            for tick in ticks:
+                q = self._working.get(tick.symbol)
+                if q is None:
+                    continue  # nobody watches it (any more)
+                self._working[tick.symbol] = fold(q, tick)
+                self._dirty.add(tick.symbol)
+
+    # -- snapshots out (hub thread) --------------------------------------
+    def publish(self) -> int:
+        """Publish one cycle: each changed symbol gets a new quote and one sparkline point."""
+        with self._lock:
+            if not self._dirty:
+                return self._cycle
+            self._cycle += 1
+            cycle = self._cycle
+            for sym in self._dirty:
+                q = self._working[sym]
+                before = self._published.get(sym)
+                direction = flash_direction(before.last if before else None, q.last)
+                pub = Quote(q.symbol, q.last, q.prev_close, q.high, q.low, q.volume, q.ts,
+                            direction, cycle)
+                self._published[sym] = pub
+                self._rows[sym] = quote_row(pub)
+                if q.last is not None and (before is None or before.last != q.last
+                                           or before.ts != q.ts):
+                    self._history[sym].append((cycle, q.ts or time.time(), q.last))
+            self._dirty.clear()
+            return cycle
+
+    @property
+    def cycle(self) -> int:
+        with self._lock:
+            return self._cycle
+
+    def quote(self, symbol: str) -> Quote | None:
+        with self._lock:
+            return self._published.get(symbol)
+
+    def history(self, symbol: str) -> list[tuple[float, float]]:
+        """The sparkline points (time, price) kept for ``symbol``, oldest first."""
+        with self._lock:
+            return [(t, p) for _, t, p in self._history.get(symbol, ())]
+
+    def changes_since(self, cycle: int, symbols: Iterable[str]) -> Changes:
+        """Quotes of ``symbols`` published after ``cycle``, and their new points.
+
+        ``cycle=0`` gives everything known: the full state for a fresh view.
+        """
+        quotes: list[Quote] = []
+        rows: list[dict] = []
+        points: dict[str, list[tuple[float, float]]] = {}
+        with self._lock:
+            now = self._cycle
+            if cycle >= now:
+                return Changes(now, quotes, rows, points)
+            for sym in symbols:
+                q = self._published.get(sym)
+                if q is None or q.cycle <= cycle:
+                    continue
+                quotes.append(q)
+                rows.append(self._rows[sym])
+                new = []
+                for c, t, p in reversed(self._history.get(sym, ())):
+                    if c <= cycle:
+                        break
+                    new.append((t, p))
+                if new:
+                    points[sym] = new[::-1]
+        return Changes(now, quotes, rows, points)
+
+    def health(self) -> Health:
+        """Feed state, with ``live`` downgraded to ``stale`` when ticks stopped coming."""
+        with self._lock:
+            age = None if self._last_tick_mono is None else time.monotonic() - self._last_tick_mono
+            watched = len(self._refs)
+            sessions = self._sessions
+        state = FeedState(self.feed.state)
+        if state is FeedState.LIVE and watched and (age is None or age > self.stale_after_s):
+            state = FeedState.STALE
+        return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
+                      self.feed.last_error, age, watched, sessions)
+
+
+# -- the process-wide instance ---------------------------------------------
+_hub: Hub | None = None
+_hub_lock = threading.Lock()
+
+
+def make_hub(settings: Settings) -> Hub:
+    """A hub (not started) with the feed the settings name."""
+    feed = feed_class(settings.feed).from_settings(settings)
+    return Hub(feed, push_interval_s=settings.push_interval_ms / 1000,
+               history_len=settings.history_len, stale_after_s=settings.stale_after_s)
+
+
+def get_hub(settings: Settings | None = None) -> Hub:
+    """The one started hub of this process, created on first use."""
+    global _hub
+    with _hub_lock:
+        if _hub is None:
+            _hub = make_hub(settings or get_settings()).start()
+        return _hub
+
+
+def reset_hub() -> None:
+    """Stop and forget the process hub (tests, notebook restarts)."""
+    global _hub
+    with _hub_lock:
+        if _hub is not None:
+            _hub.stop()
+            _hub = None

@@ -1,0 +1,41 @@
+"""The dashboard page, run once per browser session by ``panel serve app``.
+
+Only wiring: process-wide state lives in :mod:`app.hub`.
+"""
+
+import panel as pn
+
+from app.config import get_settings
+from app.hub import get_hub
+from app.views.dashboard import Dashboard
+
+pn.extension()
+pn.config.reconnect = True
+
+settings = get_settings()
+requested: list[str] | str = list(settings.symbols)
+notice = ""
+url_symbols = pn.state.session_args.get("symbols")
+if url_symbols is not None:
+    raw = ",".join(v.decode("utf-8", "replace") for v in url_symbols)
+    if raw.strip(", "):
+        requested = raw
+    else:
+        notice = "The link named no symbols; showing the defaults."
+
+dashboard = Dashboard(
+    hub=get_hub(settings),
+    symbols=requested,
+    max_symbols=settings.max_symbols,
+    push_interval_ms=settings.push_interval_ms,
+    sync_url=True,
+)
+dashboard.message = dashboard.message or notice
+dashboard.start()
+
+pn.Column(
+    pn.pane.HTML("<h1 class='photon-title'>Photon <small>live market board</small></h1>"),
+    dashboard,
+    sizing_mode="stretch_width",
+    max_width=1100,
+).servable(title="Photon")

@@ -1,0 +1,139 @@
+// Photon board: renders rows, flashes price changes, draws sparklines.
+// Test hooks (stable): [data-symbol=SYM] per row, .photon-price per price,
+// .photon-up / .photon-down on the price while a flash lasts.
+
+const SVG = "http://www.w3.org/2000/svg"
+
+function cell(cls, text) {
+  const el = document.createElement("span")
+  el.className = cls
+  el.textContent = text ?? ""
+  return el
+}
+
+function fmtTime(ts) {
+  if (ts == null) return "—"
+  return new Date(ts * 1000).toLocaleTimeString([], {hour12: false})
+}
+
+function drawSpark(entry) {
+  const pts = entry.points
+  const poly = entry.line
+  if (pts.length < 2) { poly.setAttribute("points", ""); return }
+  const W = 120, H = 28
+  let lo = Infinity, hi = -Infinity
+  for (const p of pts) { if (p[1] < lo) lo = p[1]; if (p[1] > hi) hi = p[1] }
+  const span = hi - lo || 1
+  const n = pts.length
+  const coords = pts.map((p, i) =>
+    `${(i / (n - 1) * W).toFixed(1)},${(H - 2 - (p[1] - lo) / span * (H - 4)).toFixed(1)}`)
+  poly.setAttribute("points", coords.join(" "))
+  const up = pts[n - 1][1] >= pts[0][1]
+  entry.spark.classList.toggle("photon-spark-up", up)
+  entry.spark.classList.toggle("photon-spark-down", !up)
+}
+
+export function render({ model, el }) {
+  const board = document.createElement("div")
+  board.className = "photon-board"
+  const header = document.createElement("div")
+  header.className = "photon-row photon-head"
+  for (const text of ["Symbol", "Last", "Change", "Volume", "Updated", "Trend"]) {
+    header.append(cell("head", text))
+  }
+  const body = document.createElement("div")
+  body.className = "photon-body"
+  const empty = cell("photon-empty", "No tickers selected: pick some above.")
+  board.append(header, body, empty)
+  el.append(board)
+
+  const entries = new Map()
+  const timers = new Set()
+
+  function flash(entry, cls) {
+    const px = entry.price
+    px.classList.remove("photon-up", "photon-down")
+    void px.offsetWidth // restart the CSS animation
+    px.classList.add(cls)
+    clearTimeout(entry.timer)
+    timers.delete(entry.timer)
+    entry.timer = setTimeout(() => { px.classList.remove(cls); timers.delete(entry.timer) },
+                             model.flash_ms)
+    timers.add(entry.timer)
+  }
+
+  function update(entry, r) {
+    if (entry.last != null && r.last != null && r.last !== entry.last) {
+      flash(entry, r.last > entry.last ? "photon-up" : "photon-down")
+    }
+    entry.last = r.last
+    entry.price.textContent = r.price
+    entry.arrow.textContent = r.trend > 0 ? "▲" : r.trend < 0 ? "▼" : "•"
+    entry.change.textContent = r.change
+    entry.row.dataset.trend = r.trend > 0 ? "up" : r.trend < 0 ? "down" : "flat"
+    entry.volume.textContent = r.volume
+    entry.time.textContent = fmtTime(r.ts)
+    entry.row.title = `High ${r.high} · Low ${r.low}`
+  }
+
+  function makeEntry(r) {
+    const row = document.createElement("div")
+    row.className = "photon-row"
+    row.dataset.symbol = r.symbol
+    const price = cell("px photon-price", "")
+    const arrow = cell("arrow", "")
+    const chg = document.createElement("span")
+    chg.className = "chg"
+    const change = cell("chg-text", "")
+    chg.append(arrow, change)
+    const volume = cell("vol", ""), time = cell("time", "")
+    const spark = document.createElementNS(SVG, "svg")
+    spark.setAttribute("class", "spark photon-sparkline")
+    spark.setAttribute("viewBox", "0 0 120 28")
+    spark.setAttribute("preserveAspectRatio", "none")
+    const line = document.createElementNS(SVG, "polyline")
+    spark.append(line)
+    row.append(cell("sym", r.symbol), price, chg, volume, time, spark)
+    return {row, price, arrow, change, volume, time, spark, line, points: [], last: null, timer: null}
+  }
+
+  function build() {
+    for (const t of timers) clearTimeout(t)
+    timers.clear()
+    entries.clear()
+    body.replaceChildren()
+    for (const r of model.rows) {
+      const entry = makeEntry(r)
+      update(entry, r)
+      entry.points = (r.points || []).slice(-model.max_points)
+      drawSpark(entry)
+      entries.set(r.symbol, entry)
+      body.append(entry.row)
+    }
+    empty.style.display = model.rows.length ? "none" : ""
+  }
+
+  function apply(delta) {
+    if (!delta || !delta.rows) return
+    for (const r of delta.rows) {
+      const entry = entries.get(r.symbol)
+      if (entry) update(entry, r)
+    }
+    for (const [sym, pts] of Object.entries(delta.points || {})) {
+      const entry = entries.get(sym)
+      if (!entry) continue
+      entry.points.push(...pts)
+      if (entry.points.length > model.max_points) {
+        entry.points.splice(0, entry.points.length - model.max_points)
+      }
+      drawSpark(entry)
+    }
+  }
+
+  model.on("rows", build)
+  model.on("delta", () => apply(model.delta))
+  model.on("remove", () => { for (const t of timers) clearTimeout(t) })
+  build()
+  // A view rendered later than its model (a notebook re-display) asks for fresh state.
+  model.send_msg({type: "snapshot"})
+}

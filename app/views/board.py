@@ -1,0 +1,42 @@
+"""The ticker board: one row per watched symbol, rendered by a small JS component.
+
+The whole board is one Bokeh model. Python sends the full ``rows`` only when the
+selection changes, then one ``delta`` per push cycle holding just the symbols
+that changed, so one cycle is one WebSocket message. Flashing, time formatting
+and sparkline drawing happen in the browser. Every string is set with
+``textContent``: nothing here is ever parsed as HTML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import param
+from panel.custom import JSComponent
+
+_HERE = Path(__file__).parent
+
+
+class BoardView(JSComponent):
+    """Browser side of the board; fed by :class:`~app.views.dashboard.Dashboard`."""
+
+    rows = param.List(default=[], doc="Full board state: row dicts, each with its points.")
+    delta = param.Dict(default={}, doc="One cycle's changes: {'cycle', 'rows', 'points'}.")
+    max_points = param.Integer(default=240, doc="Sparkline length kept in the browser.")
+    flash_ms = param.Integer(default=600, doc="How long a price flash lasts.")
+
+    _esm = _HERE / "board.js"
+    _stylesheets = [(_HERE / "board.css").read_text()]
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._snapshot_requests: list = []
+
+    def on_snapshot_request(self, callback) -> None:
+        """Call ``callback()`` when a freshly rendered view asks for the full state."""
+        self._snapshot_requests.append(callback)
+
+    def _handle_msg(self, data) -> None:
+        if isinstance(data, dict) and data.get("type") == "snapshot":
+            for cb in self._snapshot_requests:
+                cb()

@@ -1,0 +1,45 @@
+// Photon status line. Logs "WebSocket Connected" when the session's connection is up
+// and shows "disconnected" while the browser has lost the server.
+
+export function render({ model, el, view }) {
+  const bar = document.createElement("div")
+  bar.className = "photon-status"
+  bar.setAttribute("role", "status")
+  const dot = document.createElement("span")
+  dot.className = "dot"
+  const text = document.createElement("span")
+  text.className = "photon-status-text"
+  const detail = document.createElement("span")
+  detail.className = "photon-status-detail"
+  bar.append(dot, text, detail)
+  el.append(bar)
+
+  let connected = true
+
+  function paint() {
+    const state = connected ? model.state : "disconnected"
+    bar.dataset.state = state
+    if (!connected) {
+      text.textContent = "Disconnected from server · reconnecting…"
+      detail.textContent = "Prices shown are the last received."
+      return
+    }
+    const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`,
+                   `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
+    text.textContent = parts.join(" · ")
+    detail.textContent = model.detail
+  }
+
+  for (const p of ["feed", "state", "words", "age", "symbols", "detail"]) model.on(p, paint)
+  const doc = view.model.document
+  if (doc != null) {
+    doc.on_event("connection_lost", () => { connected = false; paint() })
+    doc.on_event("client_reconnected", () => {
+      connected = true
+      console.log("WebSocket Connected")
+      paint()
+    })
+  }
+  paint()
+  console.log("WebSocket Connected")
+}

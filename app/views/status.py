@@ -1,0 +1,67 @@
+"""The status line: feed name and state, age of the last tick, symbol count.
+
+Server-side values change rarely (state transitions, whole seconds of staleness),
+so this sends almost nothing while the feed is healthy. The browser adds what only
+it can know: whether its own connection to the server is up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import param
+from panel.custom import JSComponent
+
+from app.feeds.base import FeedState
+from app.hub import Health
+
+_HERE = Path(__file__).parent
+
+#: Words a person understands for each feed state.
+STATE_WORDS = {
+    FeedState.CONNECTING: "connecting",
+    FeedState.LIVE: "live",
+    FeedState.STALE: "stale",
+    FeedState.MARKET_CLOSED: "market closed",
+    FeedState.AUTH_FAILED: "authentication failed",
+    FeedState.RATE_LIMITED: "rate limited",
+    FeedState.DOWN: "disconnected",
+    FeedState.STOPPED: "stopped",
+}
+
+
+def age_text(age: float | None) -> str:
+    """``<1 s``, ``12 s``, ``3 min``; ``no ticks yet`` before the first."""
+    if age is None:
+        return "no ticks yet"
+    if age < 1:
+        return "<1 s"
+    if age < 120:
+        return f"{int(age)} s"
+    return f"{int(age // 60)} min"
+
+
+class StatusView(JSComponent):
+    """Browser side of the status line; :meth:`show` maps a hub ``Health`` onto it."""
+
+    feed = param.String(default="", doc="Feed label, e.g. 'Mock'.")
+    state = param.String(default="connecting", doc="FeedState value.")
+    words = param.String(default="connecting", doc="The state in words.")
+    age = param.String(default="", doc="Age of the last tick, in words.")
+    symbols = param.Integer(default=0, doc="Symbols this session watches.")
+    detail = param.String(default="", doc="Why the state is what it is (plain text).")
+
+    _esm = _HERE / "status.js"
+    _stylesheets = [(_HERE / "status.css").read_text()]
+
+    def show(self, health: Health, symbols: int) -> None:
+        """Reflect ``health``; only changed values go to the browser."""
+        state = FeedState(health.state)
+        self.param.update(
+            feed=health.label,
+            state=state.value,
+            words=STATE_WORDS[state],
+            age=age_text(health.last_tick_age),
+            symbols=symbols,
+            detail=health.last_error,
+        )
