@@ -88,7 +88,8 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path = 
     if not key and key_file:
         key = Path(key_file).read_text().strip()
 
-    symbols = tuple(s.strip().upper() for s in env.get("PHOTON_SYMBOLS", "").split(",") if s.strip())
+    raw_symbols = env.get("PHOTON_SYMBOLS", "").split(",")
+    symbols = tuple(s.strip().upper() for s in raw_symbols if s.strip())
     return Settings(
         feed=env.get("PHOTON_FEED", "mock").strip() or "mock",
         symbols=symbols or DEFAULT_SYMBOLS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 import param
@@ -51,7 +51,7 @@ class SymbolInfo:
     name: str
 
 
-class FeedState(str, Enum):
+class FeedState(StrEnum):
     """Health of a feed's upstream connection, as shown to viewers and operators."""
 
     CONNECTING = "connecting"
