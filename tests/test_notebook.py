@@ -1,0 +1,136 @@
+"""notebooks/explore.ipynb runs top to bottom on a headless kernel (no browser).
+
+The notebook is executed once per module with nbclient, from ``notebooks/`` as
+Jupyter would run it. One extra cell is appended at the end that reports, as JSON,
+what the notebook built (the summary frame, the plot, the board's last push) and
+what its clean-up left behind, so the assertions do not have to parse reprs.
+
+Kernel ``python3``: jupyter_client falls back to ipykernel's built-in spec (run by
+this interpreter) when no ``python3`` kernelspec is installed, so nothing needs
+installing for this test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
+SYMBOLS = ["AAPL", "NVDA", "BINANCE:BTCUSDT"]
+
+PROBE = """\
+import json
+print(json.dumps({
+    "summary": {sym: {k: float(v) for k, v in row.items()} for sym, row in summary.iterrows()},
+    "df_columns": list(df.columns),
+    "df_symbols": sorted(df["symbol"].unique()),
+    "time_dtype": str(df["time"].dtype),
+    "plot_lines": len(fig.renderers),
+    "board_cycle": dash._board.delta.get("cycle", 0),
+    "pushing": dash._callback is not None,
+    "subscription_closed": dash.subscription.closed,
+    "refcounts": hub.refcounts(),
+    "sessions": hub.sessions,
+    "feed_running": hub.feed.running,
+}))
+"""
+
+
+def _texts(cell) -> list[str]:
+    """Every text an output of ``cell`` carries: stream text, text/plain, text/html."""
+    out = []
+    for o in cell.get("outputs", []):
+        if o.output_type == "stream":
+            out.append(o.text)
+        elif "data" in o:
+            out.extend(str(o.data[m]) for m in ("text/plain", "text/html") if m in o.data)
+    return out
+
+
+def _code_cell(nb, cell_id: str):
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.get("id") == cell_id]
+    return cell
+
+
+@pytest.fixture(scope="module")
+def executed():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.append(new_code_cell(PROBE, id="test-probe"))
+    client = NotebookClient(nb, kernel_name="python3", timeout=120,
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()  # raises CellExecutionError on the first cell that fails
+    (probe,) = [o for o in _code_cell(nb, "test-probe").outputs if o.output_type == "stream"]
+    return nb, json.loads(probe.text)
+
+
+def test_committed_notebook_has_outputs_cleared():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code
+    for c in code:
+        assert c.outputs == [] and c.execution_count is None, c.get("id")
+
+
+def test_every_cell_runs_without_error(executed):
+    nb, _ = executed
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        assert c.execution_count is not None, c.get("id")
+        for o in c.outputs:
+            assert o.output_type != "error", (c.get("id"), o.get("ename"), o.get("evalue"))
+            if o.output_type == "stream" and o.name == "stderr":
+                assert "Traceback" not in o.text, (c.get("id"), o.text)
+
+
+def test_ticks_arrived_while_waiting(executed):
+    nb, _ = executed
+    text = "".join(_texts(_code_cell(nb, "wait")))
+    ticks = int(text.split(" ticks received")[0].split()[-1])
+    assert ticks > 0, text
+
+
+def test_frame_and_summary_cover_the_watched_symbols(executed):
+    nb, probe = executed
+    tail = "\n".join(_texts(_code_cell(nb, "frame")))
+    summary_out = "\n".join(_texts(_code_cell(nb, "summary")))
+    for sym in SYMBOLS:
+        assert sym in summary_out
+    assert any(sym in tail for sym in SYMBOLS)
+    assert probe["df_columns"] == ["time", "symbol", "price"]
+    assert probe["df_symbols"] == sorted(SYMBOLS)
+    assert probe["time_dtype"].startswith("datetime64[") and "UTC" in probe["time_dtype"]
+
+    assert list(probe["summary"]) == SYMBOLS
+    for sym, row in probe["summary"].items():
+        assert row["count"] > 0, sym
+        assert row["min"] <= row["last"] <= row["max"], sym
+        assert row["prev_close"] > 0, sym
+        assert math.isfinite(row["change_pct"]), sym
+        # The mock moves a few basis points in seconds: the day change stays near its start.
+        assert abs(row["change_pct"]) < 10, (sym, row)
+
+
+def test_plot_has_one_line_per_symbol_and_renders(executed):
+    nb, probe = executed
+    assert probe["plot_lines"] == len(SYMBOLS)
+    outputs = _code_cell(nb, "plot").outputs
+    assert any("application/vnd.holoviews_exec.v0+json" in o.get("data", {}) for o in outputs)
+
+
+def test_board_was_pushed_to_and_clean_up_released_everything(executed):
+    _, probe = executed
+    assert probe["board_cycle"] > 0  # the periodic callback ran on the kernel's loop
+    assert probe["pushing"] is False
+    assert probe["subscription_closed"] is True
+    assert probe["refcounts"] == {}
+    assert probe["sessions"] == 0
+    assert probe["feed_running"] is False
