@@ -47,7 +47,8 @@ def panel_argv(args: argparse.Namespace, extra: list[str]) -> list[str]:
     origin = f"{args.address}:{args.port}"
     argv = ["panel", "serve", str(APP_DIR), "--address", args.address,
             "--port", str(args.port), "--allow-websocket-origin", origin,
-            "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000"]
+            "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
+            "--plugins", "app.routes"]
     if args.address == "127.0.0.1":
         argv += ["--allow-websocket-origin", f"localhost:{args.port}"]
     if args.show:

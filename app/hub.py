@@ -117,6 +117,7 @@ class Hub:
         self._history: dict[str, deque[tuple[int, float, float]]] = {}
         self._cycle = 0
         self._last_tick_mono: float | None = None
+        self._watched_since = time.monotonic()
         self._sessions = 0
         self.ticks_received = 0
         self._stop = threading.Event()
@@ -186,6 +187,8 @@ class Hub:
     def _acquire(self, symbols: Iterable[str]) -> None:
         first: list[str] = []
         with self._lock:
+            if not self._refs:
+                self._watched_since = time.monotonic()
             for sym in symbols:
                 self._refs[sym] += 1
                 if self._refs[sym] == 1:
@@ -299,11 +302,14 @@ class Hub:
     def health(self) -> Health:
         """Feed state, with ``live`` downgraded to ``stale`` when ticks stopped coming."""
         with self._lock:
-            age = None if self._last_tick_mono is None else time.monotonic() - self._last_tick_mono
+            now = time.monotonic()
+            age = None if self._last_tick_mono is None else now - self._last_tick_mono
+            # Quiet since the first watcher arrived, or since the last tick if later.
+            quiet = now - max(self._last_tick_mono or 0.0, self._watched_since)
             watched = len(self._refs)
             sessions = self._sessions
         state = FeedState(self.feed.state)
-        if state is FeedState.LIVE and watched and (age is None or age > self.stale_after_s):
+        if state is FeedState.LIVE and watched and quiet > self.stale_after_s:
             state = FeedState.STALE
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
                       self.feed.last_error, age, watched, sessions)

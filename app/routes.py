@@ -1,0 +1,51 @@
+"""Extra HTTP routes on the Bokeh/Tornado server: ``GET /health``.
+
+Served by ``photon`` and by ``panel serve app --plugins app.routes`` (Panel
+plugins expose ``ROUTES``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tornado.web import RequestHandler
+
+from app.feeds.base import FeedState
+from app.hub import Hub, get_hub
+
+#: Feed states in which the server cannot show fresh prices at all.
+UNHEALTHY = {FeedState.DOWN, FeedState.AUTH_FAILED, FeedState.STOPPED}
+
+
+def health_report(hub: Hub) -> tuple[int, dict]:
+    """(HTTP status, JSON body) describing the process: 503 when the feed is down."""
+    h = hub.health()
+    refs = hub.refcounts()
+    body = {
+        "status": "down" if h.state in UNHEALTHY else "ok",
+        "feed": h.feed,
+        "state": h.state.value,
+        "last_tick_age_s": None if h.last_tick_age is None else round(h.last_tick_age, 3),
+        "last_error": h.last_error,
+        "symbols": sorted(refs),
+        "symbol_count": len(refs),
+        "subscriptions": refs,
+        "sessions": h.sessions,
+        "ticks_received": hub.ticks_received,
+        "cycle": hub.cycle,
+    }
+    return (503 if h.state in UNHEALTHY else 200), body
+
+
+class HealthHandler(RequestHandler):
+    """``GET /health``: one JSON object an operator can read at a glance."""
+
+    def get(self) -> None:
+        status, body = health_report(get_hub())
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
+
+
+ROUTES = [("/health", HealthHandler, {})]

@@ -1,0 +1,43 @@
+"""Shared fixtures: a hand-driven feed for hub and view tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
+
+
+class ManualFeed(Feed):
+    """A feed the test drives: ``push()`` delivers ticks as if from the upstream."""
+
+    feed_type = ""  # not selectable by name
+    label = "Manual"
+
+    def __init__(self, prev_close: float = 100.0, **params):
+        super().__init__(**params)
+        self.prev_close = prev_close
+        self.sent: list[tuple[str, list[str]]] = []
+
+    def _run(self) -> None:
+        self.state = FeedState.LIVE
+        self._stop.wait()
+
+    def _send_subscribe(self, symbols):
+        self.sent.append(("subscribe", list(symbols)))
+
+    def _send_unsubscribe(self, symbols):
+        self.sent.append(("unsubscribe", list(symbols)))
+
+    def universe(self):
+        return [SymbolInfo(s, s) for s in ("AAPL", "TSLA", "GOOGL", "MSFT")]
+
+    def reference(self, symbol):
+        return Reference(symbol, prev_close=self.prev_close)
+
+    def push(self, symbol: str, price: float, ts: float, size: float = 1.0) -> None:
+        self._emit([Tick(symbol, price, size, ts)])
+
+
+@pytest.fixture
+def manual_feed():
+    return ManualFeed()

@@ -1,0 +1,69 @@
+"""A served Photon app: sessions subscribe through the hub and release on close.
+
+Covers app/main.py + app_hooks.py + Dashboard lifecycle over the real Bokeh
+server protocol (a raw session WebSocket, as a tab holds), and GET /health.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT, RawSession, get_json, photon_server, wait_until
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with photon_server(tmp_path_factory.mktemp("server")) as s:
+        yield s
+
+
+def test_sessions_share_one_hub_and_release_every_symbol(server):
+    assert server.health()["subscriptions"] == {}
+    pages = ["/app?symbols=AAPL,MSFT", "/app?symbols=aapl", "/app"]
+    sessions = [RawSession(server.url(p)) for p in pages]
+    try:
+        health = wait_until(lambda: (h := server.health())["sessions"] == 3 and h,
+                            what="three sessions")
+        assert health["subscriptions"] == {"AAPL": 3, "MSFT": 1, "TSLA": 1, "GOOGL": 1}
+        assert health["state"] == "live"
+        wait_until(lambda: server.health()["ticks_received"] > 0, what="ticks")
+    finally:
+        for s in sessions:
+            s.close()
+    health = wait_until(lambda: (h := server.health())["sessions"] == 0 and h, timeout=30,
+                        what="sessions reaped")
+    assert health["subscriptions"] == {} and health["symbol_count"] == 0
+
+
+def test_many_short_sessions_leave_nothing_behind(server):
+    for i in range(10):
+        RawSession(server.url(f"/app?symbols=NVDA,{'AMD' if i % 2 else 'INTC'}")).close()
+    health = wait_until(lambda: (h := server.health())["sessions"] == 0 and h, timeout=30,
+                        what="sessions reaped")
+    assert health["subscriptions"] == {}
+
+
+def test_health_is_json_with_feed_state(server):
+    status, body = get_json(server.url("/health"))
+    assert status == 200
+    assert body["status"] == "ok" and body["feed"] == "mock"
+    assert {"state", "last_tick_age_s", "symbols", "sessions", "last_error"} <= set(body)
+
+
+def test_cli_help_documents_the_options():
+    out = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout
+    for option in ("--feed", "--port", "--push-interval-ms", "--symbols", "--max-symbols"):
+        assert option in out
+
+
+def test_cli_rejects_an_unknown_feed_with_a_hint():
+    res = subprocess.run([sys.executable, "-m", "app", "--feed", "mokc"], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60)
+    assert res.returncode != 0
+    assert "Did you mean 'mock'" in res.stderr

@@ -1,0 +1,116 @@
+"""Helpers shared by server and browser tests: run a real Photon server process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def wait_until(cond: Callable[[], object], timeout: float = 15.0, every: float = 0.1,
+               what: str = "condition"):
+    """Poll ``cond`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Server:
+    """A running ``python -m app`` process on a free loopback port."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, log: Path):
+        self.proc = proc
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = log
+
+    def url(self, path: str = "/app") -> str:
+        return self.base + path
+
+    def health(self) -> dict:
+        return get_json(self.url("/health"))[1]
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def photon_server(tmp_dir: Path, env: dict[str, str] | None = None,
+                  args: tuple[str, ...] = ()) -> Iterator[Server]:
+    """Start Photon with short session lifetimes so closed tabs are reaped quickly."""
+    port = free_port()
+    log = tmp_dir / f"photon-{port}.log"
+    full_env = {**os.environ, "PHOTON_MOCK_SEED": "11", **(env or {})}
+    cmd = [sys.executable, "-m", "app", "--port", str(port), *args,
+           "--check-unused-sessions", "250", "--unused-session-lifetime", "1000"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=tmp_dir, env=full_env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    server = Server(proc, port, log)
+    try:
+        def up():
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited:\n{server.output()}")
+            try:
+                return get_json(server.url("/health"))[0] == 200
+            except OSError:
+                return False
+        wait_until(up, timeout=60, what="server start")
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class RawSession:
+    """A Bokeh session held open without a browser: GET the page, attach its WebSocket.
+
+    The server creates the session (running app/main.py) on the GET; the open
+    WebSocket keeps it alive until :meth:`close`, like a tab.
+    """
+
+    def __init__(self, page_url: str):
+        import re
+
+        import websocket
+
+        with urllib.request.urlopen(page_url, timeout=10) as r:
+            html = r.read().decode()
+        token = re.search(r'"token":\s*"([^"]+)"', html).group(1)
+        ws_url = page_url.split("?")[0].replace("http://", "ws://", 1) + "/ws"
+        self.ws = websocket.create_connection(ws_url, subprotocols=["bokeh", token], timeout=10)
+
+    def close(self) -> None:
+        self.ws.close()

@@ -1,0 +1,173 @@
+"""The hub (app.hub): ref-counted subscriptions, conflated cycles, history bound, health."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+
+from app.feeds.base import FeedState
+from app.hub import Hub
+
+
+@pytest.fixture
+def hub(manual_feed):
+    h = Hub(manual_feed, push_interval_s=3600, history_len=5)  # cycles driven by hand
+    h.feed.start(h._on_ticks)
+    yield h
+    h.stop()
+
+
+def test_upstream_asked_on_first_watcher_and_released_after_last(hub, manual_feed):
+    a = hub.subscribe(["AAPL", "TSLA"])
+    b = hub.subscribe(["AAPL"])
+    assert hub.refcounts() == {"AAPL": 2, "TSLA": 1}
+    assert manual_feed.symbols == {"AAPL", "TSLA"}
+    a.close()
+    assert hub.refcounts() == {"AAPL": 1}
+    assert manual_feed.symbols == {"AAPL"}
+    b.update(["MSFT"])
+    assert hub.refcounts() == {"MSFT": 1}
+    b.close()
+    b.close()  # idempotent
+    assert hub.refcounts() == {} and manual_feed.symbols == frozenset()
+    assert hub.sessions == 0
+    subs = [s for op, syms in manual_feed.sent if op == "subscribe" for s in syms]
+    assert sorted(subs) == ["AAPL", "MSFT", "TSLA"]  # each asked of the upstream once
+
+
+def test_ticks_are_conflated_into_one_quote_per_cycle(hub, manual_feed):
+    sub = hub.subscribe(["AAPL"])
+    hub.publish()
+    for i, price in enumerate([101.0, 103.0, 102.0]):
+        manual_feed.push("AAPL", price, ts=10.0 + i, size=10)
+    c1 = hub.publish()
+    changes = hub.changes_since(0, ["AAPL"])
+    (q,) = changes.quotes
+    assert (q.last, q.high, q.low, q.volume, q.prev_close) == (102.0, 103.0, 101.0, 30, 100.0)
+    assert q.change_pct == pytest.approx(2.0)
+    assert q.cycle == c1
+    assert changes.points["AAPL"] == [(12.0, 102.0)]  # one point per cycle, not per tick
+    assert changes.rows[0]["price"] == "$102.00"
+    sub.close()
+
+
+def test_unchanged_symbols_send_nothing(hub, manual_feed):
+    sub = hub.subscribe(["AAPL", "TSLA"])
+    manual_feed.push("AAPL", 101.0, ts=1.0)
+    manual_feed.push("TSLA", 201.0, ts=1.0)
+    c = hub.publish()
+    manual_feed.push("AAPL", 101.5, ts=2.0)
+    hub.publish()
+    changes = hub.changes_since(c, ["AAPL", "TSLA"])
+    assert [q.symbol for q in changes.quotes] == ["AAPL"]
+    assert hub.changes_since(changes.cycle, ["AAPL", "TSLA"]).quotes == []
+    assert hub.publish() == changes.cycle  # nothing dirty: no new cycle
+    sub.close()
+
+
+def test_direction_follows_the_published_price(hub, manual_feed):
+    sub = hub.subscribe(["AAPL"])
+    directions = []
+    for i, price in enumerate([100.0, 101.0, 101.0, 99.0]):
+        manual_feed.push("AAPL", price, ts=float(i + 1))
+        hub.publish()
+        directions.append(hub.quote("AAPL").direction)
+    assert directions == [0, 1, 0, -1]
+    sub.close()
+
+
+def test_history_is_a_bounded_ring(hub, manual_feed):
+    sub = hub.subscribe(["AAPL"])
+    for i in range(50):
+        manual_feed.push("AAPL", 100.0 + i, ts=float(i))
+        hub.publish()
+    hist = hub.history("AAPL")
+    assert len(hist) == 5
+    assert [p for _, p in hist] == [145.0, 146.0, 147.0, 148.0, 149.0]
+    sub.close()
+    assert hub.history("AAPL") == []  # released symbols keep nothing
+
+
+def test_ticks_for_unwatched_symbols_are_dropped(hub, manual_feed):
+    sub = hub.subscribe(["AAPL"])
+    hub._on_ticks([])  # harmless
+    manual_feed.push("TSLA", 1.0, ts=1.0)
+    hub.publish()
+    assert hub.quote("TSLA") is None
+    sub.close()
+
+
+def test_concurrent_sessions_and_ticks_leave_no_refs(hub, manual_feed):
+    symbols = ["AAPL", "TSLA", "GOOGL", "MSFT"]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def ticker():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            manual_feed.push(random.choice(symbols), 100 + i % 7, ts=float(i))
+
+    def publisher():
+        while not stop.is_set():
+            hub.publish()
+
+    def session(seed: int):
+        rng = random.Random(seed)
+        try:
+            for _ in range(200):
+                with hub.subscribe(rng.sample(symbols, 2)) as sub:
+                    sub.update(rng.sample(symbols, rng.randint(0, 4)))
+                    hub.changes_since(0, sub.symbols)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    background = [threading.Thread(target=ticker), threading.Thread(target=publisher)]
+    sessions = [threading.Thread(target=session, args=(i,)) for i in range(8)]
+    for t in background + sessions:
+        t.start()
+    for t in sessions:
+        t.join(60)
+    stop.set()
+    for t in background:
+        t.join(10)
+    assert not errors
+    assert hub.refcounts() == {}
+    assert manual_feed.symbols == frozenset()
+    assert hub.sessions == 0
+
+
+def test_health_reports_stale_when_ticks_stop(manual_feed):
+    hub = Hub(manual_feed, push_interval_s=0.05, stale_after_s=0.3).start()
+    try:
+        sub = hub.subscribe(["AAPL"])
+        deadline = time.monotonic() + 5
+        while manual_feed.state != FeedState.LIVE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        manual_feed.push("AAPL", 101.0, ts=1.0)
+        assert hub.health().state == FeedState.LIVE
+        assert hub.health().last_tick_age < 0.3
+        time.sleep(0.5)
+        health = hub.health()
+        assert health.state == FeedState.STALE and health.last_tick_age >= 0.3
+        assert (health.symbols, health.sessions) == (1, 1)
+        sub.close()
+    finally:
+        hub.stop()
+
+
+def test_the_cycle_thread_publishes_on_its_own(manual_feed):
+    hub = Hub(manual_feed, push_interval_s=0.02).start()
+    try:
+        with hub.subscribe(["AAPL"]):
+            manual_feed.push("AAPL", 123.0, ts=1.0)
+            deadline = time.monotonic() + 5
+            while (hub.quote("AAPL") is None or hub.quote("AAPL").last != 123.0) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert hub.quote("AAPL").last == 123.0
+    finally:
+        hub.stop()
