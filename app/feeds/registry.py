@@ -8,7 +8,7 @@ import importlib
 from app.feeds.base import Feed
 
 #: Modules holding adapters; each defines ``Feed`` subclasses with a ``feed_type``.
-ADAPTER_MODULES = ("app.feeds.mock",)
+ADAPTER_MODULES = ("app.feeds.mock", "app.feeds.finnhub")
 
 
 def feed_classes() -> dict[str, type[Feed]]:

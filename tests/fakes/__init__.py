@@ -1,0 +1,5 @@
+"""Local fakes of upstream services, for tests that must not touch the internet."""
+
+from tests.fakes.finnhub_fake import FakeConnection, FakeFinnhub, wait_until
+
+__all__ = ["FakeConnection", "FakeFinnhub", "wait_until"]
