@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from app.feeds.registry import feed_class
 from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
 
 log = logging.getLogger(__name__)
+
+#: Identifies this server process: a page that reconnects to a different one reloads.
+PROCESS_ID = uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True, slots=True)

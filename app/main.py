@@ -13,15 +13,12 @@ pn.extension()
 pn.config.reconnect = True
 
 settings = get_settings()
-requested: list[str] | str = list(settings.symbols)
-notice = ""
+# ?symbols= (even empty: a cleared board reloads cleared) overrides the defaults.
 url_symbols = pn.state.session_args.get("symbols")
-if url_symbols is not None:
-    raw = ",".join(v.decode("utf-8", "replace") for v in url_symbols)
-    if raw.strip(", "):
-        requested = raw
-    else:
-        notice = "The link named no symbols; showing the defaults."
+requested: list[str] | str = (
+    list(settings.symbols) if url_symbols is None
+    else ",".join(v.decode("utf-8", "replace") for v in url_symbols)
+)
 
 dashboard = Dashboard(
     hub=get_hub(settings),
@@ -30,8 +27,8 @@ dashboard = Dashboard(
     push_interval_ms=settings.push_interval_ms,
     sync_url=True,
 )
-dashboard.message = dashboard.message or notice
 dashboard.start()
+dashboard.status.health_url = "../health"  # /app -> /health, also under a --prefix
 
 pn.Column(
     pn.pane.HTML("<h1 class='photon-title'>Photon <small>live market board</small></h1>"),

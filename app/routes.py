@@ -11,7 +11,7 @@ import json
 from tornado.web import RequestHandler
 
 from app.feeds.base import FeedState
-from app.hub import Hub, get_hub
+from app.hub import PROCESS_ID, Hub, get_hub
 
 #: Feed states in which the server cannot show fresh prices at all.
 UNHEALTHY = {FeedState.DOWN, FeedState.AUTH_FAILED, FeedState.STOPPED}
@@ -33,6 +33,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "sessions": h.sessions,
         "ticks_received": hub.ticks_received,
         "cycle": hub.cycle,
+        "process": PROCESS_ID,
     }
     return (503 if h.state in UNHEALTHY else 200), body
 

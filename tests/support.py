@@ -65,9 +65,9 @@ class Server:
 
 @contextlib.contextmanager
 def photon_server(tmp_dir: Path, env: dict[str, str] | None = None,
-                  args: tuple[str, ...] = ()) -> Iterator[Server]:
+                  args: tuple[str, ...] = (), port: int | None = None) -> Iterator[Server]:
     """Start Photon with short session lifetimes so closed tabs are reaped quickly."""
-    port = free_port()
+    port = port or free_port()
     log = tmp_dir / f"photon-{port}.log"
     full_env = {**os.environ, "PHOTON_MOCK_SEED": "11", **(env or {})}
     cmd = [sys.executable, "-m", "app", "--port", str(port), *args,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 import param
@@ -24,6 +25,14 @@ log = logging.getLogger(__name__)
 
 #: Refresh the status line (tick age) at most this often.
 STATUS_EVERY_MS = 1000
+
+
+def with_symbols_query(search: str, symbols: list[str]) -> str:
+    """``search`` with ``symbols=`` replaced, commas left readable: ``?symbols=AAPL,TSLA``."""
+    params = [(k, v) for k, v in parse_qsl(search.lstrip("?"), keep_blank_values=True)
+              if k != "symbols"]
+    params.append(("symbols", ",".join(symbols)))
+    return "?" + urlencode(params, safe=",:")
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -85,7 +94,8 @@ class Dashboard(pn.viewable.Viewer):
         self._send_snapshot()
         self._show_status()
         if self.sync_url and pn.state.location is not None:
-            pn.state.location.update_query(symbols=",".join(symbols))
+            loc = pn.state.location
+            loc.search = with_symbols_query(loc.search, symbols)
 
     @param.depends("message", watch=True)
     def _show_message(self) -> None:
@@ -138,6 +148,10 @@ class Dashboard(pn.viewable.Viewer):
             self._callback.stop()
             self._callback = None
         self._sub.close()
+
+    @property
+    def status(self) -> StatusView:
+        return self._status
 
     @property
     def subscription(self) -> Subscription:

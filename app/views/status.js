@@ -15,6 +15,22 @@ export function render({ model, el, view }) {
   el.append(bar)
 
   let connected = true
+  const process = model.process
+
+  // Bokeh reconnects into a session of the same id. If the server process was
+  // restarted meanwhile, that session is a fresh one whose model ids can clash
+  // with the ones this page holds, so start over with a clean page (the URL
+  // keeps ?symbols=, so the selection survives).
+  async function reloadIfServerRestarted() {
+    if (!model.health_url) return
+    try {
+      const r = await fetch(new URL(model.health_url, window.location.href), {cache: "no-store"})
+      const body = await r.json()
+      if (body.process && body.process !== process) window.location.reload()
+    } catch (e) {
+      console.warn("Photon: could not check the server after reconnecting", e)
+    }
+  }
 
   function paint() {
     const state = connected ? model.state : "disconnected"
@@ -38,6 +54,7 @@ export function render({ model, el, view }) {
       connected = true
       console.log("WebSocket Connected")
       paint()
+      reloadIfServerRestarted()
     })
   }
   paint()

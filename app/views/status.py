@@ -13,7 +13,7 @@ import param
 from panel.custom import JSComponent
 
 from app.feeds.base import FeedState
-from app.hub import Health
+from app.hub import PROCESS_ID, Health
 
 _HERE = Path(__file__).parent
 
@@ -50,6 +50,9 @@ class StatusView(JSComponent):
     age = param.String(default="", doc="Age of the last tick, in words.")
     symbols = param.Integer(default=0, doc="Symbols this session watches.")
     detail = param.String(default="", doc="Why the state is what it is (plain text).")
+    process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")
+    health_url = param.String(default="", doc="Where /health is, relative to the page; "
+                              "empty where there is no server (notebooks).")
 
     _esm = _HERE / "status.js"
     _stylesheets = [(_HERE / "status.css").read_text()]

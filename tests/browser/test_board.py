@@ -1,0 +1,134 @@
+"""The served board in headless Chromium, as a viewer uses it.
+
+Covers app/main.py, app/views/* (board.js, status.js) and the hub over Panel's
+WebSocket: connection log, live updates without reload, flashes, the picker as
+subscription, the URL, and hostile input.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.helpers import (
+    FLASH_RECORDER,
+    board_symbols,
+    message,
+    open_board,
+    parse_price,
+    prices,
+    wait_for_symbols,
+    watch_prices,
+)
+from tests.support import wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def test_console_logs_websocket_connected_and_status_is_live(page, server):
+    open_board(page, server.url())
+    page.wait_for_function("() => window.__deepAll('.photon-status[data-state=live]').length")
+    assert "WebSocket Connected" in page.console
+    status = page.locator(".photon-status-text").inner_text()
+    assert "Mock · live" in status and "3 symbols" in status
+    assert not page.console.errors
+
+
+def test_prices_update_several_times_without_reload(page, server):
+    open_board(page, server.url())
+    wait_for_symbols(page, ["AAPL", "TSLA", "GOOGL"])
+    page.evaluate("() => { window.__sameDocument = true }")
+    changes = watch_prices(page, seconds=6)
+    assert page.evaluate("() => window.__sameDocument") is True  # no reload happened
+    for sym in ("AAPL", "TSLA", "GOOGL"):
+        times = [t for t, _ in changes[sym]]
+        assert len(times) >= 5, (sym, changes[sym])
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        # The mock prints every symbol at least once a second; 2 s leaves room for a
+        # loaded CI machine without letting a stalled board pass.
+        assert max(gaps) <= 2.0, (sym, gaps)
+        assert all(text.startswith("$") for _, text in changes[sym])
+
+
+def test_flashes_match_the_direction_of_each_change(page, server):
+    open_board(page, server.url("/app?symbols=NVDA,TSLA,AAPL,SPY"))
+    wait_for_symbols(page, ["NVDA", "TSLA", "AAPL", "SPY"])
+    page.evaluate(FLASH_RECORDER)
+    page.wait_for_timeout(5000)
+    flashes = page.evaluate("() => window.__flashes")
+    unflashed = page.evaluate("() => window.__unflashed")
+    assert {f["dir"] for f in flashes} == {"up", "down"}, flashes
+    assert len(flashes) >= 20
+    for f in flashes:
+        moved_up = parse_price(f["after"]) > parse_price(f["before"])
+        assert (f["dir"] == "up") == moved_up, f
+    assert unflashed == []  # every price change flashed
+    # A flash is brief: prices that stop moving go back to neutral.
+    assert page.evaluate("() => window.__cleared") >= 1
+
+
+def test_picker_changes_what_updates_and_releases_the_rest(page, server):
+    open_board(page, server.url())
+    wait_for_symbols(page, ["AAPL", "TSLA", "GOOGL"])
+    search = page.locator("input.choices__input")
+    search.click()
+    search.fill("msft")
+    page.locator(".choices__list--dropdown .choices__item--selectable").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator(".choices__list--multiple .choices__item[data-value^='AAPL '] "
+                 ".choices__button").click()
+    page.keyboard.press("Escape")
+    wait_until(lambda: sorted(board_symbols(page)) == ["GOOGL", "MSFT", "TSLA"],
+               what="board follows the picker")
+    assert "symbols=" in page.url and "MSFT" in page.url and "AAPL" not in page.url
+    changes = watch_prices(page, seconds=3)
+    assert set(changes) == {"GOOGL", "MSFT", "TSLA"}
+    assert len(changes["MSFT"]) >= 2  # the new symbol is live
+    health = wait_until(lambda: "AAPL" not in (h := server.health())["subscriptions"] and h,
+                        what="AAPL released upstream")
+    assert health["subscriptions"].get("MSFT", 0) >= 1
+
+
+def test_symbols_in_the_url_restore_the_selection(page, server):
+    open_board(page, server.url("/app?symbols=MSFT,BINANCE:BTCUSDT,nvda"))
+    wait_for_symbols(page, ["MSFT", "BINANCE:BTCUSDT", "NVDA"])
+    chosen = page.locator(".choices__list--multiple .choices__item").evaluate_all(
+        "els => els.map(e => e.dataset.value.split(' ')[0])")
+    assert sorted(chosen) == ["BINANCE:BTCUSDT", "MSFT", "NVDA"]
+    assert message(page) == ""
+    page.reload()
+    wait_for_symbols(page, ["MSFT", "BINANCE:BTCUSDT", "NVDA"])
+    btc = parse_price(prices(page)["BINANCE:BTCUSDT"])
+    assert 10_000 < btc < 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("query", "kept", "named"),
+    [
+        ("?symbols=%20aapl%20,tsla", ["AAPL", "TSLA"], None),
+        ("?symbols=AAPL,<script>alert(1)</script>", ["AAPL"], "<script>alert(1)</script>"),
+        ("?symbols=<img src=x onerror=alert(1)>,MSFT", ["MSFT"], "<img, src=x, onerror=alert(1)>"),
+        ("?symbols=AAPL,ZZZZ,NOPE", ["AAPL"], "Unknown symbols: ZZZZ, NOPE"),
+        ("?symbols=" + ",".join(f"X{i}" for i in range(500)), [], "and 492 more"),
+        ("?symbols=AAPL,MSFT,GOOGL,AMZN,NVDA,META,TSLA,NFLX,AMD,INTC,ORCL,CRM",
+         ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "NFLX", "AMD", "INTC"],
+         "At most 10 symbols per session; dropped 2: ORCL, CRM"),
+        ("?symbols=", [], None),
+    ],
+)
+def test_bad_input_is_named_escaped_and_harmless(page, server, query, kept, named):
+    open_board(page, server.url("/app" + query))
+    wait_for_symbols(page, kept)
+    text = message(page)
+    if named is None:
+        assert text == ""
+    else:
+        assert named in text  # shown literally, as text
+    page.wait_for_timeout(500)
+    assert page.console.dialogs == []  # no injected script ran
+    assert page.locator("img[src=x]").count() == 0
+    assert not page.console.errors
+    if kept:  # the page still works
+        before = prices(page)
+        wait_until(lambda: prices(page) != before, timeout=5, what="prices keep updating")
+    else:
+        assert page.locator(".photon-empty").is_visible()
