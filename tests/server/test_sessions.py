@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.support import ROOT, RawSession, get_json, photon_server, wait_until
+from tests.support import ROOT, RawSession, free_port, get_json, photon_server, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -67,3 +67,32 @@ def test_cli_rejects_an_unknown_feed_with_a_hint():
                          text=True, cwd=ROOT, timeout=60)
     assert res.returncode != 0
     assert "Did you mean 'mock'" in res.stderr
+
+
+def test_panel_serve_app_serves_the_same_dashboard(tmp_path):
+    """`panel serve app` from the repository root: same page, same hub, /health via plugin."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", "app", "--port", str(port),
+         "--plugins", "app.routes"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _status(base + "/health") == 200, timeout=60, what="panel serve")
+        session = RawSession(base + "/app?symbols=NVDA")
+        try:
+            health = wait_until(lambda: (h := get_json(base + "/health")[1])["sessions"] and h,
+                                what="session")
+            assert health["subscriptions"] == {"NVDA": 1}
+        finally:
+            session.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _status(url: str) -> int:
+    try:
+        return get_json(url)[0]
+    except OSError:
+        return 0
