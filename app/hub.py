@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.config import Settings, get_settings
@@ -126,6 +127,7 @@ class Hub:
         self.ticks_received = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ref_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photon-ref")
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> Hub:
@@ -145,6 +147,7 @@ class Hub:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+        self._ref_pool.shutdown(wait=False, cancel_futures=True)
         self.feed.stop()
 
     def _cycle_loop(self) -> None:
@@ -202,8 +205,14 @@ class Hub:
         if not first:
             return
         self.feed.subscribe(first)
-        # Reference prices may need the network: fetch them outside the lock.
-        refs = {sym: self.feed.reference(sym) for sym in first}
+        if self.feed.reference_is_fast:
+            self._load_references(first)
+        else:  # REST may be slow or rate limited: never block a session on it
+            self._ref_pool.submit(self._load_references, first)
+
+    def _load_references(self, symbols: list[str]) -> None:
+        """Fetch reference prices (outside the lock) and fold them into the quotes."""
+        refs = {sym: self.feed.reference(sym) for sym in symbols}
         with self._lock:
             for sym, ref in refs.items():
                 if self._refs.get(sym, 0) <= 0:

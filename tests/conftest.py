@@ -12,6 +12,7 @@ class ManualFeed(Feed):
 
     feed_type = ""  # not selectable by name
     label = "Manual"
+    reference_is_fast = True
 
     def __init__(self, prev_close: float = 100.0, **params):
         super().__init__(**params)

@@ -77,6 +77,9 @@ class Feed(param.Parameterized):
 
     feed_type: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    #: ``reference()`` answers from memory; False when it may wait on the network,
+    #: so the hub calls it off the subscribing session's thread.
+    reference_is_fast: ClassVar[bool] = False
 
     state = param.Selector(
         default=FeedState.CONNECTING, objects=list(FeedState), doc="Upstream health."

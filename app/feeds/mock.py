@@ -146,6 +146,7 @@ class MockFeed(Feed):
 
     feed_type = "mock"
     label = "Mock"
+    reference_is_fast = True
 
     seed = param.Integer(default=None, allow_None=True, doc="Seed for reproducible runs.")
     step_s = param.Number(default=0.05, bounds=(0.001, 1.0), doc="Simulation step, seconds.")

@@ -171,3 +171,45 @@ def test_the_cycle_thread_publishes_on_its_own(manual_feed):
             assert hub.quote("AAPL").last == 123.0
     finally:
         hub.stop()
+
+
+def test_a_slow_reference_never_blocks_the_subscribing_session():
+    from tests.conftest import ManualFeed
+
+    class SlowRefFeed(ManualFeed):
+        reference_is_fast = False
+
+        def __init__(self):
+            super().__init__()
+            self.release = threading.Event()
+            self.called = threading.Event()
+            self.finished = threading.Event()
+
+        def reference(self, symbol):
+            self.called.set()
+            self.release.wait(10)
+            self.finished.set()
+            return super().reference(symbol)
+
+    feed = SlowRefFeed()
+    hub = Hub(feed, push_interval_s=3600)
+    try:
+        sub = hub.subscribe(["AAPL"])  # returns while the reference is still pending
+        assert not feed.finished.is_set()
+        assert feed.called.wait(5)
+        feed.release.set()
+        assert feed.finished.wait(5)
+
+        def published_prev_close():
+            hub.publish()
+            q = hub.quote("AAPL")
+            return q is not None and q.prev_close == 100.0
+
+        deadline = time.monotonic() + 5
+        while not published_prev_close():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        sub.close()
+    finally:
+        feed.release.set()
+        hub.stop()
