@@ -68,10 +68,10 @@ def main(argv: list[str] | None = None) -> None:
         "PHOTON_SYMBOLS": args.symbols,
         "PHOTON_MAX_SYMBOLS": str(args.max_symbols),
     })
-    from app.config import load_settings
+    from app.config import load_settings, require_feed_settings
 
-    try:
-        load_settings()  # fail fast, with one clear line, on a bad setting
+    try:  # fail fast, with one clear line, on a bad setting
+        require_feed_settings(load_settings())
     except (ValueError, OSError) as exc:
         sys.exit(f"photon: {exc}")
     from panel.command import main as panel_main

@@ -65,6 +65,14 @@ class Settings:
             raise ValueError("PHOTON_HISTORY_LEN must be at least 2")
 
 
+def require_feed_settings(settings: Settings) -> None:
+    """Raise ``ValueError`` with one clear line when the chosen feed cannot start."""
+    if settings.feed == "finnhub" and not settings.finnhub_api_key:
+        raise ValueError(
+            "the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
+            "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example")
+
+
 def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, require_feed_settings
 from app.feeds.base import Feed, FeedState, Tick
 from app.feeds.registry import feed_class
 from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
@@ -335,6 +335,7 @@ _hub_lock = threading.Lock()
 
 def make_hub(settings: Settings) -> Hub:
     """A hub (not started) with the feed the settings name."""
+    require_feed_settings(settings)
     feed = feed_class(settings.feed).from_settings(settings)
     return Hub(feed, push_interval_s=settings.push_interval_ms / 1000,
                history_len=settings.history_len, stale_after_s=settings.stale_after_s)

@@ -6,6 +6,7 @@ server protocol (a raw session WebSocket, as a tab holds), and GET /health.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -96,3 +97,13 @@ def _status(url: str) -> int:
         return get_json(url)[0]
     except OSError:
         return 0
+
+
+def test_finnhub_without_a_key_fails_fast_with_one_clear_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINNHUB_")}
+    res = subprocess.run([sys.executable, "-m", "app", "--feed", "finnhub"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0
+    assert res.stderr.strip().splitlines() == [
+        "photon: the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
+        "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example"]

@@ -1,0 +1,119 @@
+"""The board on PHOTON_FEED=finnhub, pointed at a local fake Finnhub (WS + REST).
+
+Covers the whole path with the real adapter: REST reference on subscribe, trades
+over the fake's WebSocket, hub, session, browser; the status line in words; and
+that the API key never reaches a page, a browser WebSocket frame, /health or a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+
+import pytest
+
+from tests.browser.helpers import (
+    FLASH_RECORDER,
+    open_board,
+    parse_price,
+    prices,
+    wait_for_symbols,
+)
+from tests.fakes import FakeFinnhub
+from tests.support import photon_server, wait_until
+
+pytestmark = pytest.mark.browser
+
+KEY = "sk-test-BROWSER-7f3a9c"
+START = {"AAPL": 190.00, "MSFT": 400.00}
+PREV_CLOSE = {"AAPL": 188.00, "MSFT": 404.00}
+
+
+class TradePump:
+    """Pushes a random walk of trades for whatever the client subscribed, ~7 per second."""
+
+    def __init__(self, fake: FakeFinnhub):
+        self.fake = fake
+        self.price = dict(START)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        rng = random.Random(5)
+        while not self.stop.wait(0.15):
+            conn = self.fake.current
+            if conn is None or not conn.subscribed:
+                continue
+            batch = []
+            for sym in sorted(conn.subscribed & set(self.price)):
+                self.price[sym] = round(self.price[sym] + rng.choice([-0.05, -0.02, 0.03, 0.06]), 2)
+                batch.append({"s": sym, "p": self.price[sym], "t": int(time.time() * 1000),
+                              "v": rng.randint(1, 500), "c": ["1"]})
+            if batch:  # the connection may go away between check and send
+                with contextlib.suppress(AssertionError):
+                    self.fake.trades(*batch, conn=conn)
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeFinnhub(token=KEY) as f:
+        f.quotes = {s: {"c": START[s], "d": None, "dp": None, "h": START[s] + 1,
+                        "l": START[s] - 1, "o": PREV_CLOSE[s], "pc": PREV_CLOSE[s], "t": 1}
+                    for s in START}
+        pump = TradePump(f)
+        pump.thread.start()
+        yield f
+        pump.stop.set()
+        pump.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def finnhub_server(tmp_path_factory, fake):
+    env = {"PHOTON_FEED": "finnhub", "FINNHUB_API_KEY": KEY,
+           "FINNHUB_WS_URL": fake.ws_url, "FINNHUB_REST_URL": fake.rest_url}
+    with photon_server(tmp_path_factory.mktemp("finnhub"), env=env) as s:
+        yield s
+
+
+def test_fake_finnhub_prices_flash_on_the_board(page, finnhub_server, fake):
+    frames: list[str] = []
+    page.on("websocket", lambda ws: (ws.on("framereceived", lambda f: frames.append(str(f))),
+                                     ws.on("framesent", lambda f: frames.append(str(f)))))
+    open_board(page, finnhub_server.url("/app?symbols=AAPL,MSFT"))
+    wait_for_symbols(page, ["AAPL", "MSFT"])
+    page.wait_for_function(
+        "() => window.__deepAll('.photon-status[data-state=live]').length > 0", timeout=20_000)
+    assert "Finnhub · live" in page.locator(".photon-status-text").inner_text()
+    wait_until(lambda: all(p.startswith("$") for p in prices(page).values()), what="prices")
+    page.evaluate(FLASH_RECORDER)
+    page.wait_for_timeout(4000)
+    now = prices(page)
+    assert 185 < parse_price(now["AAPL"]) < 195  # the fake's prices, not the mock's
+    assert 395 < parse_price(now["MSFT"]) < 405
+    flashes = page.evaluate("() => window.__flashes")
+    assert {f["symbol"] for f in flashes} == {"AAPL", "MSFT"}
+    for f in flashes:
+        assert (f["dir"] == "up") == (parse_price(f["after"]) > parse_price(f["before"])), f
+    # Change is against the REST previous close.
+    aapl_change = page.locator("[data-symbol=AAPL] .chg-text").inner_text()
+    expected = parse_price(now["AAPL"]) - PREV_CLOSE["AAPL"]
+    assert abs(float(aapl_change.split()[0].replace(",", "")) - expected) < 0.5
+    assert set(fake.rest_requests) >= {"AAPL", "MSFT"}
+
+    # The key is nowhere a viewer or an operator can see it.
+    html = page.content() + page.evaluate(
+        "() => window.__deepAll('*').map(e => e.shadowRoot ? e.shadowRoot.innerHTML : '')"
+        ".join('')")
+    assert frames and KEY not in "".join(frames)
+    assert KEY not in html
+    assert KEY not in str(finnhub_server.health())
+    assert KEY not in finnhub_server.output()
+
+
+def test_the_server_stops_asking_for_unwatched_symbols(page, finnhub_server, fake):
+    open_board(page, finnhub_server.url("/app?symbols=MSFT"))
+    wait_for_symbols(page, ["MSFT"])
+    wait_until(lambda: fake.current is not None and fake.current.subscribed == {"MSFT"},
+               timeout=20, what="upstream carries only MSFT")
