@@ -81,7 +81,7 @@ def photon_server(tmp_dir: Path, env: dict[str, str] | None = None,
             if proc.poll() is not None:
                 raise AssertionError(f"server exited:\n{server.output()}")
             try:
-                return get_json(server.url("/health"))[0] == 200
+                return get_json(server.url("/health"))[0] in (200, 503)  # 503: feed down
             except OSError:
                 return False
         wait_until(up, timeout=60, what="server start")

@@ -44,7 +44,8 @@ export function render({ model, el }) {
   const body = document.createElement("div")
   body.className = "photon-body"
   const empty = cell("photon-empty", "No tickers selected: pick some above.")
-  board.append(header, body, empty)
+  const staleNote = cell("photon-stale-note", "")
+  board.append(staleNote, header, body, empty)
   el.append(board)
 
   const entries = new Map()
@@ -130,6 +131,12 @@ export function render({ model, el }) {
     }
   }
 
+  const markStale = () => {
+    board.classList.toggle("photon-stale", Boolean(model.stale_note))
+    staleNote.textContent = model.stale_note
+  }
+  markStale()
+  model.on("stale_note", markStale)
   model.on("rows", build)
   model.on("delta", () => apply(model.delta))
   model.on("remove", () => { for (const t of timers) clearTimeout(t) })

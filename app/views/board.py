@@ -24,6 +24,7 @@ class BoardView(JSComponent):
     delta = param.Dict(default={}, doc="One cycle's changes: {'cycle', 'rows', 'points'}.")
     max_points = param.Integer(default=240, doc="Sparkline length kept in the browser.")
     flash_ms = param.Integer(default=600, doc="How long a price flash lasts.")
+    stale_note = param.String(default="", doc="Set while prices are not live: why (plain text).")
 
     _esm = _HERE / "board.js"
     _stylesheets = [(_HERE / "board.css").read_text()]

@@ -15,11 +15,12 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 import param
 
+from app.feeds.base import FeedState
 from app.hub import Hub, Subscription
 from app.quotes import Quote, quote_row
 from app.symbols import parse_symbols
 from app.views.board import BoardView
-from app.views.status import StatusView
+from app.views.status import StatusView, stale_note
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,9 @@ class Dashboard(pn.viewable.Viewer):
 
     def _show_status(self) -> None:
         self._since_status_ms = 0
-        self._status.show(self.hub.health(), len(self._sub.symbols))
+        health = self.hub.health()
+        self._status.show(health, len(self._sub.symbols))
+        self._board.stale_note = stale_note(FeedState(health.state))
 
     def start(self) -> Dashboard:
         """Start pushing (idempotent); stops and releases with the session."""

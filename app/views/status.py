@@ -30,6 +30,17 @@ STATE_WORDS = {
 }
 
 
+def stale_note(state: FeedState) -> str:
+    """What the board says above prices that are not live; empty while live."""
+    if state is FeedState.LIVE:
+        return ""
+    if state is FeedState.MARKET_CLOSED:
+        return "Market closed: showing the last prices."
+    if state is FeedState.CONNECTING:
+        return "Connecting to the feed…"
+    return f"Feed {STATE_WORDS[state]}: showing the last prices received."
+
+
 def age_text(age: float | None) -> str:
     """``<1 s``, ``12 s``, ``3 min``; ``no ticks yet`` before the first."""
     if age is None:

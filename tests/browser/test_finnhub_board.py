@@ -22,7 +22,7 @@ from tests.browser.helpers import (
     wait_for_symbols,
 )
 from tests.fakes import FakeFinnhub
-from tests.support import photon_server, wait_until
+from tests.support import get_json, photon_server, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -117,3 +117,49 @@ def test_the_server_stops_asking_for_unwatched_symbols(page, finnhub_server, fak
     wait_for_symbols(page, ["MSFT"])
     wait_until(lambda: fake.current is not None and fake.current.subscribed == {"MSFT"},
                timeout=20, what="upstream carries only MSFT")
+
+
+STATUS = ".photon-status-text"
+
+
+def test_a_dropped_upstream_shows_stale_prices_then_recovers(page, finnhub_server, fake):
+    open_board(page, finnhub_server.url("/app?symbols=AAPL"))
+    wait_for_symbols(page, ["AAPL"])
+    page.wait_for_function(
+        "() => window.__deepAll('.photon-status[data-state=live]').length > 0", timeout=20_000)
+    first = fake.current
+    fake.ws_refuse_status = 503  # keep it down long enough to be seen
+    fake.drop()
+    page.wait_for_function(
+        "() => window.__deepAll('.photon-status[data-state=down]').length > 0", timeout=20_000)
+    assert "Finnhub · disconnected" in page.locator(STATUS).inner_text()
+    assert "retrying in" in page.locator(".photon-status-detail").inner_text()
+    note = page.locator(".photon-stale-note")
+    assert note.is_visible() and "last prices" in note.inner_text()
+    assert prices(page)["AAPL"].startswith("$")  # last good price stays up
+    fake.ws_refuse_status = None
+    page.wait_for_function(
+        "() => window.__deepAll('.photon-status[data-state=live]').length > 0", timeout=30_000)
+    assert fake.current is not first and "AAPL" in fake.current.subscribed  # resubscribed
+    assert not note.is_visible()
+
+
+@pytest.fixture(scope="module")
+def bad_key_server(tmp_path_factory, fake):
+    env = {"PHOTON_FEED": "finnhub", "FINNHUB_API_KEY": "sk-wrong-KEY-0000",
+           "FINNHUB_WS_URL": fake.ws_url, "FINNHUB_REST_URL": fake.rest_url}
+    with photon_server(tmp_path_factory.mktemp("badkey"), env=env) as s:
+        yield s
+
+
+def test_a_bad_key_keeps_the_server_up_and_says_why(page, bad_key_server):
+    open_board(page, bad_key_server.url("/app?symbols=AAPL"))
+    wait_for_symbols(page, ["AAPL"])
+    page.wait_for_function(
+        "() => window.__deepAll('.photon-status[data-state=auth_failed]').length > 0",
+        timeout=20_000)
+    assert "Finnhub · authentication failed" in page.locator(STATUS).inner_text()
+    assert "check FINNHUB_API_KEY" in page.locator(".photon-status-detail").inner_text()
+    status, body = get_json(bad_key_server.url("/health"))
+    assert status == 503 and body["state"] == "auth_failed"
+    assert "sk-wrong-KEY-0000" not in bad_key_server.output() + str(body)

@@ -45,11 +45,3 @@ def test_empty_input():
     assert parse_symbols(None, KNOWN, 50).ok
     assert split_symbols(",, ,") == []
 
-
-def test_url_query_keeps_other_parameters_and_readable_commas():
-    from app.views.dashboard import with_symbols_query
-
-    assert with_symbols_query("", ["AAPL", "TSLA"]) == "?symbols=AAPL,TSLA"
-    assert with_symbols_query("?theme=dark&symbols=X", ["BINANCE:BTCUSDT"]) == (
-        "?theme=dark&symbols=BINANCE:BTCUSDT")
-    assert with_symbols_query("?symbols=A", []) == "?symbols="

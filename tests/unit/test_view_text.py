@@ -1,0 +1,21 @@
+"""Pure text helpers of the views: URL query and status wording."""
+
+
+def test_url_query_keeps_other_parameters_and_readable_commas():
+    from app.views.dashboard import with_symbols_query
+
+    assert with_symbols_query("", ["AAPL", "TSLA"]) == "?symbols=AAPL,TSLA"
+    assert with_symbols_query("?theme=dark&symbols=X", ["BINANCE:BTCUSDT"]) == (
+        "?theme=dark&symbols=BINANCE:BTCUSDT")
+    assert with_symbols_query("?symbols=A", []) == "?symbols="
+
+def test_status_words_and_stale_note():
+    from app.feeds.base import FeedState
+    from app.views.status import age_text, stale_note
+
+    assert stale_note(FeedState.LIVE) == ""
+    assert stale_note(FeedState.MARKET_CLOSED).startswith("Market closed")
+    assert "stale" in stale_note(FeedState.STALE)
+    assert "authentication failed" in stale_note(FeedState.AUTH_FAILED)
+    assert [age_text(a) for a in (None, 0.2, 12.7, 600)] == [
+        "no ticks yet", "<1 s", "12 s", "10 min"]
