@@ -163,3 +163,33 @@ def test_a_bad_key_keeps_the_server_up_and_says_why(page, bad_key_server):
     status, body = get_json(bad_key_server.url("/health"))
     assert status == 503 and body["state"] == "auth_failed"
     assert "sk-wrong-KEY-0000" not in bad_key_server.output() + str(body)
+
+
+def test_a_burst_of_trades_is_conflated_to_the_push_cadence(page, finnhub_server, fake):
+    """10,000 trades in about a second reach the browser as at most one update per cycle."""
+    patches: list[float] = []
+
+    def on_ws(ws):
+        ws.on("framereceived",
+              lambda f: '"msgtype":"PATCH-DOC"' in str(f) and patches.append(time.monotonic()))
+
+    page.on("websocket", on_ws)
+    open_board(page, finnhub_server.url("/app?symbols=AAPL,MSFT"))
+    wait_for_symbols(page, ["AAPL", "MSFT"])
+    wait_until(lambda: fake.current is not None and {"AAPL", "MSFT"} <= fake.current.subscribed,
+               timeout=20, what="subscribed upstream")
+    page.wait_for_timeout(1000)
+    before = finnhub_server.health()["ticks_received"]
+    start = time.monotonic()
+    base_ms = int(time.time() * 1000)
+    for batch in range(100):  # 100 messages x 100 trades, as fast as the fake sends them
+        fake.trades(*({"s": ("AAPL", "MSFT")[i % 2], "p": 190 + (batch * 100 + i) % 50 / 100,
+                       "t": base_ms + batch * 100 + i, "v": 1, "c": []} for i in range(100)))
+    wait_until(lambda: finnhub_server.health()["ticks_received"] - before >= 10_000,
+               timeout=20, what="burst received")
+    page.wait_for_timeout(1500)
+    window = time.monotonic() - start
+    during = [t for t in patches if t >= start]
+    # One board update per 250 ms cycle, plus at most one status update per second.
+    assert len(during) <= window / 0.25 + window + 3, (len(during), window)
+    assert prices(page)["AAPL"].startswith("$")  # and the page still shows prices
