@@ -80,6 +80,8 @@ class Feed(param.Parameterized):
     #: ``reference()`` answers from memory; False when it may wait on the network,
     #: so the hub calls it off the subscribing session's thread.
     reference_is_fast: ClassVar[bool] = False
+    #: Any well-formed symbol may be asked for, not only those in ``universe()``.
+    open_universe: ClassVar[bool] = False
 
     state = param.Selector(
         default=FeedState.CONNECTING, objects=list(FeedState), doc="Upstream health."

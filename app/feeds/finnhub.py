@@ -162,6 +162,7 @@ class FinnhubFeed(Feed):
 
     feed_type = "finnhub"
     label = "Finnhub"
+    open_universe = True  # any ticker or EXCHANGE:PAIR Finnhub knows, not just our list
 
     ws_url = param.String(default="wss://ws.finnhub.io", doc="WebSocket endpoint, no token.")
     rest_url = param.String(default="https://finnhub.io/api/v1", doc="REST base URL.")

@@ -50,10 +50,11 @@ class Dashboard(pn.viewable.Viewer):
         requested = params.pop("symbols", [])
         super().__init__(**params)
         universe = self.hub.feed.universe()
-        self._known = frozenset(info.symbol for info in universe)
+        self._known = (None if self.hub.feed.open_universe
+                       else frozenset(info.symbol for info in universe))
         options = {f"{i.symbol} · {i.name}": i.symbol for i in universe}
         self._picker = pn.widgets.MultiChoice(
-            name="Tickers", options=options, max_items=self.max_symbols,
+            label="Tickers", options=options, max_items=self.max_symbols,
             placeholder="Search tickers…", sizing_mode="stretch_width",
             search_option_limit=len(options),
         )
@@ -88,6 +89,10 @@ class Dashboard(pn.viewable.Viewer):
         self._sub.update(symbols)
         self._setting = True
         try:
+            offered = set(self._picker.options.values())
+            extra = {s: s for s in symbols if s not in offered}  # open-universe feeds
+            if extra:
+                self._picker.options = {**self._picker.options, **extra}
             self.symbols = symbols
             self._picker.value = symbols
         finally:

@@ -1,0 +1,69 @@
+"""The per-session Dashboard (app.views.dashboard) against a hand-driven hub, no server."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.hub import Hub
+from app.views.dashboard import Dashboard
+from tests.conftest import ManualFeed
+
+
+@pytest.fixture
+def hub():
+    feed = ManualFeed()
+    h = Hub(feed, push_interval_s=3600)
+    feed.start(h._on_ticks)
+    yield h
+    h.stop()
+
+
+def test_selection_is_the_subscription(hub):
+    dash = Dashboard(hub=hub, symbols="tsla, AAPL")
+    assert dash.symbols == ["TSLA", "AAPL"]
+    assert hub.refcounts() == {"TSLA": 1, "AAPL": 1}
+    assert [r["symbol"] for r in dash._board.rows] == ["TSLA", "AAPL"]
+    dash._picker.value = ["MSFT"]  # the viewer edits the picker
+    assert hub.refcounts() == {"MSFT": 1}
+    dash.close()
+    dash.close()
+    assert hub.refcounts() == {} and hub.sessions == 0
+
+
+def test_refused_input_is_reported_as_plain_text(hub):
+    dash = Dashboard(hub=hub, symbols="AAPL,<b>x</b>,NOPE", max_symbols=5)
+    assert dash.symbols == ["AAPL"]
+    assert "<b>x</b>" in dash.message and "NOPE" in dash.message
+    assert "&lt;b&gt;x&lt;/b&gt;" in dash._notice.object  # escaped in the page
+    assert "<b>x</b>" not in dash._notice.object
+    assert dash._notice.visible
+    dash.select("AAPL")
+    assert not dash._notice.visible
+    dash.close()
+
+
+def test_push_sends_only_changed_symbols_once_per_cycle(hub):
+    feed = hub.feed
+    dash = Dashboard(hub=hub, symbols=["AAPL", "TSLA"])
+    hub.publish()
+    dash.push()
+    feed.push("AAPL", 101.0, ts=1.0)
+    feed.push("AAPL", 102.0, ts=2.0)
+    hub.publish()
+    dash.push()
+    delta = dash._board.delta
+    assert [r["symbol"] for r in delta["rows"]] == ["AAPL"]
+    assert delta["rows"][0]["price"] == "$102.00"
+    assert delta["points"] == {"AAPL": [(2.0, 102.0)]}
+    dash.push()  # nothing new: the delta is not re-sent
+    assert dash._board.delta is delta
+    dash.close()
+
+
+def test_open_universe_feeds_accept_any_well_formed_symbol(hub):
+    hub.feed.open_universe = True
+    dash = Dashboard(hub=hub, symbols="binance:solusdt,AAPL,bad!sym")
+    assert dash.symbols == ["BINANCE:SOLUSDT", "AAPL"]
+    assert "BINANCE:SOLUSDT" in dash._picker.options.values()
+    assert "bad!sym" in dash.message
+    dash.close()
