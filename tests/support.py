@@ -97,8 +97,10 @@ def photon_server(tmp_dir: Path, env: dict[str, str] | None = None,
 class RawSession:
     """A Bokeh session held open without a browser: GET the page, attach its WebSocket.
 
-    The server creates the session (running app/main.py) on the GET; the open
-    WebSocket keeps it alive until :meth:`close`, like a tab.
+    The server creates the session (running app/main.py) on the GET; like a tab,
+    the client then pulls the document and says it is ready (after which Panel
+    starts sending updates), and the open WebSocket keeps the session alive until
+    :meth:`close`.
     """
 
     def __init__(self, page_url: str):
@@ -111,6 +113,28 @@ class RawSession:
         token = re.search(r'"token":\s*"([^"]+)"', html).group(1)
         ws_url = page_url.split("?")[0].replace("http://", "ws://", 1) + "/ws"
         self.ws = websocket.create_connection(ws_url, subprotocols=["bokeh", token], timeout=10)
+        self.recv_message()  # ACK
+        self.send_message("PULL-DOC-REQ", {})
+        self.recv_message()  # PULL-DOC-REPLY
+        ready = {"kind": "MessageSent", "msg_type": "bokeh_event",
+                 "msg_data": {"type": "event", "name": "document_ready",
+                              "values": {"type": "map"}}}
+        self.send_message("PATCH-DOC", {"events": [ready]})
+
+    def send_message(self, msgtype: str, content: dict) -> None:
+        """One Bokeh protocol message: header, metadata and content text frames."""
+        import uuid
+
+        self.ws.send(json.dumps({"msgid": uuid.uuid4().hex, "msgtype": msgtype}))
+        self.ws.send("{}")
+        self.ws.send(json.dumps(content))
+
+    def recv_message(self) -> tuple[dict, dict]:
+        """(header, content) of the next message; binary buffers are not expected here."""
+        header = json.loads(self.ws.recv())
+        self.ws.recv()  # metadata
+        content = json.loads(self.ws.recv())
+        return header, content
 
     def close(self) -> None:
         self.ws.close()
