@@ -1,0 +1,206 @@
+"""US equity market hours, so a quiet feed can say "market closed" instead of "stale".
+
+Pure functions, no I/O: NYSE regular session (09:30–16:00 America/New_York,
+Monday–Friday), full-day holidays computed by rule (NYSE Rule 7.2), the usual
+13:00 early closes, and a short list of unscheduled closures. Extended-hours
+trading is deliberately *not* counted as open: the board's notion of "open" is
+the regular session, when a silent US ticker really is a problem.
+
+Symbols with a venue prefix (``BINANCE:BTCUSDT``, ``OANDA:EUR_USD``) are Finnhub
+crypto/FX instruments and are treated as always open; plain tickers are US stocks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+OPEN_TIME = time(9, 30)
+CLOSE_TIME = time(16, 0)
+EARLY_CLOSE_TIME = time(13, 0)
+
+#: Unscheduled full-day closures (storms, national days of mourning) no rule predicts.
+UNSCHEDULED_CLOSURES: dict[date, str] = {
+    date(2012, 10, 29): "Hurricane Sandy",
+    date(2012, 10, 30): "Hurricane Sandy",
+    date(2018, 12, 5): "National Day of Mourning (George H. W. Bush)",
+    date(2025, 1, 9): "National Day of Mourning (Jimmy Carter)",
+}
+
+#: How far ``next_open`` looks ahead before giving up (no gap is anywhere near this).
+_MAX_SEARCH_DAYS = 30
+
+
+# -- symbols --------------------------------------------------------------------
+def is_crypto_or_fx(symbol: str) -> bool:
+    """True for venue-prefixed symbols (``BINANCE:BTCUSDT``, ``OANDA:EUR_USD``).
+
+    Finnhub names US stocks with plain tickers and everything else with a
+    ``VENUE:`` prefix; those are crypto and FX, which the board treats as 24/7.
+    """
+    venue, sep, rest = symbol.strip().partition(":")
+    return bool(sep and venue and rest)
+
+
+def symbol_open(symbol: str, now: datetime | None = None) -> bool:
+    """Whether ``symbol``'s market is in session at ``now`` (aware; default: current time)."""
+    return is_crypto_or_fx(symbol) or us_market_open(now)
+
+
+# -- the calendar ---------------------------------------------------------------
+def easter(year: int) -> date:
+    """Western (Gregorian) Easter Sunday: the anonymous Gregorian computus."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The ``n``-th ``weekday`` (Mon=0) of the month; ``n=-1`` for the last one."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    nxt = date(year + month // 12, month % 12 + 1, 1)
+    last = nxt - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _observed(d: date) -> date:
+    """Saturday holidays move to Friday, Sunday ones to Monday (NYSE Rule 7.2)."""
+    if d.weekday() == 5:
+        return d - timedelta(days=1)
+    if d.weekday() == 6:
+        return d + timedelta(days=1)
+    return d
+
+
+def _add(days: dict[date, str], actual: date, name: str) -> None:
+    """Record a fixed-date holiday on its observed day, saying when it moved."""
+    observed = _observed(actual)
+    days[observed] = name if observed == actual else f"{name} (observed)"
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> dict[date, str]:
+    days: dict[date, str] = {}
+    # New Year's Day: a Saturday one is not made up on Friday Dec 31 (the
+    # previous year's last business day), so only the Sunday rule applies.
+    new_year = date(year, 1, 1)
+    if new_year.weekday() == 6:
+        days[new_year + timedelta(days=1)] = "New Year's Day (observed)"
+    elif new_year.weekday() < 5:
+        days[new_year] = "New Year's Day"
+    if year >= 1998:
+        days[_nth_weekday(year, 1, 0, 3)] = "Martin Luther King Jr. Day"
+    days[_nth_weekday(year, 2, 0, 3)] = "Washington's Birthday"
+    days[easter(year) - timedelta(days=2)] = "Good Friday"
+    days[_nth_weekday(year, 5, 0, -1)] = "Memorial Day"
+    if year >= 2022:
+        _add(days, date(year, 6, 19), "Juneteenth")
+    _add(days, date(year, 7, 4), "Independence Day")
+    days[_nth_weekday(year, 9, 0, 1)] = "Labor Day"
+    days[_nth_weekday(year, 11, 3, 4)] = "Thanksgiving Day"
+    _add(days, date(year, 12, 25), "Christmas Day")
+    for d, name in UNSCHEDULED_CLOSURES.items():
+        if d.year == year:
+            days[d] = name
+    return days
+
+
+def holidays(year: int) -> dict[date, str]:
+    """NYSE full-day closures on weekdays of ``year``: {date: name}, in date order."""
+    return dict(sorted(_holidays(year).items()))
+
+
+def holiday_name(d: date) -> str | None:
+    """The closure's name if the exchange is shut all day on weekday ``d``, else None."""
+    return _holidays(d.year).get(d)
+
+
+@lru_cache(maxsize=64)
+def _early_closes(year: int) -> frozenset[date]:
+    closed = _holidays(year)
+    days: set[date] = set()
+    july3 = date(year, 7, 3)
+    if july3.weekday() < 4:  # Mon-Thu: July 4 is Tue-Fri. Friday July 3 is a holiday.
+        days.add(july3)
+    days.add(_nth_weekday(year, 11, 3, 4) + timedelta(days=1))  # day after Thanksgiving
+    christmas_eve = date(year, 12, 24)
+    if christmas_eve.weekday() < 5:
+        days.add(christmas_eve)
+    return frozenset(d for d in days if d not in closed)
+
+
+def early_closes(year: int) -> list[date]:
+    """Days of ``year`` the regular session ends at 13:00 New York time."""
+    return sorted(_early_closes(year))
+
+
+def is_trading_day(d: date) -> bool:
+    """A weekday that is not an NYSE full-day holiday."""
+    return d.weekday() < 5 and d not in _holidays(d.year)
+
+
+def session(d: date) -> tuple[datetime, datetime] | None:
+    """Regular-session (open, close) of ``d`` in New York time, or None if closed all day."""
+    if not is_trading_day(d):
+        return None
+    close = EARLY_CLOSE_TIME if d in _early_closes(d.year) else CLOSE_TIME
+    return (datetime.combine(d, OPEN_TIME, NEW_YORK), datetime.combine(d, close, NEW_YORK))
+
+
+# -- the clock ------------------------------------------------------------------
+def _to_new_york(now: datetime | None) -> datetime:
+    """``now`` as New York time; naive datetimes are refused as ambiguous."""
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("market hours need a timezone-aware datetime")
+    return now.astimezone(NEW_YORK)
+
+
+def us_market_open(now: datetime | None = None) -> bool:
+    """Whether the NYSE regular session is on at ``now`` (aware; default: current time).
+
+    Open is inclusive, close exclusive: 09:30:00 is open, 16:00:00 is closed.
+    """
+    ny = _to_new_york(now)
+    hours = session(ny.date())
+    return hours is not None and hours[0] <= ny < hours[1]
+
+
+def next_open(now: datetime | None = None) -> datetime:
+    """The first regular-session open strictly after ``now``, in New York time.
+
+    Called while the market is open, this is the *next* session's open.
+    """
+    ny = _to_new_york(now)
+    d = ny.date()
+    for _ in range(_MAX_SEARCH_DAYS):
+        hours = session(d)
+        if hours is not None and hours[0] > ny:
+            return hours[0]
+        d += timedelta(days=1)
+    raise RuntimeError(f"no NYSE session within {_MAX_SEARCH_DAYS} days of {ny}")
+
+
+def next_close(now: datetime | None = None) -> datetime:
+    """The first regular-session close strictly after ``now``, in New York time."""
+    ny = _to_new_york(now)
+    d = ny.date()
+    for _ in range(_MAX_SEARCH_DAYS):
+        hours = session(d)
+        if hours is not None and hours[1] > ny:
+            return hours[1]
+        d += timedelta(days=1)
+    raise RuntimeError(f"no NYSE session within {_MAX_SEARCH_DAYS} days of {ny}")
