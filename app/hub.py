@@ -14,13 +14,16 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from app import metrics
 from app.config import Settings, get_settings, require_feed_settings
 from app.feeds.base import Feed, FeedState, Tick
 from app.feeds.registry import feed_class
+from app.market_hours import symbol_open
 from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
 
 log = logging.getLogger(__name__)
@@ -108,11 +111,13 @@ class Hub:
     """Process-wide fan-in point: feed ticks in, conflated per-cycle snapshots out."""
 
     def __init__(self, feed: Feed, *, push_interval_s: float = 0.25, history_len: int = 240,
-                 stale_after_s: float = 10.0):
+                 stale_after_s: float = 10.0,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.feed = feed
         self.push_interval_s = push_interval_s
         self.history_len = history_len
         self.stale_after_s = stale_after_s
+        self._clock = clock
         self._lock = threading.RLock()
         self._refs: Counter[str] = Counter()
         self._working: dict[str, Quote] = {}
@@ -239,6 +244,7 @@ class Hub:
     # -- ticks in (feed thread) ------------------------------------------
     def _on_ticks(self, ticks: list[Tick]) -> None:
         """Fold a batch of ticks into the working quotes: O(1) memory per symbol."""
+        metrics.observe_ticks(len(ticks))
         with self._lock:
             self._last_tick_mono = time.monotonic()
             self.ticks_received += len(ticks)
@@ -319,13 +325,16 @@ class Hub:
             age = None if self._last_tick_mono is None else now - self._last_tick_mono
             # Quiet since the first watcher arrived, or since the last tick if later.
             quiet = now - max(self._last_tick_mono or 0.0, self._watched_since)
-            watched = len(self._refs)
+            watched = list(self._refs)
             sessions = self._sessions
         state = FeedState(self.feed.state)
         if state is FeedState.LIVE and watched and quiet > self.stale_after_s:
-            state = FeedState.STALE
+            # Quiet is expected while every watched market is closed: not a fault.
+            now_utc = self._clock()
+            open_any = any(symbol_open(s, now_utc) for s in watched)
+            state = FeedState.STALE if open_any else FeedState.MARKET_CLOSED
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
-                      self.feed.last_error, age, watched, sessions)
+                      self.feed.last_error, age, len(watched), sessions)
 
 
 # -- the process-wide instance ---------------------------------------------
@@ -347,6 +356,7 @@ def get_hub(settings: Settings | None = None) -> Hub:
     with _hub_lock:
         if _hub is None:
             _hub = make_hub(settings or get_settings()).start()
+            metrics.watch_hub(_hub)
         return _hub
 
 
@@ -357,3 +367,4 @@ def reset_hub() -> None:
         if _hub is not None:
             _hub.stop()
             _hub = None
+            metrics.watch_hub(None)

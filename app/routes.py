@@ -1,4 +1,4 @@
-"""Extra HTTP routes on the Bokeh/Tornado server: ``GET /health``.
+"""Extra HTTP routes on the Bokeh/Tornado server: ``GET /health`` and ``GET /metrics``.
 
 Served by ``photon`` and by ``panel serve app --plugins app.routes`` (Panel
 plugins expose ``ROUTES``).
@@ -12,6 +12,7 @@ from tornado.web import RequestHandler
 
 from app.feeds.base import FeedState
 from app.hub import PROCESS_ID, Hub, get_hub
+from app.metrics import MetricsHandler
 
 #: Feed states in which the server cannot show fresh prices at all.
 UNHEALTHY = {FeedState.DOWN, FeedState.AUTH_FAILED, FeedState.STOPPED}
@@ -49,4 +50,4 @@ class HealthHandler(RequestHandler):
         self.finish(json.dumps(body))
 
 
-ROUTES = [("/health", HealthHandler, {})]
+ROUTES = [("/health", HealthHandler, {}), ("/metrics", MetricsHandler, {})]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import param
 import websocket
 
+from app import metrics
 from app.config import Secret, Settings
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
@@ -263,6 +264,7 @@ class FinnhubFeed(Feed):
                 if self._stop.wait(delay):
                     break
                 self.reconnects += 1
+                metrics.observe_reconnect()
         finally:
             self.next_retry_s = None
             watchdog.join(5)

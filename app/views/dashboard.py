@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 import param
 
+from app import metrics
 from app.feeds.base import FeedState
 from app.hub import Hub, Subscription
 from app.quotes import Quote, quote_row
@@ -126,6 +128,7 @@ class Dashboard(pn.viewable.Viewer):
 
     def push(self) -> None:
         """One push cycle: send what changed for this session's symbols, if anything."""
+        t0 = time.perf_counter()
         changes = self.hub.changes_since(self._cycle, self._sub.symbols)
         self._cycle = changes.cycle
         self._since_status_ms += self.push_interval_ms
@@ -135,6 +138,7 @@ class Dashboard(pn.viewable.Viewer):
                                      "points": changes.points}
             if self._since_status_ms >= STATUS_EVERY_MS:
                 self._show_status()
+        metrics.observe_push(time.perf_counter() - t0, len(changes.rows))
 
     def _show_status(self) -> None:
         self._since_status_ms = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -107,3 +108,27 @@ def test_finnhub_without_a_key_fails_fast_with_one_clear_line(tmp_path):
     assert res.stderr.strip().splitlines() == [
         "photon: the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
         "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example"]
+
+
+def test_metrics_in_prometheus_format(server):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape() -> list:
+        with urllib.request.urlopen(server.url("/metrics"), timeout=5) as r:
+            text = r.read().decode()
+        return [s for fam in text_string_to_metric_families(text) for s in fam.samples]
+
+    def value(samples: list, name: str) -> float:
+        return next(s.value for s in samples if s.name == name)
+
+    session = RawSession(server.url("/app?symbols=AMD"))
+    try:
+        samples = wait_until(lambda: (m := scrape()) and value(m, "photon_ticks_pushed_total") > 0
+                             and m, what="pushed ticks counted")
+        assert value(samples, "photon_ticks_received_total") > 0
+        assert value(samples, "photon_sessions") >= 1
+        assert value(samples, "photon_push_cycle_seconds_count") > 0
+        states = {s.labels["state"]: s.value for s in samples if s.name == "photon_feed_state"}
+        assert states["live"] == 1 and sum(states.values()) == 1
+    finally:
+        session.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -140,8 +141,13 @@ def test_concurrent_sessions_and_ticks_leave_no_refs(hub, manual_feed):
     assert hub.sessions == 0
 
 
+MARKET_OPEN = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
+WEEKEND = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)  # Saturday
+
+
 def test_health_reports_stale_when_ticks_stop(manual_feed):
-    hub = Hub(manual_feed, push_interval_s=0.05, stale_after_s=0.3).start()
+    hub = Hub(manual_feed, push_interval_s=0.05, stale_after_s=0.3,
+              clock=lambda: MARKET_OPEN).start()
     try:
         sub = hub.subscribe(["AAPL"])
         deadline = time.monotonic() + 5
@@ -212,4 +218,25 @@ def test_a_slow_reference_never_blocks_the_subscribing_session():
         sub.close()
     finally:
         feed.release.set()
+        hub.stop()
+
+
+@pytest.mark.parametrize(("clock", "symbols", "expected"), [
+    (WEEKEND, ["AAPL"], FeedState.MARKET_CLOSED),
+    (WEEKEND, ["AAPL", "BINANCE:BTCUSDT"], FeedState.STALE),  # crypto should be trading
+    (MARKET_OPEN, ["AAPL"], FeedState.STALE),
+])
+def test_quiet_feed_is_market_closed_only_when_every_market_is(manual_feed, clock, symbols,
+                                                                expected):
+    hub = Hub(manual_feed, push_interval_s=3600, stale_after_s=0.0, clock=lambda: clock)
+    manual_feed.start(hub._on_ticks)
+    try:
+        sub = hub.subscribe(symbols)
+        deadline = time.monotonic() + 5
+        while manual_feed.state != FeedState.LIVE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.01)
+        assert hub.health().state == expected
+        sub.close()
+    finally:
         hub.stop()
