@@ -42,6 +42,9 @@ class Health:
     last_error: str
     last_tick_age: float | None
     """Seconds since the last tick reached the hub; None before the first."""
+    last_message_age: float | None
+    """Seconds since the upstream last sent anything (keep-alives too)."""
+    reconnects: int
     symbols: int
     sessions: int
 
@@ -333,8 +336,10 @@ class Hub:
             now_utc = self._clock()
             open_any = any(symbol_open(s, now_utc) for s in watched)
             state = FeedState.STALE if open_any else FeedState.MARKET_CLOSED
+        msg = self.feed.last_message_mono
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
-                      self.feed.last_error, age, len(watched), sessions)
+                      self.feed.last_error, age, None if msg is None else now - msg,
+                      self.feed.reconnects, len(watched), sessions)
 
 
 # -- the process-wide instance ---------------------------------------------

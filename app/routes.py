@@ -26,7 +26,9 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "status": "down" if h.state in UNHEALTHY else "ok",
         "feed": h.feed,
         "state": h.state.value,
-        "last_tick_age_s": None if h.last_tick_age is None else round(h.last_tick_age, 3),
+        "last_tick_age_s": _round(h.last_tick_age),
+        "last_message_age_s": _round(h.last_message_age),
+        "reconnects": h.reconnects,
         "last_error": h.last_error,
         "symbols": sorted(refs),
         "symbol_count": len(refs),
@@ -37,6 +39,10 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "process": PROCESS_ID,
     }
     return (503 if h.state in UNHEALTHY else 200), body
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 class HealthHandler(RequestHandler):

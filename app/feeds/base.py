@@ -95,6 +95,10 @@ class Feed(param.Parameterized):
         self._sink: TickSink | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: For operators: upstream reconnects so far, and when anything last arrived
+        #: (trade or keep-alive; ``time.monotonic()``), set by the adapters.
+        self.reconnects = 0
+        self.last_message_mono: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Feed:

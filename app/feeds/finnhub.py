@@ -340,7 +340,7 @@ class FinnhubFeed(Feed):
     def _on_message(self, ws: websocket.WebSocketApp, raw: str | bytes) -> None:
         conn = self._current(ws)
         if conn is not None:
-            conn.last_msg = time.monotonic()  # anything counts as a sign of life
+            conn.last_msg = self.last_message_mono = time.monotonic()  # any sign of life
         self.messages += 1
         try:
             msg = json.loads(raw)

@@ -173,7 +173,7 @@ class MockFeed(Feed):
         self.state = FeedState.LIVE
         last = time.monotonic()
         while not self._stop.wait(self.step_s):
-            now = time.monotonic()
+            now = self.last_message_mono = time.monotonic()
             ticks = self.market.step(sorted(self.symbols), now - last, time.time())
             last = now
             self._emit(ticks)

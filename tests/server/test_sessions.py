@@ -54,7 +54,8 @@ def test_health_is_json_with_feed_state(server):
     status, body = get_json(server.url("/health"))
     assert status == 200
     assert body["status"] == "ok" and body["feed"] == "mock"
-    assert {"state", "last_tick_age_s", "symbols", "sessions", "last_error"} <= set(body)
+    assert {"state", "last_tick_age_s", "last_message_age_s", "reconnects", "symbols",
+            "sessions", "last_error"} <= set(body)
 
 
 def test_cli_help_documents_the_options():
