@@ -135,6 +135,7 @@ class Hub:
         self.ticks_received = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._logged_state: FeedState | None = None
         self._ref_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photon-ref")
 
     # -- lifecycle -------------------------------------------------------
@@ -164,6 +165,7 @@ class Hub:
             next_at += self.push_interval_s
             try:
                 self.publish()
+                self._log_state_change()
             except Exception:  # a bad cycle must not end publishing for everyone
                 log.exception("hub publish cycle failed")
             delay = next_at - time.monotonic()
@@ -171,6 +173,16 @@ class Hub:
                 next_at = time.monotonic()
                 delay = 0
             self._stop.wait(delay)
+
+    def _log_state_change(self) -> None:
+        """One INFO line whenever the state viewers see changes."""
+        h = self.health()
+        if h.state is not self._logged_state:
+            log.info("feed_state feed=%s state=%s previous=%s reconnects=%d error=%r",
+                     h.feed, h.state.value,
+                     self._logged_state.value if self._logged_state else None,
+                     h.reconnects, h.last_error)
+            self._logged_state = h.state
 
     # -- subscriptions ---------------------------------------------------
     def subscribe(self, symbols: Iterable[str] = ()) -> Subscription:

@@ -142,6 +142,9 @@ def test_a_dropped_upstream_shows_stale_prices_then_recovers(page, finnhub_serve
         "() => window.__deepAll('.photon-status[data-state=live]').length > 0", timeout=30_000)
     assert fake.current is not first and "AAPL" in fake.current.subscribed  # resubscribed
     assert not note.is_visible()
+    log = finnhub_server.output()  # operators see each transition, with its reason
+    assert "feed_state feed=finnhub state=down previous=live" in log
+    assert "feed_state feed=finnhub state=live previous=down" in log
 
 
 @pytest.fixture(scope="module")
