@@ -184,23 +184,21 @@ def next_open(now: datetime | None = None) -> datetime:
 
     Called while the market is open, this is the *next* session's open.
     """
-    ny = _to_new_york(now)
-    d = ny.date()
-    for _ in range(_MAX_SEARCH_DAYS):
-        hours = session(d)
-        if hours is not None and hours[0] > ny:
-            return hours[0]
-        d += timedelta(days=1)
-    raise RuntimeError(f"no NYSE session within {_MAX_SEARCH_DAYS} days of {ny}")
+    return _next_boundary(now, 0)
 
 
 def next_close(now: datetime | None = None) -> datetime:
     """The first regular-session close strictly after ``now``, in New York time."""
+    return _next_boundary(now, 1)
+
+
+def _next_boundary(now: datetime | None, which: int) -> datetime:
+    """First session open (``which=0``) or close (``1``) strictly after ``now``."""
     ny = _to_new_york(now)
     d = ny.date()
     for _ in range(_MAX_SEARCH_DAYS):
         hours = session(d)
-        if hours is not None and hours[1] > ny:
-            return hours[1]
+        if hours is not None and hours[which] > ny:
+            return hours[which]
         d += timedelta(days=1)
     raise RuntimeError(f"no NYSE session within {_MAX_SEARCH_DAYS} days of {ny}")

@@ -31,7 +31,7 @@ def get_json(url: str) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
-def wait_until(cond: Callable[[], object], timeout: float = 15.0, every: float = 0.1,
+def wait_until(cond: Callable[[], object], timeout: float = 15.0, every: float = 0.05,
                what: str = "condition"):
     """Poll ``cond`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -1,5 +1,6 @@
 """Local fakes of upstream services, for tests that must not touch the internet."""
 
-from tests.fakes.finnhub_fake import FakeConnection, FakeFinnhub, wait_until
+from tests.fakes.finnhub_fake import FakeConnection, FakeFinnhub
+from tests.support import wait_until
 
 __all__ = ["FakeConnection", "FakeFinnhub", "wait_until"]
