@@ -83,9 +83,14 @@ class Dashboard(pn.viewable.Viewer):
         self._apply(list(picked.symbols))
 
     def _on_pick(self, event: param.parameterized.Event) -> None:
-        if self._setting:
-            return
-        self.select(event.new)
+        if not self._setting:
+            self.select(event.new)
+
+    @param.depends("symbols", watch=True)
+    def _on_symbols(self) -> None:
+        """``dash.symbols = [...]`` (e.g. from a notebook) re-subscribes like the picker."""
+        if not self._setting:
+            self.select(self.symbols)
 
     def _apply(self, symbols: list[str]) -> None:
         self._sub.update(symbols)

@@ -25,6 +25,9 @@ def test_selection_is_the_subscription(hub):
     assert [r["symbol"] for r in dash._board.rows] == ["TSLA", "AAPL"]
     dash._picker.value = ["MSFT"]  # the viewer edits the picker
     assert hub.refcounts() == {"MSFT": 1}
+    dash.symbols = ["googl", "MSFT"]  # or code sets the parameter
+    assert hub.refcounts() == {"GOOGL": 1, "MSFT": 1}
+    assert dash._picker.value == ["GOOGL", "MSFT"] and dash.symbols == ["GOOGL", "MSFT"]
     dash.close()
     dash.close()
     assert hub.refcounts() == {} and hub.sessions == 0
