@@ -1,14 +1,18 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
-from app import logs, server_fixes
+from app import fastlane, logs, server_fixes
+from app.config import get_settings
 from app.hub import get_hub, reset_hub
 
 
 def on_server_loaded(server_context) -> None:
     logs.configure()
     server_fixes.install()
-    get_hub()
+    hub = get_hub()
+    if get_settings().transport == "fast":
+        fastlane.install(hub)
 
 
 def on_server_unloaded(server_context) -> None:
+    fastlane.uninstall()
     reset_hub()

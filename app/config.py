@@ -52,6 +52,8 @@ class Settings:
     history_len: int = 240
     stale_after_s: float = 10.0
     mock_seed: int | None = None
+    transport: str = "fast"
+    """How ticks reach browsers: "fast" (the fast-lane WebSocket) or "bokeh" (model updates)."""
     finnhub_api_key: Secret = field(default_factory=lambda: Secret(""), repr=True)
     finnhub_ws_url: str = "wss://ws.finnhub.io"
     finnhub_rest_url: str = "https://finnhub.io/api/v1"
@@ -61,6 +63,8 @@ class Settings:
             raise ValueError("PHOTON_PUSH_INTERVAL_MS must be at least 20")
         if self.max_symbols < 1:
             raise ValueError("PHOTON_MAX_SYMBOLS must be at least 1")
+        if self.transport not in ("fast", "bokeh"):
+            raise ValueError(f"PHOTON_TRANSPORT must be 'fast' or 'bokeh', not {self.transport!r}")
         if self.history_len < 2:
             raise ValueError("PHOTON_HISTORY_LEN must be at least 2")
 
@@ -106,6 +110,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path = 
         history_len=_int(env, "PHOTON_HISTORY_LEN", 240),
         stale_after_s=float(env.get("PHOTON_STALE_AFTER_S", "") or 10.0),
         mock_seed=_int(env, "PHOTON_MOCK_SEED", None),
+        transport=env.get("PHOTON_TRANSPORT", "fast").strip().lower() or "fast",
         finnhub_api_key=Secret(key),
         finnhub_ws_url=env.get("FINNHUB_WS_URL", "wss://ws.finnhub.io"),
         finnhub_rest_url=env.get("FINNHUB_REST_URL", "https://finnhub.io/api/v1"),

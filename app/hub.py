@@ -136,6 +136,7 @@ class Hub:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._logged_state: FeedState | None = None
+        self._listeners: list[Callable[[int], None]] = []
         self._ref_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photon-ref")
 
     # -- lifecycle -------------------------------------------------------
@@ -164,7 +165,11 @@ class Hub:
         while not self._stop.is_set():
             next_at += self.push_interval_s
             try:
-                self.publish()
+                before = self._cycle
+                cycle = self.publish()
+                if cycle != before:
+                    for listener in list(self._listeners):
+                        listener(cycle)
                 self._log_state_change()
             except Exception:  # a bad cycle must not end publishing for everyone
                 log.exception("hub publish cycle failed")
@@ -173,6 +178,14 @@ class Hub:
                 next_at = time.monotonic()
                 delay = 0
             self._stop.wait(delay)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(cycle)`` (on the hub's thread) after each cycle that changed."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[int], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _log_state_change(self) -> None:
         """One INFO line whenever the state viewers see changes."""

@@ -3,8 +3,11 @@
 Only wiring: process-wide state lives in :mod:`app.hub`.
 """
 
+import sys
+
 import panel as pn
 
+from app import fastlane
 from app.config import get_settings
 from app.hub import get_hub
 from app.views.dashboard import Dashboard
@@ -26,6 +29,8 @@ dashboard = Dashboard(
     max_symbols=settings.max_symbols,
     push_interval_ms=settings.push_interval_ms,
     sync_url=True,
+    # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
+    fast_lane=fastlane.get() if "app.routes" in sys.modules else None,
 )
 dashboard.start()
 dashboard.status.health_url = "../health"  # /app -> /health, also under a --prefix

@@ -1,4 +1,4 @@
-"""Extra HTTP routes on the Bokeh/Tornado server: ``GET /health`` and ``GET /metrics``.
+"""Extra routes on the Bokeh/Tornado server: ``/health``, ``/metrics``, the fast lane.
 
 Served by ``photon`` and by ``panel serve app --plugins app.routes`` (Panel
 plugins expose ``ROUTES``).
@@ -10,6 +10,7 @@ import json
 
 from tornado.web import RequestHandler
 
+from app import fastlane
 from app.feeds.base import FeedState
 from app.hub import PROCESS_ID, Hub, get_hub
 from app.metrics import MetricsHandler
@@ -37,6 +38,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "ticks_received": hub.ticks_received,
         "cycle": hub.cycle,
         "process": PROCESS_ID,
+        "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
     }
     return (503 if h.state in UNHEALTHY else 200), body
 
@@ -56,4 +58,8 @@ class HealthHandler(RequestHandler):
         self.finish(json.dumps(body))
 
 
-ROUTES = [("/health", HealthHandler, {}), ("/metrics", MetricsHandler, {})]
+ROUTES = [
+    ("/health", HealthHandler, {}),
+    ("/metrics", MetricsHandler, {}),
+    (fastlane.PATH, fastlane.TickSocket, {}),
+]

@@ -114,12 +114,25 @@ class RawSession:
         ws_url = page_url.split("?")[0].replace("http://", "ws://", 1) + "/ws"
         self.ws = websocket.create_connection(ws_url, subprotocols=["bokeh", token], timeout=10)
         self.recv_message()  # ACK
+        self.page_url = page_url
         self.send_message("PULL-DOC-REQ", {})
-        self.recv_message()  # PULL-DOC-REPLY
+        self.doc = self.recv_message()[1]  # PULL-DOC-REPLY
         ready = {"kind": "MessageSent", "msg_type": "bokeh_event",
                  "msg_data": {"type": "event", "name": "document_ready",
                               "values": {"type": "map"}}}
         self.send_message("PATCH-DOC", {"events": [ready]})
+
+    def open_fast_lane(self):
+        """Open the board's fast-lane socket (its URL and token are in the document)."""
+        import re
+        import urllib.parse
+
+        import websocket
+
+        found = re.search(r'"fast_url":"([^"]+)"', json.dumps(self.doc, separators=(",", ":")))
+        assert found, "this session does not use the fast lane"
+        url = urllib.parse.urljoin(self.page_url, found.group(1)).replace("http://", "ws://", 1)
+        return websocket.create_connection(url, timeout=10)
 
     def send_message(self, msgtype: str, content: dict) -> None:
         """One Bokeh protocol message: header, metadata and content text frames."""

@@ -120,9 +120,13 @@ export function render({ model, el }) {
       const entry = entries.get(r.symbol)
       if (entry) update(entry, r)
     }
-    for (const [sym, pts] of Object.entries(delta.points || {})) {
+    const points = delta.points || {}
+    for (const r of delta.rows) {
+      if (r.points) points[r.symbol] = r.points  // the fast lane sends them inline
+    }
+    for (const [sym, pts] of Object.entries(points)) {
       const entry = entries.get(sym)
-      if (!entry) continue
+      if (!entry || !pts.length) continue
       entry.points.push(...pts)
       if (entry.points.length > model.max_points) {
         entry.points.splice(0, entry.points.length - model.max_points)
@@ -137,9 +141,34 @@ export function render({ model, el }) {
   }
   markStale()
   model.on("stale_note", markStale)
+  // The fast lane: the same deltas over a plain WebSocket. If it cannot be used
+  // (no route, a proxy in the way), say so once and Python falls back to Bokeh.
+  let socket = null, opened = false, retries = 0, closing = false
+  function connectFast() {
+    if (!model.fast_url || closing) return
+    const url = new URL(model.fast_url, window.location.href)
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:"
+    socket = new WebSocket(url)
+    socket.onopen = () => { opened = true; retries = 0 }
+    socket.onmessage = (ev) => apply(JSON.parse(ev.data))
+    socket.onclose = () => {
+      socket = null
+      if (closing) return
+      if (!opened || retries >= 5) { model.send_msg({type: "fast_failed"}); return }
+      retries += 1
+      setTimeout(connectFast, 500 * 2 ** retries)
+    }
+  }
+  function closeFast() {
+    closing = true
+    if (socket) socket.close()
+  }
+  model.on("fast_url", () => { closeFast(); closing = false; opened = false; connectFast() })
+  connectFast()
+
   model.on("rows", build)
   model.on("delta", () => apply(model.delta))
-  model.on("remove", () => { for (const t of timers) clearTimeout(t) })
+  model.on("remove", () => { closeFast(); for (const t of timers) clearTimeout(t) })
   build()
   // A view rendered later than its model (a notebook re-display) asks for fresh state.
   model.send_msg({type: "snapshot"})

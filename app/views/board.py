@@ -24,6 +24,8 @@ class BoardView(JSComponent):
     delta = param.Dict(default={}, doc="One cycle's changes: {'cycle', 'rows', 'points'}.")
     max_points = param.Integer(default=240, doc="Sparkline length kept in the browser.")
     flash_ms = param.Integer(default=600, doc="How long a price flash lasts.")
+    fast_url = param.String(default="", doc="Fast-lane WebSocket (relative URL with token); "
+                            "empty: changes come as ``delta``.")
     stale_note = param.String(default="", doc="Set while prices are not live: why (plain text).")
 
     _esm = _HERE / "board.js"
@@ -31,13 +33,17 @@ class BoardView(JSComponent):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._snapshot_requests: list = []
+        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": []}
 
     def on_snapshot_request(self, callback) -> None:
         """Call ``callback()`` when a freshly rendered view asks for the full state."""
-        self._snapshot_requests.append(callback)
+        self._handlers["snapshot"].append(callback)
+
+    def on_fast_lane_failure(self, callback) -> None:
+        """Call ``callback()`` when the browser cannot use the fast lane."""
+        self._handlers["fast_failed"].append(callback)
 
     def _handle_msg(self, data) -> None:
-        if isinstance(data, dict) and data.get("type") == "snapshot":
-            for cb in self._snapshot_requests:
-                cb()
+        kind = data.get("type") if isinstance(data, dict) else None
+        for cb in self._handlers.get(kind, []):
+            cb()

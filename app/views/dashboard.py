@@ -17,6 +17,8 @@ import panel as pn
 import param
 
 from app import metrics
+from app.fastlane import PATH as FAST_PATH
+from app.fastlane import FastLane
 from app.feeds.base import FeedState
 from app.hub import Hub, Subscription
 from app.quotes import Quote, quote_row
@@ -47,6 +49,10 @@ class Dashboard(pn.viewable.Viewer):
     push_interval_ms = param.Integer(default=250, bounds=(20, None), doc="Push cadence.")
     message = param.String(default="", doc="Plain-text notice about refused input.")
     sync_url = param.Boolean(default=False, doc="Mirror the selection in ?symbols= of the URL.")
+    fast_lane = param.ClassSelector(class_=FastLane, default=None, allow_None=True,
+                                    doc="Send ticks over the fast lane instead of Bokeh.")
+    fast_path = param.String(default="." + FAST_PATH,
+                             doc="The fast-lane route relative to the page.")
 
     def __init__(self, **params):
         requested = params.pop("symbols", [])
@@ -65,6 +71,8 @@ class Dashboard(pn.viewable.Viewer):
         self._board = BoardView(max_points=self.hub.history_len, sizing_mode="stretch_width")
         self._status = StatusView(sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
+        self._board.on_fast_lane_failure(self._use_bokeh)
+        self._token: str | None = None
         self._sub: Subscription = self.hub.subscribe()
         self._cycle = 0
         self._since_status_ms = STATUS_EVERY_MS
@@ -145,6 +153,11 @@ class Dashboard(pn.viewable.Viewer):
                 self._show_status()
         metrics.observe_push(time.perf_counter() - t0, len(changes.rows))
 
+    @property
+    def transport(self) -> str:
+        """"fast" while ticks go over the fast lane, else "bokeh"."""
+        return "fast" if self._token is not None else "bokeh"
+
     def _show_status(self) -> None:
         self._since_status_ms = 0
         health = self.hub.health()
@@ -153,18 +166,47 @@ class Dashboard(pn.viewable.Viewer):
 
     def start(self) -> Dashboard:
         """Start pushing (idempotent); stops and releases with the session."""
-        if self._callback is None:
+        if self._callback is not None:
+            return self
+        if self.fast_lane is not None:
+            # Ticks go straight to the browser; this session only refreshes its status.
+            self._token = self.fast_lane.register(self._sub)
+            self._board.fast_url = f"{self.fast_path}?token={self._token}"
+            self._callback = pn.state.add_periodic_callback(self._show_status, STATUS_EVERY_MS)
+        else:
             self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
-            if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-                pn.state.on_session_destroyed(lambda _ctx: self.close())
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.on_session_destroyed(lambda _ctx: self.close())
         return self
 
-    def close(self) -> None:
-        """Stop pushing and give the hub back every symbol (safe to repeat)."""
+    def _use_bokeh(self) -> None:
+        """The browser could not use the fast lane: push through Bokeh instead."""
+        if self._token is None:
+            return
+        log.info("fast lane unavailable to a browser; falling back to Bokeh updates")
+        self._stop_pushing()
+        self._board.fast_url = ""
+        self._send_snapshot()
+        self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
+
+    def _stop_pushing(self) -> None:
         if self._callback is not None:
             self._callback.stop()
             self._callback = None
-        self._sub.close()
+        if self._token is not None:
+            self.fast_lane.unregister(self._token)
+            self._token = None
+
+    def close(self) -> None:
+        """Stop pushing and give the hub back every symbol (safe to repeat).
+
+        Runs when the session is destroyed, when its models can no longer be
+        changed: it touches hub and fast lane only, and releases symbols first.
+        """
+        try:
+            self._sub.close()
+        finally:
+            self._stop_pushing()
 
     @property
     def status(self) -> StatusView:

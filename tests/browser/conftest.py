@@ -26,8 +26,10 @@ window.__deepAll = (sel) => {
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium per test module: Playwright's sync API keeps an asyncio loop running
+    while it is open, which would break later tests that run their own loop."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright

@@ -123,6 +123,7 @@ def test_metrics_in_prometheus_format(server):
         return next(s.value for s in samples if s.name == name)
 
     session = RawSession(server.url("/app?symbols=AMD"))
+    lane = session.open_fast_lane()
     try:
         samples = wait_until(lambda: (m := scrape()) and value(m, "photon_ticks_pushed_total") > 0
                              and m, what="pushed ticks counted")
@@ -132,4 +133,30 @@ def test_metrics_in_prometheus_format(server):
         states = {s.labels["state"]: s.value for s in samples if s.name == "photon_feed_state"}
         assert states["live"] == 1 and sum(states.values()) == 1
     finally:
+        lane.close()
         session.close()
+
+
+def test_fast_lane_streams_the_sessions_symbols_and_refuses_strangers(server):
+    import json
+
+    import websocket
+
+    session = RawSession(server.url("/app?symbols=NVDA,KO"))
+    lane = session.open_fast_lane()
+    try:
+        seen: set[str] = set()
+        for _ in range(12):
+            message = json.loads(lane.recv())
+            assert message["cycle"] > 0
+            seen.update(r["symbol"] for r in message["rows"])
+            assert all(r["price"].startswith("$") and "points" in r for r in message["rows"])
+        assert seen == {"NVDA", "KO"}
+    finally:
+        lane.close()
+        session.close()
+    stranger = websocket.create_connection(
+        server.url("/photon/ticks?token=guess").replace("http://", "ws://"), timeout=10)
+    opcode, data = stranger.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    assert int.from_bytes(data[:2], "big") == 4001  # unknown session

@@ -1,0 +1,195 @@
+"""The fast lane: ticks to browsers over a plain WebSocket route, beside Bokeh's.
+
+Through Bokeh every session-cycle is its own model change, serialised and sent
+per session. Here each changed symbol is serialised to JSON once per cycle, and
+each browser socket gets one message per cycle that is only a join of the
+fragments of the symbols it watches. Panel still owns the page, the widgets and
+the session: a :class:`~app.views.dashboard.Dashboard` registers its hub
+subscription and gets a token; its board opens ``/photon/ticks?token=...``.
+
+A socket that does not keep up is never queued for: while its previous message is
+unsent it gets nothing, and then the latest rows of everything it missed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+
+from tornado.ioloop import IOLoop
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from app import metrics
+from app.hub import Hub, Subscription
+
+log = logging.getLogger(__name__)
+
+#: Path of the route, relative to the server root.
+PATH = "/photon/ticks"
+
+
+class FastLane:
+    """One per process: cycles from the hub, fanned out to registered sockets."""
+
+    def __init__(self, hub: Hub, loop: IOLoop):
+        self.hub = hub
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._subs: dict[str, Subscription] = {}
+        self._sockets: dict[str, TickSocket] = {}
+        self._fragments: dict[str, tuple[int, str]] = {}
+        """symbol -> (cycle, JSON of its latest row with that cycle's new points)."""
+        self.cycle = hub.cycle
+        self.rows_sent = 0
+        hub.add_listener(self._on_publish)
+
+    def close(self) -> None:
+        self.hub.remove_listener(self._on_publish)
+        for sock in list(self._sockets.values()):
+            sock.close()
+
+    # -- sessions -------------------------------------------------------
+    def register(self, subscription: Subscription) -> str:
+        """A token for the socket of the session that owns ``subscription``."""
+        token = secrets.token_urlsafe(18)
+        with self._lock:
+            self._subs[token] = subscription
+        return token
+
+    def unregister(self, token: str) -> None:
+        """Forget a session; its socket, if any, is closed."""
+        with self._lock:
+            self._subs.pop(token, None)
+            sock = self._sockets.pop(token, None)
+        if sock is not None:
+            self.loop.add_callback(sock.close)
+
+    def attach(self, token: str, sock: TickSocket) -> Subscription | None:
+        with self._lock:
+            sub = self._subs.get(token)
+            if sub is not None:
+                old = self._sockets.get(token)
+                self._sockets[token] = sock
+        if sub is not None and old is not None and old is not sock:
+            old.close()
+        return sub
+
+    def detach(self, token: str, sock: TickSocket) -> None:
+        with self._lock:
+            if self._sockets.get(token) is sock:
+                del self._sockets[token]
+
+    @property
+    def sockets(self) -> int:
+        with self._lock:
+            return len(self._sockets)
+
+    # -- cycles -----------------------------------------------------------
+    def _on_publish(self, cycle: int) -> None:
+        """Hub thread: hand the cycle to the IO loop that owns the sockets."""
+        self.loop.add_callback(self.fan_out)
+
+    def fan_out(self) -> None:
+        """Serialise each changed symbol once, then send every socket its join."""
+        t0 = time.perf_counter()
+        with self._lock:
+            sockets = list(self._sockets.values())
+        watched: set[str] = set()
+        for sock in sockets:
+            watched.update(sock.symbols)
+        changes = self.hub.changes_since(self.cycle, watched)
+        self.cycle = changes.cycle
+        for row in changes.rows:
+            sym = row["symbol"]
+            payload = {**row, "points": changes.points.get(sym, [])}
+            self._fragments[sym] = (changes.cycle, json.dumps(payload, separators=(",", ":")))
+        for gone in [s for s in self._fragments if s not in watched]:
+            del self._fragments[gone]
+        sent = sum(sock.send_changes(self._fragments, self.cycle) for sock in sockets)
+        self.rows_sent += sent
+        metrics.observe_push(time.perf_counter() - t0, sent)
+
+
+class TickSocket(WebSocketHandler):
+    """``GET /photon/ticks?token=...``: one JSON message per cycle with changes."""
+
+    lane: FastLane | None = None  # set by install()
+
+    def initialize(self) -> None:
+        self.token = ""
+        self.sub: Subscription | None = None
+        self.sent_cycle = 0
+        self.busy = False
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        sub = self.sub
+        return () if sub is None or sub.closed else sub.symbols
+
+    def open(self) -> None:
+        lane = type(self).lane
+        self.token = self.get_query_argument("token", "")
+        self.sub = lane.attach(self.token, self) if lane is not None and self.token else None
+        if self.sub is None:
+            self.close(4001, "unknown session")
+            return
+        self.sent_cycle = lane.cycle
+        self.set_nodelay(True)
+
+    def on_message(self, message: str | bytes) -> None:
+        """Clients only listen; anything sent is ignored."""
+
+    def on_close(self) -> None:
+        lane = type(self).lane
+        if lane is not None and self.sub is not None:
+            lane.detach(self.token, self)
+
+    def send_changes(self, fragments: dict[str, tuple[int, str]], cycle: int) -> int:
+        """Send rows changed since this socket's last message; skip while one is in flight."""
+        if self.busy or self.sub is None:
+            return 0
+        parts = [frag[1] for sym in self.symbols
+                 if (frag := fragments.get(sym)) is not None and frag[0] > self.sent_cycle]
+        self.sent_cycle = cycle
+        if not parts:
+            return 0
+        try:
+            future = self.write_message(f'{{"cycle":{cycle},"rows":[{",".join(parts)}]}}')
+        except WebSocketClosedError:
+            return 0
+        self.busy = True
+        future.add_done_callback(self._sent)
+        return len(parts)
+
+    def _sent(self, future) -> None:
+        self.busy = False
+        if future.exception() is not None:
+            log.debug("fast lane write failed: %s", future.exception())
+
+
+_lane: FastLane | None = None
+
+
+def install(hub: Hub, loop: IOLoop | None = None) -> FastLane:
+    """Create the process's fast lane on the server's IO loop (idempotent)."""
+    global _lane
+    if _lane is None:
+        _lane = FastLane(hub, loop or IOLoop.current())
+        TickSocket.lane = _lane
+    return _lane
+
+
+def get() -> FastLane | None:
+    """The fast lane, if this process serves one."""
+    return _lane
+
+
+def uninstall() -> None:
+    global _lane
+    if _lane is not None:
+        _lane.close()
+        _lane = None
+        TickSocket.lane = None
