@@ -1,18 +1,21 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
-from app import fastlane, logs, server_fixes
+from app import broadcast, fastlane, logs, server_fixes
 from app.config import get_settings
 from app.hub import get_hub, reset_hub
+from app.views.status import status_values
 
 
 def on_server_loaded(server_context) -> None:
     logs.configure()
     server_fixes.install()
     hub = get_hub()
+    broadcast.install(hub, status_values)
     if get_settings().transport == "fast":
         fastlane.install(hub)
 
 
 def on_server_unloaded(server_context) -> None:
     fastlane.uninstall()
+    broadcast.uninstall()
     reset_hub()

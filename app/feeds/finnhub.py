@@ -29,6 +29,7 @@ from app.config import Secret, Settings
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
 from app.feeds.finnhub_rest import (
+    AuthRejected,
     QuoteClient,
     RestError,
     UpstreamRateLimited,
@@ -497,6 +498,10 @@ class FinnhubFeed(Feed):
             self.last_error = str(e)
             log.info("finnhub: %s", e)
             self._publish_state()
+            return None
+        except AuthRejected as e:  # same cause as a 401 on the stream: say it the same way
+            self.last_error = f"{AUTH_FAILED} ({e})"
+            log.info("finnhub: %s", self.last_error)
             return None
         except RestError as e:
             self.last_error = str(e)

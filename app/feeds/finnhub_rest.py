@@ -38,6 +38,10 @@ class RestError(Exception):
     """A reference lookup failed; the message is safe to show (no key in it)."""
 
 
+class AuthRejected(RestError):
+    """Finnhub answered 401/403: the key is wrong or lacks access."""
+
+
 class UpstreamRateLimited(RestError):
     """Finnhub answered 429: we are over the plan's call rate."""
 
@@ -148,7 +152,10 @@ class QuoteClient:
             if e.status_code == 429:
                 raise UpstreamRateLimited(
                     "Finnhub REST rate limit reached (HTTP 429)") from None
-            raise RestError(f"quote {symbol}: Finnhub answered HTTP {e.status_code}") from None
+            answered = f"quote {symbol}: Finnhub answered HTTP {e.status_code}"
+            if e.status_code in (401, 403):
+                raise AuthRejected(answered) from None
+            raise RestError(answered) from None
         except finnhub.FinnhubRequestException:
             raise RestError(f"quote {symbol}: unexpected answer from Finnhub") from None
         except requests.Timeout:

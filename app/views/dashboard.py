@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 import param
 
-from app import metrics
+from app import broadcast, metrics
 from app.fastlane import PATH as FAST_PATH
 from app.fastlane import FastLane
 from app.feeds.base import FeedState
-from app.hub import Hub, Subscription
+from app.hub import Health, Hub, Subscription
 from app.quotes import Quote, quote_row
 from app.symbols import parse_symbols
 from app.views.board import BoardView
@@ -73,6 +73,8 @@ class Dashboard(pn.viewable.Viewer):
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
         self._token: str | None = None
+        self._broadcaster: broadcast.Broadcaster | None = None
+        self._started = False
         self._sub: Subscription = self.hub.subscribe()
         self._cycle = 0
         self._since_status_ms = STATUS_EVERY_MS
@@ -149,8 +151,8 @@ class Dashboard(pn.viewable.Viewer):
             if changes.rows:
                 self._board.delta = {"cycle": changes.cycle, "rows": changes.rows,
                                      "points": changes.points}
-            if self._since_status_ms >= STATUS_EVERY_MS:
-                self._show_status()
+            if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
+                self._show_status()  # no process-wide broadcaster here (a notebook)
         metrics.observe_push(time.perf_counter() - t0, len(changes.rows))
 
     @property
@@ -159,24 +161,35 @@ class Dashboard(pn.viewable.Viewer):
         return "fast" if self._token is not None else "bokeh"
 
     def _show_status(self) -> None:
+        self._show_health(self.hub.health())
+
+    def _show_health(self, health: Health) -> None:
         self._since_status_ms = 0
-        health = self.hub.health()
         self._status.show(health, len(self._sub.symbols))
         self._board.stale_note = stale_note(FeedState(health.state))
 
     def start(self) -> Dashboard:
         """Start pushing (idempotent); stops and releases with the session."""
-        if self._callback is not None:
+        if self._started:
             return self
+        doc = pn.state.curdoc
+        served = doc is not None and doc.session_context is not None
+        if served and (broadcaster := broadcast.get()) is not None:
+            self._broadcaster = broadcaster  # status comes from one process-wide timer
+            broadcaster.add(id(self), doc, self._show_health)
+            self._show_status()  # it only sends changes: start from what is true now
         if self.fast_lane is not None:
-            # Ticks go straight to the browser; this session only refreshes its status.
+            # Ticks go straight to the browser: this session has no timer of its own.
             self._token = self.fast_lane.register(self._sub)
             self._board.fast_url = f"{self.fast_path}?token={self._token}"
-            self._callback = pn.state.add_periodic_callback(self._show_status, STATUS_EVERY_MS)
+            if self._broadcaster is None:
+                self._callback = pn.state.add_periodic_callback(self._show_status,
+                                                                STATUS_EVERY_MS)
         else:
             self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        if served:
             pn.state.on_session_destroyed(lambda _ctx: self.close())
+        self._started = True
         return self
 
     def _use_bokeh(self) -> None:
@@ -190,6 +203,9 @@ class Dashboard(pn.viewable.Viewer):
         self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
 
     def _stop_pushing(self) -> None:
+        if self._broadcaster is not None:
+            self._broadcaster.discard(id(self))
+            self._broadcaster = None
         if self._callback is not None:
             self._callback.stop()
             self._callback = None

@@ -52,6 +52,18 @@ def age_text(age: float | None) -> str:
     return f"{int(age // 60)} min"
 
 
+def status_values(health: Health) -> dict[str, str]:
+    """What the status line shows of ``health`` (the same for every viewer)."""
+    state = FeedState(health.state)
+    return {
+        "feed": health.label,
+        "state": state.value,
+        "words": STATE_WORDS[state],
+        "age": age_text(health.last_tick_age),
+        "detail": health.last_error,
+    }
+
+
 class StatusView(JSComponent):
     """Browser side of the status line; :meth:`show` maps a hub ``Health`` onto it."""
 
@@ -70,12 +82,4 @@ class StatusView(JSComponent):
 
     def show(self, health: Health, symbols: int) -> None:
         """Reflect ``health``; only changed values go to the browser."""
-        state = FeedState(health.state)
-        self.param.update(
-            feed=health.label,
-            state=state.value,
-            words=STATE_WORDS[state],
-            age=age_text(health.last_tick_age),
-            symbols=symbols,
-            detail=health.last_error,
-        )
+        self.param.update(**status_values(health), symbols=symbols)

@@ -465,3 +465,12 @@ def test_backoff_grows_while_failing_and_resets_after_a_stable_connection(
     fake.drop(conn)
     wait_until(lambda: len(attempts) > failed)
     assert attempts[failed] == 0  # the connection had stayed up: start over
+
+
+def test_a_rest_401_reads_as_an_authentication_failure(fake):
+    from app.feeds.finnhub import FinnhubFeed
+
+    feed = FinnhubFeed(api_key="sk-wrong-REST-9", rest_url=fake.rest_url, ws_url=fake.ws_url)
+    assert feed.reference("AAPL") is None
+    assert feed.last_error.startswith("authentication failed: check FINNHUB_API_KEY")
+    assert "sk-wrong-REST-9" not in feed.last_error
