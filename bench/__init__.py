@@ -1,0 +1,1 @@
+"""Photon capacity benchmark; see bench/README.md."""

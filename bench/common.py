@@ -1,0 +1,222 @@
+"""Shared helpers: server processes, symbol assignment, histograms, resource sampling."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def universe() -> list[str]:
+    """The mock feed's symbols, in its own order."""
+    from app.feeds.mock import UNIVERSE
+
+    return [ins.symbol for ins in UNIVERSE]
+
+
+def symbols_for(index: int, k: int, symbols: list[str]) -> list[str]:
+    """Session ``index``'s ``k`` symbols: a window sliding by 3 per session over the
+    universe, so every symbol is watched by about the same number of sessions."""
+    n = len(symbols)
+    start = (index * 3) % n
+    return [symbols[(start + j) % n] for j in range(min(k, n))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str, timeout: float = 5.0) -> dict | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        try:
+            return json.loads(e.read())
+        except ValueError:
+            return None
+    except (OSError, ValueError):
+        return None
+
+
+class Histogram:
+    """Latency histogram in whole milliseconds (exactly mergeable across processes)."""
+
+    def __init__(self, counts: dict[int, int] | None = None):
+        self.counts: dict[int, int] = dict(counts or {})
+
+    def add(self, seconds: float) -> None:
+        ms = int(round(seconds * 1000))
+        self.counts[ms] = self.counts.get(ms, 0) + 1
+
+    def merge(self, other: Histogram | dict) -> None:
+        counts = other.counts if isinstance(other, Histogram) else other
+        for k, v in counts.items():
+            k = int(k)
+            self.counts[k] = self.counts.get(k, 0) + v
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts.values())
+
+    def quantile(self, q: float) -> float | None:
+        total = self.n
+        if not total:
+            return None
+        want = q * total
+        seen = 0
+        for k in sorted(self.counts):
+            seen += self.counts[k]
+            if seen >= want:
+                return float(k)
+        return float(max(self.counts))
+
+    def to_json(self) -> dict[str, int]:
+        return {str(k): v for k, v in self.counts.items()}
+
+
+@dataclass
+class ServerProc:
+    """A server under test, run as a subprocess on a free loopback port."""
+
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    health_path: str = "/health"
+    proc: subprocess.Popen | None = None
+    ps: psutil.Process | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> ServerProc:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as out:
+            self.proc = subprocess.Popen(self.cmd, cwd=str(self.extra.get("cwd", ROOT)),
+                                         env={**os.environ, **self.env}, stdout=out,
+                                         stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.proc.pid)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start:\n{self.log_tail()}")
+            if get_json(self.base + self.health_path, timeout=2) is not None:
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer {self.health_path} in {timeout}s:\n"
+                           f"{self.log_tail()}")
+
+    def health(self, timeout: float = 5.0) -> dict | None:
+        return get_json(self.base + self.health_path, timeout=timeout)
+
+    def rss_mb(self) -> float:
+        """RSS of the server and any children, MiB."""
+        try:
+            procs = [self.ps, *self.ps.children(recursive=True)]
+            return sum(p.memory_info().rss for p in procs) / 2**20
+        except psutil.Error:
+            return float("nan")
+
+    def cpu_seconds(self) -> float:
+        try:
+            procs = [self.ps, *self.ps.children(recursive=True)]
+            return sum(sum(p.cpu_times()[:2]) for p in procs)
+        except psutil.Error:
+            return float("nan")
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def photon_server(push_ms: int, logdir: Path, src: Path | None = None,
+                  seed: int = 11, transport: str | None = None) -> ServerProc:
+    """Photon as users start it, with the short session lifetimes the bench needs.
+
+    ``transport`` sets ``PHOTON_TRANSPORT`` (``fast`` or ``bokeh``); None leaves the
+    app's default."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "app", "--port", str(port),
+           "--check-unused-sessions", "250", "--unused-session-lifetime", "1000"]
+    env = {"PHOTON_PUSH_INTERVAL_MS": str(push_ms), "PHOTON_MOCK_SEED": str(seed),
+           "PHOTON_FEED": "mock", "PYTHONUNBUFFERED": "1"}
+    if transport:
+        env["PHOTON_TRANSPORT"] = transport
+    extra = {}
+    if src is not None:  # a git-archived copy of the app: import it, not the work tree
+        env["PYTHONPATH"] = str(src)
+        extra["cwd"] = src
+    name = f"photon-{transport}" if transport else "photon"
+    return ServerProc(name, cmd, env, port, logdir / f"{name}-{push_ms}-{port}.log",
+                      extra=extra)
+
+
+def supports_transport(src: Path | None) -> bool:
+    """Whether this Photon reads ``PHOTON_TRANSPORT`` (has the fast lane)."""
+    config = (src or ROOT) / "app" / "config.py"
+    try:
+        return "PHOTON_TRANSPORT" in config.read_text()
+    except OSError:
+        return False
+
+
+def socket_queues(port: int) -> dict[int, tuple[int, int]]:
+    """Kernel queues of the server's established loopback connections on ``port``:
+    {peer port: (Recv-Q, Send-Q) bytes}, from ``ss``."""
+    try:
+        out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    queues = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0].isdigit() and f[1].isdigit():
+            queues[int(f[3].rsplit(":", 1)[1])] = (int(f[0]), int(f[1]))
+    return queues
+
+
+def tornado_ref_server(push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.ref_tornado", "--port", str(port),
+           "--push-interval-ms", str(push_ms), "--seed", str(seed)]
+    return ServerProc("tornado-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
+                      logdir / f"tornado-{push_ms}-{port}.log")
+
+
+def socketio_ref_server(push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
+    port = free_port()
+    cmd = [sys.executable, "-m", "bench.ref_socketio", "--port", str(port),
+           "--push-interval-ms", str(push_ms), "--seed", str(seed)]
+    return ServerProc("socketio-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
+                      logdir / f"socketio-{push_ms}-{port}.log")

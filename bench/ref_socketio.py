@@ -1,0 +1,93 @@
+"""Reference (b): the common way to build this, Flask + Flask-SocketIO on eventlet.
+
+One room per ticker; a client joins the rooms of its symbols with a ``join`` event.
+A background task wakes every push interval, publishes a cycle of the same hub over
+the same seeded mock feed as Photon, takes what changed, and emits each changed
+ticker's row (with its new sparkline points) to that ticker's room as a ``tick``
+event. So a client
+gets one Socket.IO message per changed symbol per cycle, with the same payload
+Photon's board delta carries for that symbol.
+
+    python -m bench.ref_socketio --port 8002 --push-interval-ms 1000
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402 - after monkey patching, as eventlet requires
+import time  # noqa: E402
+
+from flask import Flask, jsonify, request  # noqa: E402
+from flask_socketio import SocketIO, join_room  # noqa: E402
+
+from app.feeds.mock import MockFeed  # noqa: E402
+from bench.refhub import LoopHub  # noqa: E402
+
+app = Flask(__name__)
+sio = SocketIO(app, async_mode="eventlet", cors_allowed_origins="*", logger=False,
+               engineio_logger=False)
+SUBS: dict = {}
+HUB: dict = {}
+
+
+@app.route("/health")
+def health():
+    hub = HUB["hub"]
+    return jsonify(status="ok", sessions=len(SUBS), subscriptions=hub.refcounts(),
+                   cycle=hub.cycle)
+
+
+@sio.on("join")
+def on_join(data):
+    symbols = [s for s in (data or {}).get("symbols", []) if isinstance(s, str)]
+    old = SUBS.pop(request.sid, None)
+    if old is not None:
+        old.close()
+    SUBS[request.sid] = HUB["hub"].subscribe(symbols)
+    for s in symbols:
+        join_room(s)
+
+
+@sio.on("disconnect")
+def on_disconnect(*_args):
+    sub = SUBS.pop(request.sid, None)
+    if sub is not None:
+        sub.close()
+
+
+def emitter(interval_s: float) -> None:
+    hub = HUB["hub"]
+    cycle = 0
+    next_at = time.monotonic()
+    while True:  # fixed rate, like tornado's PeriodicCallback and Photon's hub
+        next_at += interval_s
+        sio.sleep(max(0.0, next_at - time.monotonic()))
+        if time.monotonic() - next_at > interval_s:  # fell behind: skip, don't burst
+            next_at = time.monotonic()
+        hub.publish()
+        ch = hub.changes_since(cycle, list(hub.refcounts()))
+        cycle = ch.cycle
+        for row in ch.rows:
+            sym = row["symbol"]
+            sio.emit("tick", {**row, "points": ch.points.get(sym, []), "cycle": ch.cycle},
+                     to=sym)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--push-interval-ms", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=11)
+    args = p.parse_args()
+    interval = args.push_interval_ms / 1000
+    HUB["hub"] = LoopHub(MockFeed(seed=args.seed), push_interval_s=interval).start()
+    sio.start_background_task(emitter, interval)
+    print(f"socketio reference on :{args.port}", flush=True)
+    sio.run(app, host="127.0.0.1", port=args.port, log_output=False)
+
+
+if __name__ == "__main__":
+    main()
