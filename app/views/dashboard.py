@@ -175,9 +175,11 @@ class Dashboard(pn.viewable.Viewer):
         doc = pn.state.curdoc
         served = doc is not None and doc.session_context is not None
         if served and (broadcaster := broadcast.get()) is not None:
-            self._broadcaster = broadcaster  # status comes from one process-wide timer
-            broadcaster.add(id(self), doc, self._show_health)
-            self._show_status()  # it only sends changes: start from what is true now
+            # Status comes from one process-wide timer that only sends changes. Join
+            # it once the browser is connected (a change sent between the page's
+            # render and its connection would be lost), starting from what is true now.
+            self._broadcaster = broadcaster
+            pn.state.onload(lambda: self._join_broadcast(doc))
         if self.fast_lane is not None:
             # Ticks go straight to the browser: this session has no timer of its own.
             self._token = self.fast_lane.register(self._sub)
@@ -191,6 +193,11 @@ class Dashboard(pn.viewable.Viewer):
             pn.state.on_session_destroyed(lambda _ctx: self.close())
         self._started = True
         return self
+
+    def _join_broadcast(self, doc) -> None:
+        if self._broadcaster is not None and not self._sub.closed:
+            self._broadcaster.add(id(self), doc, self._show_health)
+            self._show_status()
 
     def _use_bokeh(self) -> None:
         """The browser could not use the fast lane: push through Bokeh instead."""

@@ -28,6 +28,8 @@ def test_console_logs_websocket_connected_and_status_is_live(page, server):
     open_board(page, server.url())
     page.wait_for_function("() => window.__deepAll('.photon-status[data-state=live]').length")
     assert "WebSocket Connected" in page.console
+    wait_until(lambda: "last tick <1 s" in page.locator(".photon-status-text").inner_text(),
+               timeout=10, what="the status line to follow the ticks")
     status = page.locator(".photon-status-text").inner_text()
     assert "Mock · live" in status and "3 symbols" in status
     assert not page.console.errors
