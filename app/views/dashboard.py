@@ -29,7 +29,7 @@ from app.views.status import StatusView, stale_note
 log = logging.getLogger(__name__)
 
 #: Refresh the status line (tick age) at most this often.
-STATUS_EVERY_MS = 1000
+STATUS_EVERY_MS = broadcast.EVERY_MS
 
 
 def with_symbols_query(search: str, symbols: list[str]) -> str:
