@@ -322,7 +322,12 @@ async def tornado_session(sess: Session, http: aiohttp.ClientSession, base: str)
 
 
 async def socketio_session(sess: Session, http: aiohttp.ClientSession, base: str) -> None:
+    import logging
+
     import socketio
+
+    # "packet queue is empty, aborting" per client at close: noise, not a result.
+    logging.getLogger("engineio.client").setLevel(logging.ERROR)
 
     client = socketio.AsyncClient(reconnection=False, http_session=http, handle_sigint=False)
     sess.ws = client
