@@ -173,10 +173,7 @@ class Hub:
                 self._log_state_change()
             except Exception:  # a bad cycle must not end publishing for everyone
                 log.exception("hub publish cycle failed")
-            delay = next_at - time.monotonic()
-            if delay < 0:  # fell behind: skip the missed cycles rather than burst
-                next_at = time.monotonic()
-                delay = 0
+            next_at, delay = schedule(next_at, time.monotonic(), self.push_interval_s)
             self._stop.wait(delay)
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
@@ -365,6 +362,17 @@ class Hub:
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
                       self.feed.last_error, age, None if msg is None else now - msg,
                       self.feed.reconnects, len(watched), sessions)
+
+
+def schedule(next_at: float, now: float, interval: float) -> tuple[float, float]:
+    """(deadline, wait) for the next cycle due at ``next_at``.
+
+    A wake-up that is merely late keeps the schedule (no wait now), so small waits
+    for the GIL do not drift the cadence; a whole missed cycle is skipped, not burst.
+    """
+    if next_at - now < -interval:
+        return now, 0.0
+    return next_at, max(next_at - now, 0.0)
 
 
 # -- the process-wide instance ---------------------------------------------

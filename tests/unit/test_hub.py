@@ -240,3 +240,11 @@ def test_quiet_feed_is_market_closed_only_when_every_market_is(manual_feed, cloc
         sub.close()
     finally:
         hub.stop()
+
+
+def test_the_cycle_schedule_absorbs_late_wakeups_and_skips_missed_cycles():
+    from app.hub import schedule
+
+    assert schedule(10.0, 9.9, 0.25) == (10.0, pytest.approx(0.1))
+    assert schedule(10.0, 10.1, 0.25) == (10.0, 0.0)  # late: keep the cadence
+    assert schedule(10.0, 10.6, 0.25) == (10.6, 0.0)  # a cycle missed: re-anchor
