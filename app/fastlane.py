@@ -108,7 +108,8 @@ class FastLane:
             self._fragments[sym] = (changes.cycle, json.dumps(payload, separators=(",", ":")))
         for gone in [s for s in self._fragments if s not in watched]:
             del self._fragments[gone]
-        sent = sum(sock.send_changes(self._fragments, self.cycle) for sock in sockets)
+        head = f'{{"cycle":{changes.cycle},"at":{changes.at:.6f},"rows":['
+        sent = sum(sock.send_changes(self._fragments, self.cycle, head) for sock in sockets)
         self.rows_sent += sent
         metrics.observe_push(time.perf_counter() - t0, sent)
 
@@ -147,7 +148,8 @@ class TickSocket(WebSocketHandler):
         if lane is not None and self.sub is not None:
             lane.detach(self.token, self)
 
-    def send_changes(self, fragments: dict[str, tuple[int, str]], cycle: int) -> int:
+    def send_changes(self, fragments: dict[str, tuple[int, str]], cycle: int,
+                     head: str) -> int:
         """Send rows changed since this socket's last message; skip while one is in flight."""
         if self.busy or self.sub is None:
             return 0
@@ -157,7 +159,7 @@ class TickSocket(WebSocketHandler):
         if not parts:
             return 0
         try:
-            future = self.write_message(f'{{"cycle":{cycle},"rows":[{",".join(parts)}]}}')
+            future = self.write_message(f'{head}{",".join(parts)}]}}')
         except WebSocketClosedError:
             return 0
         self.busy = True

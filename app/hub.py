@@ -58,6 +58,11 @@ class Changes:
     rows: list[dict]
     """The same quotes formatted for the browser (formatted once per cycle, shared)."""
     points: dict[str, list[tuple[float, float]]]
+    at: float = 0.0
+    """Wall-clock time the hub published ``cycle`` (0 before the first cycle).
+
+    Sent with every update so a client can tell the wait for the cycle (``at``
+    minus a row's ``ts``) from the delivery (its receipt minus ``at``)."""
 
 
 class Subscription:
@@ -129,6 +134,7 @@ class Hub:
         self._rows: dict[str, dict] = {}
         self._history: dict[str, deque[tuple[int, float, float]]] = {}
         self._cycle = 0
+        self._cycle_at = 0.0
         self._last_tick_mono: float | None = None
         self._watched_since = time.monotonic()
         self._sessions = 0
@@ -288,6 +294,7 @@ class Hub:
                 return self._cycle
             self._cycle += 1
             cycle = self._cycle
+            self._cycle_at = time.time()
             for sym in self._dirty:
                 q = self._working[sym]
                 before = self._published.get(sym)
@@ -325,9 +332,9 @@ class Hub:
         rows: list[dict] = []
         points: dict[str, list[tuple[float, float]]] = {}
         with self._lock:
-            now = self._cycle
+            now, at = self._cycle, self._cycle_at
             if cycle >= now:
-                return Changes(now, quotes, rows, points)
+                return Changes(now, quotes, rows, points, at)
             for sym in symbols:
                 q = self._published.get(sym)
                 if q is None or q.cycle <= cycle:
@@ -341,7 +348,7 @@ class Hub:
                     new.append((t, p))
                 if new:
                     points[sym] = new[::-1]
-        return Changes(now, quotes, rows, points)
+        return Changes(now, quotes, rows, points, at)
 
     def health(self) -> Health:
         """Feed state, with ``live`` downgraded to ``stale`` when ticks stopped coming."""

@@ -149,8 +149,8 @@ class Dashboard(pn.viewable.Viewer):
         self._since_status_ms += self.push_interval_ms
         with pn.io.hold():
             if changes.rows:
-                self._board.delta = {"cycle": changes.cycle, "rows": changes.rows,
-                                     "points": changes.points}
+                self._board.delta = {"cycle": changes.cycle, "at": changes.at,
+                                     "rows": changes.rows, "points": changes.points}
             if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
                 self._show_status()  # no process-wide broadcaster here (a notebook)
         metrics.observe_push(time.perf_counter() - t0, len(changes.rows))

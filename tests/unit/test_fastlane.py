@@ -98,6 +98,8 @@ def test_each_socket_gets_one_message_with_only_its_changed_symbols(setup):
     row = a.messages[0]["rows"][0]
     assert row["price"] == "$102.00" and row["points"] == [[2.0, 102.0]]
     assert a.raw[-1] == b.raw[-1]  # the same serialised fragment for both
+    assert a.messages[0]["cycle"] == hub.cycle
+    assert a.messages[0]["at"] == pytest.approx(hub.changes_since(0, []).at, abs=1e-6)
     cycle(hub, lane)  # nothing changed: nothing sent
     assert len(a.messages) == 1
 

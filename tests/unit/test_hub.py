@@ -55,6 +55,20 @@ def test_ticks_are_conflated_into_one_quote_per_cycle(hub, manual_feed):
     sub.close()
 
 
+def test_each_cycle_carries_its_publication_time(hub, manual_feed):
+    sub = hub.subscribe(["AAPL"])
+    assert hub.changes_since(0, ["AAPL"]).at == 0.0  # nothing published yet
+    manual_feed.push("AAPL", 101.0, ts=10.0)
+    before = time.time()
+    hub.publish()
+    after = time.time()
+    first = hub.changes_since(0, ["AAPL"]).at
+    assert before <= first <= after
+    hub.publish()  # nothing changed: no new cycle, the time stays the cycle's
+    assert hub.changes_since(0, ["AAPL"]).at == first
+    sub.close()
+
+
 def test_unchanged_symbols_send_nothing(hub, manual_feed):
     sub = hub.subscribe(["AAPL", "TSLA"])
     manual_feed.push("AAPL", 101.0, ts=1.0)
