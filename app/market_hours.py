@@ -7,7 +7,8 @@ trading is deliberately *not* counted as open: the board's notion of "open" is
 the regular session, when a silent US ticker really is a problem.
 
 Symbols with a venue prefix (``BINANCE:BTCUSDT``, ``OANDA:EUR_USD``) are Finnhub
-crypto/FX instruments and are treated as always open; plain tickers are US stocks.
+crypto/FX instruments; plain tickers are US stocks. Crypto trades around the clock;
+FX trades 24/5, from Sunday 17:00 to Friday 17:00 New York time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ UNSCHEDULED_CLOSURES: dict[date, str] = {
     date(2025, 1, 9): "National Day of Mourning (Jimmy Carter)",
 }
 
+#: Finnhub's forex venues (``/forex/exchange``), as they prefix symbols. Any other
+#: prefixed symbol is taken to be crypto.
+FX_VENUES = frozenset({"OANDA", "FXCM", "FOREX", "FOREX.COM", "IC MARKETS", "ICMTRADER",
+                       "FXPRO", "OCTAFX", "PEPPERSTONE", "FXPIG"})
+#: The FX week opens Sunday and closes Friday at this New York time (the Sydney open
+#: and the New York close by market convention).
+FX_ROLL_TIME = time(17, 0)
+
 #: How far ``next_open`` looks ahead before giving up (no gap is anywhere near this).
 _MAX_SEARCH_DAYS = 30
 
@@ -44,8 +53,16 @@ def is_crypto_or_fx(symbol: str) -> bool:
     return bool(sep and venue and rest)
 
 
+def is_fx(symbol: str) -> bool:
+    """True for a symbol on one of Finnhub's forex venues (``OANDA:EUR_USD``)."""
+    venue = symbol.strip().partition(":")[0].upper()
+    return is_crypto_or_fx(symbol) and venue in FX_VENUES
+
+
 def symbol_open(symbol: str, now: datetime | None = None) -> bool:
     """Whether ``symbol``'s market is in session at ``now`` (aware; default: current time)."""
+    if is_fx(symbol):
+        return fx_market_open(now)
     return is_crypto_or_fx(symbol) or us_market_open(now)
 
 
@@ -177,6 +194,19 @@ def us_market_open(now: datetime | None = None) -> bool:
     ny = _to_new_york(now)
     hours = session(ny.date())
     return hours is not None and hours[0] <= ny < hours[1]
+
+
+def fx_market_open(now: datetime | None = None) -> bool:
+    """Whether the FX week is on: Sunday 17:00 to Friday 17:00 New York time."""
+    ny = _to_new_york(now)
+    weekday = ny.weekday()  # Monday is 0
+    if weekday == 5:
+        return False
+    if weekday == 6:
+        return ny.time() >= FX_ROLL_TIME
+    if weekday == 4:
+        return ny.time() < FX_ROLL_TIME
+    return True
 
 
 def next_open(now: datetime | None = None) -> datetime:

@@ -1,4 +1,4 @@
-"""US market hours (app.market_hours): session bounds, DST, holidays by rule, 24/7 symbols."""
+"""Market hours (app.market_hours): US sessions, DST, holidays by rule; FX 24/5, crypto 24/7."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from app.market_hours import (
     NEW_YORK,
     early_closes,
     easter,
+    fx_market_open,
     holiday_name,
     holidays,
     is_crypto_or_fx,
+    is_fx,
     is_trading_day,
     next_close,
     next_open,
@@ -300,7 +302,7 @@ def test_plain_tickers_are_us_stocks(symbol):
 )
 def test_crypto_is_always_open(when):
     assert symbol_open("BINANCE:BTCUSDT", when)
-    assert symbol_open("OANDA:EUR_USD", when)
+    assert symbol_open("COINBASE:ETH-USD", when)
 
 
 def test_stocks_follow_the_us_session():
@@ -308,3 +310,28 @@ def test_stocks_follow_the_us_session():
     assert not symbol_open("AAPL", ny(2025, 6, 14, 12, 0))
     assert not symbol_open("AAPL", ny(2026, 4, 3, 12, 0))
     assert not symbol_open("MSFT", utc(2025, 6, 10, 20, 0))
+
+
+@pytest.mark.parametrize("symbol, fx", [("OANDA:EUR_USD", True), ("FXCM:GBP/USD", True),
+                                        ("oanda:usd_jpy", True), ("BINANCE:BTCUSDT", False),
+                                        ("COINBASE:ETH-USD", False), ("AAPL", False)])
+def test_forex_venues_are_told_from_crypto(symbol, fx):
+    assert is_fx(symbol) is fx
+
+
+@pytest.mark.parametrize(
+    "when, is_open",
+    [
+        (ny(2025, 6, 13, 16, 59), True),  # Friday before the New York close
+        (ny(2025, 6, 13, 17, 0), False),  # Friday 17:00: the week ends
+        (ny(2025, 6, 14, 12, 0), False),  # Saturday
+        (ny(2025, 6, 15, 16, 59), False),  # Sunday before the open
+        (ny(2025, 6, 15, 17, 0), True),  # Sunday 17:00: Sydney opens the week
+        (ny(2025, 6, 11, 3, 0), True),  # Wednesday night
+        (ny(2025, 12, 25, 12, 0), True),  # a stock-market holiday is not an FX one
+    ],
+)
+def test_fx_trades_from_sunday_to_friday_new_york_evening(when, is_open):
+    assert fx_market_open(when) is is_open
+    assert symbol_open("OANDA:EUR_USD", when) is is_open
+    assert symbol_open("BINANCE:BTCUSDT", when)  # crypto never closes
