@@ -57,6 +57,8 @@ class Settings:
     finnhub_api_key: Secret = field(default_factory=lambda: Secret(""), repr=True)
     finnhub_ws_url: str = "wss://ws.finnhub.io"
     finnhub_rest_url: str = "https://finnhub.io/api/v1"
+    finnhub_max_symbols: int = 50
+    """Symbols one Finnhub connection may stream (50 on the free plan; paid plans allow more)."""
 
     def __post_init__(self) -> None:
         if self.push_interval_ms < 20:
@@ -67,6 +69,8 @@ class Settings:
             raise ValueError(f"PHOTON_TRANSPORT must be 'fast' or 'bokeh', not {self.transport!r}")
         if self.history_len < 2:
             raise ValueError("PHOTON_HISTORY_LEN must be at least 2")
+        if self.finnhub_max_symbols < 1:
+            raise ValueError("FINNHUB_MAX_SYMBOLS must be at least 1")
 
 
 def require_feed_settings(settings: Settings) -> None:
@@ -114,6 +118,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path = 
         finnhub_api_key=Secret(key),
         finnhub_ws_url=env.get("FINNHUB_WS_URL", "wss://ws.finnhub.io"),
         finnhub_rest_url=env.get("FINNHUB_REST_URL", "https://finnhub.io/api/v1"),
+        finnhub_max_symbols=_int(env, "FINNHUB_MAX_SYMBOLS", 50),
     )
 
 

@@ -216,7 +216,8 @@ class FinnhubFeed(Feed):
     @classmethod
     def from_settings(cls, settings: Settings) -> FinnhubFeed:
         return cls(api_key=settings.finnhub_api_key, ws_url=settings.finnhub_ws_url,
-                   rest_url=settings.finnhub_rest_url)
+                   rest_url=settings.finnhub_rest_url,
+                   max_symbols=settings.finnhub_max_symbols)
 
     # -- lifecycle -------------------------------------------------------
     def stop(self, timeout: float = 5.0) -> None:

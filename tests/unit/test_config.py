@@ -33,7 +33,9 @@ def test_key_from_file_and_never_printed(tmp_path):
 
 @pytest.mark.parametrize(("name", "value"), [("PHOTON_PUSH_INTERVAL_MS", "fast"),
                                              ("PHOTON_PUSH_INTERVAL_MS", "5"),
-                                             ("PHOTON_MAX_SYMBOLS", "0")])
+                                             ("PHOTON_MAX_SYMBOLS", "0"),
+                                             ("FINNHUB_MAX_SYMBOLS", "0"),
+                                             ("FINNHUB_MAX_SYMBOLS", "lots")])
 def test_bad_values_fail_with_the_variable_named(tmp_path, name, value):
     with pytest.raises(ValueError, match=name):
         load_settings({name: value}, env_file=tmp_path / "none")
@@ -44,3 +46,12 @@ def test_feed_names_resolve_with_a_hint_for_typos():
     with pytest.raises(ValueError, match="Did you mean 'mock'"):
         feed_class("mokc")
     assert isinstance(MockFeed.from_settings(Settings(mock_seed=3)), MockFeed)
+
+
+def test_the_finnhub_symbol_cap_follows_the_plan(tmp_path):
+    from app.feeds.finnhub import FinnhubFeed
+
+    s = load_settings({"FINNHUB_API_KEY": "k", "FINNHUB_MAX_SYMBOLS": "200"},
+                      env_file=tmp_path / "none")
+    assert FinnhubFeed.from_settings(s).max_symbols == 200
+    assert load_settings({}, env_file=tmp_path / "none").finnhub_max_symbols == 50
