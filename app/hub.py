@@ -16,7 +16,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from app import metrics
@@ -130,6 +130,7 @@ class Hub:
         self._refs: Counter[str] = Counter()
         self._working: dict[str, Quote] = {}
         self._dirty: set[str] = set()
+        self._noted: set[str] = set()  # symbols whose quote carries a feed note
         self._published: dict[str, Quote] = {}
         self._rows: dict[str, dict] = {}
         self._history: dict[str, deque[tuple[int, float, float]]] = {}
@@ -289,7 +290,9 @@ class Hub:
     # -- snapshots out (hub thread) --------------------------------------
     def publish(self) -> int:
         """Publish one cycle: each changed symbol gets a new quote and one sparkline point."""
+        notes = self.feed.unavailable()
         with self._lock:
+            self._apply_notes(notes)
             if not self._dirty:
                 return self._cycle
             self._cycle += 1
@@ -299,8 +302,7 @@ class Hub:
                 q = self._working[sym]
                 before = self._published.get(sym)
                 direction = flash_direction(before.last if before else None, q.last)
-                pub = Quote(q.symbol, q.last, q.prev_close, q.high, q.low, q.volume, q.ts,
-                            direction, cycle)
+                pub = replace(q, direction=direction, cycle=cycle)
                 self._published[sym] = pub
                 self._rows[sym] = quote_row(pub)
                 if q.last is not None and (before is None or before.last != q.last
@@ -308,6 +310,16 @@ class Hub:
                     self._history[sym].append((cycle, q.ts or time.time(), q.last))
             self._dirty.clear()
             return cycle
+
+    def _apply_notes(self, notes: dict[str, str]) -> None:
+        """Mark watched symbols the feed will not stream with its reason (and clear it)."""
+        for sym in notes.keys() | self._noted:
+            q = self._working.get(sym)
+            note = notes.get(sym, "")
+            if q is not None and q.note != note:
+                self._working[sym] = replace(q, note=note)
+                self._dirty.add(sym)
+        self._noted = {s for s in notes if s in self._working}
 
     @property
     def cycle(self) -> int:

@@ -28,6 +28,8 @@ class Quote:
     """+1 / -1 / 0: how ``last`` moved at its last publication (drives the flash)."""
     cycle: int = 0
     """Hub cycle in which this quote was published."""
+    note: str = ""
+    """Why the symbol is not streaming (e.g. over the feed's symbol limit); "" when it is."""
 
     @property
     def change(self) -> float | None:
@@ -135,4 +137,5 @@ def quote_row(q: Quote) -> dict:
         "high": format_price(q.high),
         "low": format_price(q.low),
         "ts": q.ts,
+        "note": q.note,
     }

@@ -18,6 +18,7 @@ class ManualFeed(Feed):
         super().__init__(**params)
         self.prev_close = prev_close
         self.sent: list[tuple[str, list[str]]] = []
+        self.notes: dict[str, str] = {}  # what unavailable() reports
 
     def _run(self) -> None:
         self.state = FeedState.LIVE
@@ -31,6 +32,9 @@ class ManualFeed(Feed):
 
     def universe(self):
         return [SymbolInfo(s, s) for s in ("AAPL", "TSLA", "GOOGL", "MSFT")]
+
+    def unavailable(self):
+        return dict(self.notes)
 
     def reference(self, symbol):
         return Reference(symbol, prev_close=self.prev_close)

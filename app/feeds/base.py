@@ -152,6 +152,13 @@ class Feed(param.Parameterized):
         if gone:
             self._send_unsubscribe(gone)
 
+    def unavailable(self) -> dict[str, str]:
+        """Symbols asked for that the upstream will not stream now, each with why.
+
+        The hub shows the reason on the symbol's row, so a viewer sees why it is quiet.
+        """
+        return {}
+
     def _emit(self, ticks: list[Tick]) -> None:
         """Deliver ticks of still-subscribed symbols to the sink."""
         if not ticks or self._sink is None:

@@ -199,6 +199,7 @@ class FinnhubFeed(Feed):
         self._conn_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._upstream: set[str] = set()  # subscribed on the current connection
+        self._waiting: dict[str, None] = {}  # wanted but over the symbol limit, oldest first
         self._recent = RecentTrades()
         self._ws_state = FeedState.CONNECTING
         self._rest_limited_until = 0.0
@@ -411,22 +412,53 @@ class FinnhubFeed(Feed):
 
     # -- subscriptions ---------------------------------------------------
     def subscribe(self, symbols: Iterable[str]) -> None:
-        """Ask for ``symbols``, refusing those beyond ``max_symbols`` before Finnhub does."""
+        """Ask for ``symbols``; those beyond ``max_symbols`` wait, refused before Finnhub does.
+
+        A waiting symbol is streamed as soon as another one is dropped and makes room.
+        """
         accepted: list[str] = []
         refused: list[str] = []
         with self._sym_lock:
             room = self.max_symbols - len(self._symbols)
             for sym in dict.fromkeys(symbols):
-                if sym in self._symbols:
+                if sym in self._symbols or sym in self._waiting:
                     continue
                 (accepted if len(accepted) < room else refused).append(sym)
             self._symbols.update(accepted)
+            self._waiting.update(dict.fromkeys(refused))
         if refused:
             self.last_error = (f"symbol limit of {self.max_symbols} reached; "
                                f"refused: {', '.join(refused)}")
             log.info("finnhub: %s", self.last_error)
         if accepted:
             self._send_subscribe(accepted)
+
+    def unsubscribe(self, symbols: Iterable[str]) -> None:
+        """Drop ``symbols``; the longest-waiting refused symbols take the room freed."""
+        symbols = list(symbols)
+        with self._sym_lock:
+            for sym in symbols:
+                self._waiting.pop(sym, None)
+        super().unsubscribe(symbols)
+        with self._sym_lock:
+            room = self.max_symbols - len(self._symbols)
+            promoted = list(self._waiting)[:max(room, 0)]
+            for sym in promoted:
+                del self._waiting[sym]
+            self._symbols.update(promoted)
+            still_waiting = bool(self._waiting)
+        if not still_waiting and self.last_error.startswith("symbol limit"):
+            self.last_error = ""
+        if promoted:
+            log.info("finnhub: streaming %s now that the symbol limit has room",
+                     ", ".join(promoted))
+            self._send_subscribe(promoted)
+
+    def unavailable(self) -> dict[str, str]:
+        with self._sym_lock:
+            waiting = list(self._waiting)
+        reason = f"not streamed: the plan's {self.max_symbols}-symbol limit is reached"
+        return dict.fromkeys(waiting, reason)
 
     def _send_subscribe(self, symbols: list[str]) -> None:
         self._reconcile()

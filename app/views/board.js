@@ -74,7 +74,9 @@ export function render({ model, el }) {
     entry.row.dataset.trend = r.trend > 0 ? "up" : r.trend < 0 ? "down" : "flat"
     entry.volume.textContent = r.volume
     entry.time.textContent = fmtTime(r.ts)
-    entry.row.title = `High ${r.high} · Low ${r.low}`
+    entry.note.textContent = r.note || ""
+    entry.row.classList.toggle("photon-unavailable", Boolean(r.note))
+    entry.row.title = r.note || `High ${r.high} · Low ${r.low}`
   }
 
   function makeEntry(r) {
@@ -94,8 +96,12 @@ export function render({ model, el }) {
     spark.setAttribute("preserveAspectRatio", "none")
     const line = document.createElementNS(SVG, "polyline")
     spark.append(line)
-    row.append(cell("sym", r.symbol), price, chg, volume, time, spark)
-    return {row, price, arrow, change, volume, time, spark, line, points: [], last: null, timer: null}
+    const sym = cell("sym", r.symbol)
+    const note = cell("photon-note", "")
+    sym.append(note)
+    row.append(sym, price, chg, volume, time, spark)
+    return {row, price, arrow, change, volume, time, note, spark, line, points: [], last: null,
+            timer: null}
   }
 
   function build() {

@@ -197,3 +197,29 @@ def test_a_burst_of_trades_is_conflated_to_the_push_cadence(page, finnhub_server
     # One board update per 250 ms cycle, plus at most one status update per second.
     assert len(during) <= window / 0.25 + window + 3, (len(during), window)
     assert prices(page)["AAPL"].startswith("$")  # and the page still shows prices
+
+
+@pytest.fixture(scope="module")
+def capped_server(tmp_path_factory, fake):
+    env = {"PHOTON_FEED": "finnhub", "FINNHUB_API_KEY": KEY, "FINNHUB_MAX_SYMBOLS": "1",
+           "FINNHUB_WS_URL": fake.ws_url, "FINNHUB_REST_URL": fake.rest_url}
+    with photon_server(tmp_path_factory.mktemp("capped"), env=env) as s:
+        yield s
+
+
+def test_a_symbol_over_the_plan_limit_says_so_until_room_frees(page, capped_server, fake):
+    open_board(page, capped_server.url("/app?symbols=AAPL,MSFT"))
+    wait_for_symbols(page, ["AAPL", "MSFT"])
+    note = page.locator("[data-symbol=MSFT] .photon-note")
+    note.wait_for(state="visible", timeout=20_000)
+    assert "1-symbol limit" in note.inner_text()
+    assert page.locator("[data-symbol=AAPL] .photon-note").inner_text() == ""
+    assert fake.current.subscribed == {"AAPL"}
+    # Dropping AAPL from the picker makes room: MSFT streams and its note goes.
+    page.locator(".choices__list--multiple .choices__item[data-value^='AAPL '] "
+                 ".choices__button").click()
+    wait_for_symbols(page, ["MSFT"])
+    note.wait_for(state="hidden", timeout=20_000)
+    wait_until(lambda: fake.current.subscribed == {"MSFT"}, what="MSFT streamed upstream")
+    before = prices(page)["MSFT"]
+    wait_until(lambda: prices(page)["MSFT"] != before, timeout=20, what="MSFT trades shown")

@@ -118,7 +118,7 @@ def test_one_frame_per_symbol_and_unsubscribe(live, fake):
     assert all(set(f) == {"type", "symbol"} for f in conn.frames)
 
 
-def test_symbol_cap_refuses_the_extra_symbols(make_feed, fake, sink):
+def test_symbol_cap_refuses_the_extra_symbols_until_room_frees(make_feed, fake, sink):
     feed = make_feed(max_symbols=3)
     feed.start(sink)
     conn = fake.wait_connection(1)
@@ -127,10 +127,17 @@ def test_symbol_cap_refuses_the_extra_symbols(make_feed, fake, sink):
     assert feed.symbols == {"AAPL", "TSLA", "MSFT"}
     assert "NVDA" in feed.last_error and "AMD" in feed.last_error
     assert "AAPL" not in feed.last_error
+    assert set(feed.unavailable()) == {"NVDA", "AMD"}
+    assert "3-symbol limit" in feed.unavailable()["NVDA"]
     wait_until(lambda: conn.subscribed == {"AAPL", "TSLA", "MSFT"})
-    feed.unsubscribe(["TSLA"])
-    feed.subscribe(["NVDA"])
+    feed.unsubscribe(["TSLA"])  # room for the longest-waiting one
     wait_until(lambda: conn.subscribed == {"AAPL", "MSFT", "NVDA"})
+    assert set(feed.unavailable()) == {"AMD"} and "AMD" not in conn.sent("subscribe")
+    feed.unsubscribe(["AMD"])  # nobody wants it any more: it stops waiting
+    feed.unsubscribe(["MSFT"])
+    assert feed.unavailable() == {} and feed.symbols == {"AAPL", "NVDA"}
+    assert feed.last_error == ""
+    wait_until(lambda: conn.subscribed == {"AAPL", "NVDA"})
     assert "AMD" not in conn.sent("subscribe")
 
 

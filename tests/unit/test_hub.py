@@ -262,3 +262,22 @@ def test_the_cycle_schedule_absorbs_late_wakeups_and_skips_missed_cycles():
     assert schedule(10.0, 9.9, 0.25) == (10.0, pytest.approx(0.1))
     assert schedule(10.0, 10.1, 0.25) == (10.0, 0.0)  # late: keep the cadence
     assert schedule(10.0, 10.6, 0.25) == (10.6, 0.0)  # a cycle missed: re-anchor
+
+
+def test_a_symbol_the_feed_will_not_stream_carries_the_reason(hub, manual_feed):
+    sub = hub.subscribe(["AAPL", "TSLA"])
+    hub.publish()
+    seen = hub.cycle
+    manual_feed.notes = {"TSLA": "not streamed: limit reached", "MSFT": "unwatched"}
+    hub.publish()
+    changes = hub.changes_since(seen, ["AAPL", "TSLA"])
+    assert [(r["symbol"], r["note"]) for r in changes.rows] == [
+        ("TSLA", "not streamed: limit reached")]
+    assert hub.quote("MSFT") is None  # notes of unwatched symbols are ignored
+    seen = hub.cycle
+    manual_feed.notes = {}
+    hub.publish()
+    assert [(r["symbol"], r["note"]) for r in hub.changes_since(seen, ["TSLA"]).rows] == [
+        ("TSLA", "")]
+    assert hub.history("TSLA") == []  # a note alone draws no sparkline point
+    sub.close()
