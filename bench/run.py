@@ -234,7 +234,6 @@ async def run_cell(cell: Cell, opts) -> dict:
             "server_cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
             "client_cpu_pct": 100 * (wcpu1 - wcpu0) / (t1 - t0),
             "rss0_mb": rss0, "rss_mb": rss1, "rss_series": rss_series,
-            "rss_per_session_mb": (rss1 - rss0) / cell.n,
             "hub_cycles": (h1.get("cycle", 0) - h0.get("cycle", 0)) if h1 and h0 else None,
             "hub_cycles_per_s": ((h1.get("cycle", 0) - h0.get("cycle", 0)) / (th1 - th0)
                                  if h1 and h0 else None),
@@ -246,6 +245,8 @@ async def run_cell(cell: Cell, opts) -> dict:
             res["delta_msgs_per_cycle"] = res["delta_msgs_per_session"] / res["hub_cycles"]
             res["frames_per_cycle"] = res["frames_per_session"] / res["hub_cycles"]
             res["other_msgs_per_cycle"] = res["other_msgs_per_session_total"] / res["hub_cycles"]
+        res["sessions_held"] = sessions_held(res)
+        res["rss_per_session_mb"] = rss_per_session(res)
         if cell.slow:
             res["slow_rss_slope_mb_per_min"] = slope(rss_series) * 60
     finally:
@@ -259,6 +260,25 @@ async def run_cell(cell: Cell, opts) -> dict:
         await asyncio.to_thread(server.stop)
     log("  " + one_line(res))
     return res
+
+
+def sessions_held(r: dict) -> int:
+    """Sessions the server held in the window: the normal ones that connected, the slow
+    clients that completed their handshake, and the browser probe's page if it ran."""
+    slow = sum(1 for s in r.get("slow") or () if s.get("ok"))
+    return r.get("ready", r["cell"]["n"]) + slow + (1 if r.get("browser") else 0)
+
+
+def rss_per_session(r: dict) -> float | None:
+    """(RSS at the end of the window - idle RSS before the ramp) / sessions held.
+
+    Recomputed from the stored RSS values, ``ready``, the slow clients' ``ok`` flags and
+    the browser result, so ``--report`` of a results.json written before this fix (which
+    divided by N alone, overstating the slow-client cell by half) prints the right figure.
+    """
+    if r.get("rss0_mb") is None or r.get("rss_mb") is None:
+        return r.get("rss_per_session_mb")
+    return (r["rss_mb"] - r["rss0_mb"]) / max(1, sessions_held(r))
 
 
 def slope(series: list[tuple[float, float]]) -> float:
@@ -406,7 +426,7 @@ def table_rows(results: list[dict]) -> list[tuple]:
             fmt(r["worst_session_ratio"] and r["worst_session_ratio"] * 100, ".0f"),
             fmt(r["hub_cycles_per_s"], ".2f"), fmt(r.get("msgs_per_cycle"), ".2f"),
             fmt(r.get("frames_per_cycle"), ".2f"), fmt(r["kb_per_session_s"], ".1f"),
-            fmt(r["server_cpu_pct"]), fmt(r["rss_mb"]), fmt(r["rss_per_session_mb"], ".3f"),
+            fmt(r["server_cpu_pct"]), fmt(r["rss_mb"]), fmt(rss_per_session(r), ".3f"),
             fmt(r["lat_p50_ms"]), fmt(r["lat_p99_ms"]), fmt(r.get("pub_p50_ms")),
             fmt(r.get("pub_p99_ms")), fmt(r["client_cpu_pct"]) + ("*" if client_bound(r) else ""),
         ))
@@ -584,9 +604,10 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
                 lines.append(f"tick-to-DOM: probe failed: {rb['browser_error'][:120]}")
         big = [r for r in ph if r["cell"]["n"] >= 100]
         if big:
-            mb = max(r["rss_per_session_mb"] for r in big)
+            mb = max(rss_per_session(r) for r in big)
             lines.append(f"RSS per session <= 0.5 MB: {verdict(mb <= 0.5)} (worst "
-                         f"{mb:.3f} MB at N >= 100: (RSS in window - RSS before) / N)")
+                         f"{mb:.3f} MB at N >= 100: (RSS in window - RSS before) / "
+                         "sessions held)")
         for line in lines:
             log("    " + line)
     if soak_res:
@@ -630,6 +651,11 @@ def print_slow(results: list[dict]) -> None:
         log("  server RSS (s: MB): "
             + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in series[::step] + [series[-1]]))
         q = r.get("slow_sendq") or {}
+        nslow = sum(1 for s in r.get("slow") or () if s.get("ok"))
+        log(f"  RSS per session held ({r.get('ready', c['n'])} normal + {nslow} slow): "
+            f"{fmt(rss_per_session(r), '.3f')} MB"
+            + (f" (without slow clients: {fmt(rss_per_session(base), '.3f')} MB)"
+               if base and "ratio" in base else ""))
         log(f"  RSS slope {r['slow_rss_slope_mb_per_min']:+.2f} MB/min; server sessions "
             f"{r['health_sessions']}; kernel Send-Q of the slow sockets "
             f"{q.get('slow_total_kb', 0):.0f} KiB total over {q.get('slow_sockets', 0)} "
