@@ -1,4 +1,4 @@
-"""Browser probe: one headless Chromium page measuring tick-to-DOM latency.
+"""Browser probe: one headless Chromium page measuring tick-to-DOM and pub-to-DOM latency.
 
 Method. The tick time is not in the DOM (the 'Updated' cell shows whole seconds),
 so the probe reads it from the data the board just applied. A MutationObserver
@@ -16,9 +16,10 @@ the update just applied is still at hand:
   observer callback.
 
 For each mutated price we take that symbol's row and record
-``Date.now()/1000 - row.ts`` (DOM updated). A ``requestAnimationFrame`` callback
-records the same difference at the next frame (painted). Browser and server share
-this machine's clock.
+``Date.now()/1000 - row.ts`` (tick-to-DOM) and, when the update carries its hub
+cycle's publication time ``at``, ``Date.now()/1000 - at`` (pub-to-DOM). A
+``requestAnimationFrame`` callback records the tick-to-DOM difference again at the next
+frame (painted). Browser and server share this machine's clock.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 WRAP_WS_JS = r"""
 (() => {
   const Orig = window.WebSocket;
-  window.__photonFast = {rows: new Map(), fresh: false, messages: 0};
+  window.__photonFast = {rows: new Map(), at: null, fresh: false, messages: 0};
   function Wrapped(url, protocols) {
     const ws = protocols === undefined ? new Orig(url) : new Orig(url, protocols);
     if (String(url).includes("/photon/ticks")) {
@@ -39,6 +40,7 @@ WRAP_WS_JS = r"""
           const rows = new Map();
           for (const r of data.rows || []) rows.set(r.symbol, r.ts);
           window.__photonFast.rows = rows;
+          window.__photonFast.at = typeof data.at === "number" ? data.at : null;
           window.__photonFast.fresh = true;
           window.__photonFast.messages++;
         } catch (e) { /* not ours */ }
@@ -82,15 +84,18 @@ PROBE_JS = r"""
   function onMutations(records) {
     const now = Date.now() / 1000;
     const fast = window.__photonFast;
-    let ts;
+    let ts, at;
     if (fast && fast.fresh) {
       ts = fast.rows;
+      at = fast.at;
       fast.fresh = false;
     } else {
       const delta = model && model.delta;
       ts = new Map();
       for (const r of get(delta, "rows") || []) ts.set(get(r, "symbol"), get(r, "ts"));
+      at = get(delta, "at");
     }
+    const pub = typeof at === "number" && at > 0 ? now - at : null;
     const seen = new Set();
     for (const rec of records) {
       const el = rec.target.nodeType === 1 ? rec.target : rec.target.parentElement;
@@ -101,7 +106,7 @@ PROBE_JS = r"""
       const sym = px.parentElement && px.parentElement.dataset.symbol;
       const t = ts.get(sym);
       if (t == null) { unknown++; continue; }
-      dom.push([now, t, now - t]);
+      dom.push([now, t, now - t, pub]);
       requestAnimationFrame(() => { const n = Date.now() / 1000; frame.push([n, t, n - t]); });
     }
   }
@@ -163,12 +168,16 @@ class BrowserProbe:
             self.console_connected = True
 
     async def collect(self, w0: float, w1: float) -> dict:
-        """Latencies (seconds) of updates whose tick time lies in [w0, w1]."""
+        """Latencies (seconds) of updates whose tick time lies in [w0, w1]: tick-to-DOM
+        (``dom``), tick-to-next-frame (``frame``) and publication-to-DOM (``pub``, only
+        updates that carried ``at``)."""
         self.state = await self.page.evaluate(PROBE_JS)
         got = await self.page.evaluate("() => window.__photonProbe.take()")
-        dom = [lat for _now, t, lat in got["dom"] if w0 <= t <= w1]
+        inside = [d for d in got["dom"] if w0 <= d[1] <= w1]
+        dom = [d[2] for d in inside]
+        pub = [d[3] for d in inside if len(d) > 3 and d[3] is not None]
         frame = [lat for _now, t, lat in got["frame"] if w0 <= t <= w1]
-        return {"dom": dom, "frame": frame, "state": self.state}
+        return {"dom": dom, "frame": frame, "pub": pub, "state": self.state}
 
     async def stop(self) -> None:
         try:

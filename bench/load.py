@@ -61,16 +61,19 @@ class Window:
 
 
 W = Window()
-HIST = Histogram()
+HIST = Histogram()  # tick-to-client: receipt - row ts, per update
+WAIT = Histogram()  # at - row ts: the wait for the hub cycle that published it
+DELIV = Histogram()  # receipt - at: from publication to the client
 #: Every sparkline point seen, per symbol: the hub appends exactly one point per cycle
 #: in which a symbol's price or tick time changed, so this is the hub's publication log.
 PUBLOG: dict[str, set[float]] = {}
 CYCLES: list[int] = []  # [min, max] hub cycle of deltas that arrived inside the window
 #: Newest tick time among all rows of messages labelled with each hub cycle: that cycle
-#: was published within one mock step (50 ms) after it.
+#: was published within one mock step (50 ms) after it. Only for messages without the
+#: cycle's publication time ``at`` (an app from before it), as an estimate of ``at``.
 CYCLE_NEWEST: dict[int, float] = {}
-#: (cycle, arrival) of each update message that arrived inside the window.
-ARRIVALS: list[tuple[int, float]] = []
+#: (cycle, row ts, receipt) of counted updates whose message had no ``at``.
+NO_AT: list[tuple[int, float, float]] = []
 #: Messages inside the window that carried no board update, by type and changed attrs.
 OTHER: dict[str, int] = {}
 
@@ -108,8 +111,13 @@ class Session:
                 "port": self.port}
 
 
-def on_rows(sess: Session, rows, points, now: float) -> int:
-    """Account one cycle's rows; returns how many were new updates."""
+def on_rows(sess: Session, rows, points, now: float, cycle=None, at=None) -> int:
+    """Account one cycle's rows; returns how many were new updates.
+
+    ``at``: the wall-clock time the hub published the message's ``cycle``; each counted
+    update then also splits its latency into the wait for that cycle (``at - ts``) and
+    the delivery (``now - at``). Without it (an older app) the split is estimated at the
+    end from the newest tick time seen for the cycle."""
     for sym, pts in points.items():
         log = PUBLOG.get(sym)
         if log is None:
@@ -130,6 +138,11 @@ def on_rows(sess: Session, rows, points, now: float) -> int:
         if w0 <= ts <= w1 and now <= W.end:
             sess.delivered += 1
             HIST.add(now - ts)
+            if at:
+                WAIT.add(at - ts)
+                DELIV.add(now - at)
+            elif cycle is not None:
+                NO_AT.append((cycle, ts, now))
     return new
 
 
@@ -167,7 +180,7 @@ def _map(v):
 
 
 def board_changes(content: dict):
-    """(rows, points, cycle) from one PATCH-DOC's board events, or None without any."""
+    """(rows, points, cycle, at) from one PATCH-DOC's board events, or None without any."""
     found = None
     for ev in content.get("events", ()):
         if ev.get("kind") != "ModelChanged":
@@ -179,11 +192,11 @@ def board_changes(content: dict):
                 continue
             rows = [_map(r) for r in d.get("rows") or ()]
             points = _map(d.get("points")) or {}
-            found = (rows, points, d.get("cycle"))
+            found = (rows, points, d.get("cycle"), d.get("at"))
         elif attr == "rows":  # a full snapshot (selection changed): rows carry points
             rows = [_map(r) for r in ev.get("new") or ()]
             points = {r["symbol"]: r.get("points") or [] for r in rows}
-            found = (rows, points, None)
+            found = (rows, points, None, None)
     return found
 
 
@@ -197,15 +210,15 @@ def count_msg(sess: Session, now: float, frames: int, nbytes: int) -> bool:
     return False
 
 
-def on_cycle_rows(sess: Session, rows, points, cycle, now: float, in_window: bool) -> None:
-    on_rows(sess, rows, points, now)
+def on_cycle_rows(sess: Session, rows, points, cycle, now: float, in_window: bool,
+                  at=None) -> None:
+    on_rows(sess, rows, points, now, cycle, at)
     if in_window:
         sess.delta_msgs += 1
         note_cycle(cycle, now)
         if cycle is not None:
-            ARRIVALS.append((cycle, now))
             sess.cycles.add(cycle)
-    if cycle is not None and rows:
+    if cycle is not None and rows and not at:
         newest = max((r.get("ts") or 0.0) for r in rows)
         if newest > CYCLE_NEWEST.get(cycle, 0.0):
             CYCLE_NEWEST[cycle] = newest
@@ -225,7 +238,7 @@ async def fast_lane(sess: Session, http: aiohttp.ClientSession, url: str) -> Non
         data = orjson.loads(msg.data)
         rows = data.get("rows") or []
         points = {r["symbol"]: r.get("points") or [] for r in rows}
-        on_cycle_rows(sess, rows, points, data.get("cycle"), now, in_w)
+        on_cycle_rows(sess, rows, points, data.get("cycle"), now, in_w, data.get("at"))
 
 
 def start_fast_lane(sess: Session, http, page_url: str, fast_url: str) -> None:
@@ -279,8 +292,8 @@ async def photon_session(sess: Session, http: aiohttp.ClientSession, base: str) 
             content = orjson.loads(frames[2])
             found = board_changes(content)
             if found is not None:
-                rows, points, cycle = found
-                on_cycle_rows(sess, rows, points, cycle, now, in_w)
+                rows, points, cycle, at = found
+                on_cycle_rows(sess, rows, points, cycle, now, in_w, at)
             elif in_w:
                 key = "PATCH-DOC " + ",".join(sorted({str(ev.get("attr") or ev.get("kind"))
                                                       for ev in content.get("events", ())}))
@@ -315,7 +328,8 @@ async def tornado_session(sess: Session, http: aiohttp.ClientSession, base: str)
         data = orjson.loads(msg.data)
         in_w = count_msg(sess, now, 1, len(msg.data))
         if "points" in data:
-            on_cycle_rows(sess, data["rows"], data["points"], data.get("cycle"), now, in_w)
+            on_cycle_rows(sess, data["rows"], data["points"], data.get("cycle"), now, in_w,
+                          data.get("at"))
         else:  # snapshot
             on_rows(sess, data["rows"], {r["symbol"]: r.get("points") or []
                                          for r in data["rows"]}, now)
@@ -339,7 +353,7 @@ async def socketio_session(sess: Session, http: aiohttp.ClientSession, base: str
         # Payload size as sent: '42["tick",<json>]' (the JSON re-encoded here).
         in_w = count_msg(sess, now, 1, 10 + len(orjson.dumps(data)))
         on_cycle_rows(sess, [data], {data["symbol"]: data.get("points") or []},
-                      data.get("cycle"), now, in_w)
+                      data.get("cycle"), now, in_w, data.get("at"))
         if not sess.ready.is_set():
             sess.t_ready = now
             sess.ready.set()
@@ -531,13 +545,16 @@ async def main(args) -> None:
 
     publog = {sym: sorted(t for t in ts if cmd["w0"] <= t <= cmd["w1"])
               for sym, ts in PUBLOG.items()}
-    after_pub = Histogram()
-    for cycle, arrival in ARRIVALS:
+    estimated = 0
+    for cycle, ts, arrival in NO_AT:  # no 'at': the cycle's newest tick stands in for it
         newest = CYCLE_NEWEST.get(cycle)
         if newest:
-            after_pub.add(arrival - newest)
+            WAIT.add(newest - ts)
+            DELIV.add(arrival - newest)
+            estimated += 1
     emit({"event": "result", "sessions": [s.summary() for s in sessions],
-          "hist": HIST.to_json(), "after_pub": after_pub.to_json(), "publog": publog,
+          "hist": HIST.to_json(), "wait": WAIT.to_json(), "deliv": DELIV.to_json(),
+          "at_estimated": estimated, "publog": publog,
           "cycles": CYCLES, "other": OTHER,
           "slow": [s.summary() for s in slow],
           "errors": sorted({s.err for s in sessions + slow if s.err})[:5]})

@@ -3,8 +3,8 @@
 One room per ticker; a client joins the rooms of its symbols with a ``join`` event.
 A background task wakes every push interval, publishes a cycle of the same hub over
 the same seeded mock feed as Photon, takes what changed, and emits each changed
-ticker's row (with its new sparkline points) to that ticker's room as a ``tick``
-event. So a client
+ticker's row (with its new sparkline points, the cycle and its publication time
+``at``) to that ticker's room as a ``tick`` event. So a client
 gets one Socket.IO message per changed symbol per cycle, with the same payload
 Photon's board delta carries for that symbol.
 
@@ -70,10 +70,11 @@ def emitter(interval_s: float) -> None:
         hub.publish()
         ch = hub.changes_since(cycle, list(hub.refcounts()))
         cycle = ch.cycle
+        at = getattr(ch, "at", None)
         for row in ch.rows:
             sym = row["symbol"]
-            sio.emit("tick", {**row, "points": ch.points.get(sym, []), "cycle": ch.cycle},
-                     to=sym)
+            sio.emit("tick", {**row, "points": ch.points.get(sym, []), "cycle": ch.cycle,
+                              "at": at}, to=sym)
 
 
 def main() -> None:

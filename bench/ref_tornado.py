@@ -3,10 +3,10 @@
 Same data path as Photon up to the session: Photon's own :class:`~app.hub.Hub` over
 the same seeded mock feed, the same push interval, and per session the same
 ``changes_since`` selection. Instead of a Bokeh document it sends each session one
-JSON text frame per cycle, ``{"cycle", "rows", "points"}`` (the same rows and points
-Photon's board delta carries), from one periodic callback that publishes the hub's
-cycle and then loops over all sessions (so pushes are aligned with publication and
-never conflate two cycles). No Bokeh, no Panel, no per-session document.
+JSON text frame per cycle, ``{"cycle", "at", "rows", "points"}`` (the same rows, points
+and cycle publication time Photon's board delta carries), from one periodic callback
+that publishes the hub's cycle and then loops over all sessions (so pushes are aligned
+with publication and never conflate two cycles). No Bokeh, no Panel, no per-session document.
 
     python -m bench.ref_tornado --port 8001 --push-interval-ms 250
     ws://127.0.0.1:8001/ws?symbols=AAPL,TSLA     GET /health
@@ -51,8 +51,8 @@ class FeedSocket(websocket.WebSocketHandler):
         ch = self.hub.changes_since(self.cycle, self.sub.symbols)
         self.cycle = ch.cycle
         if ch.rows:
-            self.write_message(json.dumps({"cycle": ch.cycle, "rows": ch.rows,
-                                           "points": ch.points}))
+            self.write_message(json.dumps({"cycle": ch.cycle, "at": getattr(ch, "at", None),
+                                           "rows": ch.rows, "points": ch.points}))
 
     def on_message(self, message) -> None:
         pass

@@ -226,6 +226,8 @@ async def run_cell(cell: Cell, opts) -> dict:
             res["browser"] = {"dom_p50": pct(got["dom"], 0.5), "dom_p99": pct(got["dom"], 0.99),
                               "frame_p50": pct(got["frame"], 0.5),
                               "frame_p99": pct(got["frame"], 0.99), "n": len(got["dom"]),
+                              "pub_p50": pct(got["pub"], 0.5), "pub_p99": pct(got["pub"], 0.99),
+                              "pub_n": len(got["pub"]),
                               "console_connected": probe.console_connected,
                               "state": got["state"]}
         results = await results_task
@@ -294,8 +296,10 @@ def slope(series: list[tuple[float, float]]) -> float:
 def summarise(cell: Cell, duration: float, results: list[dict], ready: int, ramp_s: float,
               errors: list[str]) -> dict:
     publog: dict[str, set[float]] = {}
-    hist = Histogram()
-    after_pub = Histogram()
+    hist = Histogram()  # tick-to-client
+    wait = Histogram()  # at - ts
+    deliv = Histogram()  # receipt - at
+    estimated = 0
     other: dict[str, int] = {}
     sessions = []
     cycles: list[int] = []
@@ -303,7 +307,9 @@ def summarise(cell: Cell, duration: float, results: list[dict], ready: int, ramp
         for sym, ts in r["publog"].items():
             publog.setdefault(sym, set()).update(ts)
         hist.merge(r["hist"])
-        after_pub.merge(r.get("after_pub") or {})
+        wait.merge(r.get("wait") or {})
+        deliv.merge(r.get("deliv") or {})
+        estimated += r.get("at_estimated") or 0
         for k, v in (r.get("other") or {}).items():
             other[k] = other.get(k, 0) + v
         sessions += r["sessions"]
@@ -348,7 +354,11 @@ def summarise(cell: Cell, duration: float, results: list[dict], ready: int, ramp
         "kb_per_session_s": sum(s["bytes"] for s in ok) / n_ok / duration / 1024,
         "lat_p50_ms": hist.quantile(0.5), "lat_p99_ms": hist.quantile(0.99),
         "lat_n": hist.n, "delta_cycles": cycles,
-        "pub_p50_ms": after_pub.quantile(0.5), "pub_p99_ms": after_pub.quantile(0.99),
+        "wait_p50_ms": wait.quantile(0.5), "wait_p99_ms": wait.quantile(0.99),
+        "deliv_p50_ms": deliv.quantile(0.5), "deliv_p99_ms": deliv.quantile(0.99),
+        # Share of the wait/delivery samples whose message had no 'at' (an app from
+        # before it): the cycle's newest tick time stood in for it.
+        "at_estimated": estimated / wait.n if wait.n else None,
         "slow": results[0].get("slow", []),
     }
 
@@ -389,16 +399,20 @@ def one_line(r: dict) -> str:
             f"{r['intended_per_s']:.0f} ({fmt(r['ratio'] and r['ratio'] * 100, '.1f')}%)  "
             f"hub cyc/s {fmt(r['hub_cycles_per_s'], '.2f')}  msg/cyc "
             f"{fmt(r.get('msgs_per_cycle'), '.2f')}  CPU {r['server_cpu_pct']:.0f}%  "
-            f"RSS {r['rss_mb']:.0f} MB  lat p50/p99 {fmt(r['lat_p50_ms'])}/"
-            f"{fmt(r['lat_p99_ms'])} ms  client CPU {r['client_cpu_pct']:.0f}%"
+            f"RSS {r['rss_mb']:.0f} MB  tick-to-client/wait/delivery p50/p99 "
+            f"{pair(r['lat_p50_ms'], r['lat_p99_ms'])}/{'/'.join(split_of(r))} ms  "
+            f"client CPU {r['client_cpu_pct']:.0f}%"
             + (f"\n  non-update messages per session in the window: "
                f"{ {k: round(v, 1) for k, v in r['other_msgs_per_session'].items()} }"
                if r.get("other_msgs_per_session") else ""))
 
 
-HEAD = ("server", "ms", "N", "conn", "ramp s", "intended/s", "delivered/s", "deliv %",
-        "worst %", "hub cyc/s", "msg/cyc", "frm/cyc", "KB/s/ses", "srv CPU%", "RSS MB",
-        "MB/ses", "lat p50", "lat p99", "pub p50", "pub p99", "cli CPU%")
+# Two-line headers ("\n"), to keep the tables about 130 characters wide.
+HEAD = ("server", "ms", "N", "conn", "ramp\ns", "intended\nupd/s", "delivered\nupd/s",
+        "deliv\n%", "worst\n%", "hub\ncyc/s", "msg/\ncyc", "frm/\ncyc", "KB/s\n/ses",
+        "srv\nCPU%", "RSS\nMB", "MB/\nses", "cli\nCPU%")
+LAT_HEAD = ("server", "ms", "N", "tick-to-client\np50/p99", "wait\np50/p99",
+            "delivery\np50/p99", "updates")
 
 
 def name_of(r: dict) -> str:
@@ -411,13 +425,13 @@ def name_of(r: dict) -> str:
             + ("+browser" if c.get("browser") else ""))
 
 
-def table_rows(results: list[dict]) -> list[tuple]:
+def table_rows(results: list[dict], head=HEAD) -> list[tuple]:
     out = []
     for r in results:
         c = r["cell"]
         if "ratio" not in r:
             why = "skipped" if r.get("skipped") else "FAILED"
-            out.append((c["target"], c["push_ms"], c["n"], why, *[""] * (len(HEAD) - 4)))
+            out.append((c["target"], c["push_ms"], c["n"], why, *[""] * (len(head) - 4)))
             continue
         out.append((
             name_of(r), c["push_ms"], c["n"], r["connected"], fmt(r["ramp_s"], ".1f"),
@@ -427,19 +441,53 @@ def table_rows(results: list[dict]) -> list[tuple]:
             fmt(r["hub_cycles_per_s"], ".2f"), fmt(r.get("msgs_per_cycle"), ".2f"),
             fmt(r.get("frames_per_cycle"), ".2f"), fmt(r["kb_per_session_s"], ".1f"),
             fmt(r["server_cpu_pct"]), fmt(r["rss_mb"]), fmt(rss_per_session(r), ".3f"),
-            fmt(r["lat_p50_ms"]), fmt(r["lat_p99_ms"]), fmt(r.get("pub_p50_ms")),
-            fmt(r.get("pub_p99_ms")), fmt(r["client_cpu_pct"]) + ("*" if client_bound(r) else ""),
+            fmt(r["client_cpu_pct"]) + ("*" if client_bound(r) else ""),
         ))
     return out
 
 
+def pair(a, b) -> str:
+    """'p50/p99' in whole ms, '-' when not measured."""
+    return "-" if a is None and b is None else f"{fmt(a)}/{fmt(b)}"
+
+
+def split_of(r: dict) -> tuple[str, str]:
+    """The (wait, delivery) p50/p99 cells of a result. '~' marks an estimate: messages
+    without 'at' (an app from before it; results.json files from before the split only
+    have 'pub', receipt - the newest tick of the cycle, which stands in for delivery)."""
+    if "deliv_p50_ms" not in r:
+        old = pair(r.get("pub_p50_ms"), r.get("pub_p99_ms"))
+        return "-", ("~" + old if old != "-" else old)
+    mark = "~" if (r.get("at_estimated") or 0) > 0.01 else ""
+    w = pair(r.get("wait_p50_ms"), r.get("wait_p99_ms"))
+    d = pair(r.get("deliv_p50_ms"), r.get("deliv_p99_ms"))
+    return (mark + w if w != "-" else w), (mark + d if d != "-" else d)
+
+
+def lat_rows(results: list[dict]) -> list[tuple]:
+    out = []
+    for r in results:
+        c = r["cell"]
+        if "ratio" not in r:
+            continue
+        wait, deliv = split_of(r)
+        out.append((name_of(r), c["push_ms"], c["n"], pair(r["lat_p50_ms"], r["lat_p99_ms"]),
+                     wait, deliv, r.get("lat_n", "")))
+    return out
+
+
 def print_table(rows: list[tuple], head=HEAD) -> None:
-    cells = [tuple(str(x) for x in head)] + [tuple(str(x) for x in r) for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
-    for j, r in enumerate(cells):
-        log("  ".join(x.rjust(w) for x, w in zip(r, widths, strict=True)))
-        if j == 0:
-            log("  ".join("-" * w for w in widths))
+    """Right-aligned columns; a header cell may have two lines ("\n"), bottom-aligned."""
+    lines = [str(h).split("\n") for h in head]
+    depth = max(len(h) for h in lines)
+    heads = [tuple(([""] * (depth - len(h)) + h)[i] for h in lines) for i in range(depth)]
+    body = [tuple(str(x) for x in r) for r in rows]
+    widths = [max(len(r[i]) for r in heads + body) for i in range(len(head))]
+    for r in heads:
+        log("  ".join(x.rjust(w) for x, w in zip(r, widths, strict=True)).rstrip())
+    log("  ".join("-" * w for w in widths))
+    for r in body:
+        log("  ".join(x.rjust(w) for x, w in zip(r, widths, strict=True)).rstrip())
 
 
 def client_bound(r: dict) -> bool:
@@ -630,7 +678,9 @@ def print_browser(results: list[dict]) -> None:
             log(f"\nBrowser probe ({r['label']}, page on the same server during the load): "
                 f"tick-to-DOM p50/p99 {fmt(ms(b['dom_p50']))}/{fmt(ms(b['dom_p99']))} ms; "
                 f"tick-to-next-frame p50/p99 {fmt(ms(b['frame_p50']))}/"
-                f"{fmt(ms(b['frame_p99']))} ms; {b['n']} price updates in the window; "
+                f"{fmt(ms(b['frame_p99']))} ms; pub-to-DOM p50/p99 "
+                f"{fmt(ms(b.get('pub_p50')))}/{fmt(ms(b.get('pub_p99')))} ms; "
+                f"{b['n']} price updates in the window; "
                 f"page state {b['state']}; console 'WebSocket Connected': "
                 f"{b['console_connected']}")
         elif r.get("browser_error"):
@@ -770,13 +820,21 @@ def parse(argv=None):
 
 
 def report(results: list[dict], soak_res: dict | None, opts) -> None:
-    log(f"\nResults ({opts.k} symbols per session; {opts.duration:.0f} s windows; latency = "
-        "client receipt time - tick time, ms; msg/cyc and frm/cyc = protocol messages and "
-        "WebSocket frames per session per hub cycle)")
+    log(f"\nResults ({opts.k} symbols per session; {opts.duration:.0f} s windows; msg/cyc and "
+        "frm/cyc = protocol messages and WebSocket frames per session per hub cycle; MB/ses = "
+        "RSS growth / sessions held)")
     print_table(table_rows(results))
     if any(client_bound(r) for r in results if "ratio" in r):
         log("  * load workers near a full core: client-bound, the server may do better "
             "(not counted as a capacity failure)")
+    log("\nLatency per cell (ms, p50/p99 over the updates with tick time in the window): "
+        "tick-to-client = receipt - tick ts = wait (publication 'at' - tick ts: the wait "
+        "for the hub cycle) + delivery (receipt - 'at')")
+    print_table(lat_rows(results), LAT_HEAD)
+    if any("~" in "".join(split_of(r)) for r in results if "ratio" in r):
+        log("  ~ estimated: messages without 'at' (or a run from before it): the newest tick "
+            "time of the cycle stands in for 'at' (earlier by up to one 50 ms mock step, so "
+            "delivery is over-estimated)")
     print_summary(results, opts)
     print_browser(results)
     print_slow(results)
