@@ -47,6 +47,8 @@ class Health:
     reconnects: int
     symbols: int
     sessions: int
+    retry_at: float | None = None
+    """While the feed waits to reconnect, when it will try (``time.time()``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +382,7 @@ class Hub:
         msg = self.feed.last_message_mono
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
                       self.feed.last_error, age, None if msg is None else now - msg,
-                      self.feed.reconnects, len(watched), sessions)
+                      self.feed.reconnects, len(watched), sessions, self.feed.retry_at)
 
 
 def schedule(next_at: float, now: float, interval: float) -> tuple[float, float]:

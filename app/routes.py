@@ -7,6 +7,7 @@ plugins expose ``ROUTES``).
 from __future__ import annotations
 
 import json
+import time
 
 from tornado.web import RequestHandler
 
@@ -31,6 +32,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "last_message_age_s": _round(h.last_message_age),
         "reconnects": h.reconnects,
         "last_error": h.last_error,
+        "retry_in_s": None if h.retry_at is None else round(max(0.0, h.retry_at - time.time()), 1),
         "symbols": sorted(refs),
         "symbol_count": len(refs),
         "subscriptions": refs,

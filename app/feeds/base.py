@@ -99,6 +99,9 @@ class Feed(param.Parameterized):
         #: (trade or keep-alive; ``time.monotonic()``), set by the adapters.
         self.reconnects = 0
         self.last_message_mono: float | None = None
+        #: While waiting to reconnect: when the next attempt is due (``time.time()``),
+        #: so a page can count down to it; None otherwise.
+        self.retry_at: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Feed:

@@ -212,7 +212,6 @@ class FinnhubFeed(Feed):
         self.unknown_count = 0
         self.connects = 0
         self.reconnects = 0
-        self.next_retry_s: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FinnhubFeed:
@@ -251,6 +250,7 @@ class FinnhubFeed(Feed):
                     break
                 if conn.auth_failed:
                     delay = self.auth_retry_s
+                    self.retry_at = time.time() + delay
                     self._set_ws_state(FeedState.AUTH_FAILED, AUTH_FAILED)
                     log.info("finnhub: %s; retrying in %.0fs", AUTH_FAILED, delay)
                 else:
@@ -260,16 +260,15 @@ class FinnhubFeed(Feed):
                     delay = full_jitter(failures, self.backoff_base_s, self.backoff_cap_s)
                     failures += 1
                     reason = conn.reason or "connection closed"
-                    self._set_ws_state(FeedState.DOWN,
-                                       f"disconnected: {reason}; retrying in {delay:.1f}s")
+                    self.retry_at = time.time() + delay
+                    self._set_ws_state(FeedState.DOWN, f"disconnected: {reason}")
                     log.info("finnhub: disconnected (%s); retrying in %.1fs", reason, delay)
-                self.next_retry_s = delay
                 if self._stop.wait(delay):
                     break
                 self.reconnects += 1
                 metrics.observe_reconnect()
         finally:
-            self.next_retry_s = None
+            self.retry_at = None
             watchdog.join(5)
 
     def _connect_once(self) -> _Conn:
@@ -500,6 +499,8 @@ class FinnhubFeed(Feed):
     def _set_ws_state(self, state: FeedState, error: str | None = None) -> None:
         if self._stop.is_set():
             return
+        if state not in (FeedState.DOWN, FeedState.AUTH_FAILED):
+            self.retry_at = None  # cleared with the state, so a reader never sees down without it
         self._ws_state = state
         if error:
             self.last_error = self._conn_error = error

@@ -43,10 +43,25 @@ export function render({ model, el, view }) {
     const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`,
                    `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
     text.textContent = parts.join(" · ")
-    detail.textContent = model.detail
+    detail.textContent = [model.detail, retryText()].filter(Boolean).join("; ")
+  }
+
+  // While the feed waits to reconnect, count down to the attempt the server scheduled.
+  let countdown = null
+  function retryText() {
+    if (!model.retry_at || !["down", "auth_failed"].includes(model.state)) return ""
+    const left = Math.ceil(model.retry_at - Date.now() / 1000)
+    return left > 0 ? `retrying in ${left} s` : "retrying now…"
+  }
+  function followRetry() {
+    clearInterval(countdown)
+    countdown = model.retry_at ? setInterval(paint, 1000) : null
+    paint()
   }
 
   for (const p of ["feed", "state", "words", "age", "symbols", "detail"]) model.on(p, paint)
+  model.on("retry_at", followRetry)
+  model.on("remove", () => clearInterval(countdown))
   const doc = view.model.document
   if (doc != null) {
     doc.on_event("connection_lost", () => { connected = false; paint() })
@@ -57,6 +72,6 @@ export function render({ model, el, view }) {
       reloadIfServerRestarted()
     })
   }
-  paint()
+  followRetry()
   console.log("WebSocket Connected")
 }

@@ -52,7 +52,7 @@ def age_text(age: float | None) -> str:
     return f"{int(age // 60)} min"
 
 
-def status_values(health: Health) -> dict[str, str]:
+def status_values(health: Health) -> dict[str, str | float]:
     """What the status line shows of ``health`` (the same for every viewer)."""
     state = FeedState(health.state)
     return {
@@ -61,6 +61,7 @@ def status_values(health: Health) -> dict[str, str]:
         "words": STATE_WORDS[state],
         "age": age_text(health.last_tick_age),
         "detail": health.last_error,
+        "retry_at": health.retry_at or 0.0,
     }
 
 
@@ -73,6 +74,8 @@ class StatusView(JSComponent):
     age = param.String(default="", doc="Age of the last tick, in words.")
     symbols = param.Integer(default=0, doc="Symbols this session watches.")
     detail = param.String(default="", doc="Why the state is what it is (plain text).")
+    retry_at = param.Number(default=0.0, doc="When the feed next tries to reconnect "
+                            "(Unix seconds; 0: not waiting). The page counts down to it.")
     process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")
     health_url = param.String(default="", doc="Where /health is, relative to the page; "
                               "empty where there is no server (notebooks).")

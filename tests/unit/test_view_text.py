@@ -19,3 +19,17 @@ def test_status_words_and_stale_note():
     assert "authentication failed" in stale_note(FeedState.AUTH_FAILED)
     assert [age_text(a) for a in (None, 0.2, 12.7, 600)] == [
         "no ticks yet", "<1 s", "12 s", "10 min"]
+
+
+def test_status_values_carry_when_the_feed_retries():
+    from app.feeds.base import FeedState
+    from app.hub import Health
+    from app.views.status import status_values
+
+    down = Health("finnhub", "Finnhub", FeedState.DOWN, "disconnected: connection closed",
+                  3.0, 3.0, 2, 1, 1, retry_at=1_700_000_012.5)
+    values = status_values(down)
+    assert (values["words"], values["detail"], values["retry_at"]) == (
+        "disconnected", "disconnected: connection closed", 1_700_000_012.5)
+    live = Health("finnhub", "Finnhub", FeedState.LIVE, "", 0.1, 0.1, 2, 1, 1)
+    assert status_values(live)["retry_at"] == 0.0
