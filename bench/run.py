@@ -60,6 +60,7 @@ class Cell:
     k: int = 10
     slow: int = 0
     browser: bool = False
+    latency: bool = False  # a cell of the latency sweep (Photon, N=100, per push interval)
     profile: bool = False
     label: str = ""
     duration: float | None = None
@@ -422,7 +423,7 @@ def name_of(r: dict) -> str:
     if c["target"] == "photon" and tr:
         name += f"({max(tr, key=tr.get)})"
     return (name + (f"+{c['slow']}slow" if c["slow"] else "")
-            + ("+browser" if c.get("browser") else ""))
+            + ("+browser" if c.get("browser") else "+lat" if c.get("latency") else ""))
 
 
 def table_rows(results: list[dict], head=HEAD) -> list[tuple]:
@@ -506,8 +507,13 @@ def saturated(r: dict) -> bool:
 
 
 def plain(r: dict) -> bool:
-    """A cell of the main matrix (no slow clients, no browser beside the load)."""
-    return not r["cell"]["slow"] and not r["cell"].get("browser")
+    """A cell of the main matrix (no slow clients, no browser, not the latency sweep)."""
+    return not r["cell"]["slow"] and not is_latency(r)
+
+
+def is_latency(r: dict) -> bool:
+    """A cell of the latency sweep; in results from before the sweep, the browser cell."""
+    return bool(r["cell"].get("latency") or r["cell"].get("browser"))
 
 
 def hub_kept_cadence(r: dict) -> bool:
@@ -583,11 +589,11 @@ def print_summary(results: list[dict], opts) -> None:
     print_table(rows, head)
 
 
-def find(results, target, n, push, slow=0, browser=False):
+def find(results, target, n, push, slow=0, latency=False):
     for r in results:
         c = r["cell"]
-        if ((c["target"], c["n"], c["push_ms"], c["slow"], bool(c.get("browser")))
-                == (target, n, push, slow, browser)):
+        if ((c["target"], c["n"], c["push_ms"], c["slow"], is_latency(r))
+                == (target, n, push, slow, latency)):
             return r
     return None
 
@@ -599,6 +605,16 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
 
     def verdict(ok):
         return "n/a (not measured or too short)" if ok is None else ("MET" if ok else "MISSED")
+
+    sweep = {t["target"]: t for t in (latency_summary(results) or {}).get("targets", ())}
+
+    def swept(name: str) -> str:
+        t = sweep.get(name)
+        if not t or not t["p99_ms_by_interval"]:
+            return ""
+        best = t["largest_interval_met_ms"]
+        return ("; push interval sweep (Latency): " + (f"met up to {best} ms" if best is not None
+                                                       else "not met at any interval measured"))
 
     for target in [t for t in ("photon", "photon-bokeh")
                    if any(r["cell"]["target"] == t for r in results)]:
@@ -615,7 +631,8 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
             if r is None and below:  # a smaller N already failed: the target is missed
                 r = min(below, key=lambda r: r["cell"]["n"])
             got = "" if r is None else (
-                f" (N={r['cell']['n']}: {r['connected']} live, {r['ratio'] * 100:.1f} % "
+                f" (N={r['cell']['n']}: {r['connected']} live, "
+                f"{fmt(r['ratio'] and r['ratio'] * 100, '.1f')} % "
                 f"delivered, hub {r['hub_cycles_per_s']:.2f} cyc/s, server CPU "
                 f"{r['server_cpu_pct']:.0f} %)")
             lines.append(f">= {n} sessions x 10 symbols @ {push} ms, >= 99 % delivered: "
@@ -625,7 +642,7 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
               and plain(r)]
         if ph:
             fpm = max(r["frames_per_msg"] or 0 for r in ph)
-            upc = max(r["upd_msgs_per_changed_cycle"] for r in ph)
+            upc = max(r.get("upd_msgs_per_changed_cycle") or 0 for r in ph)
             other = max(r.get("other_msgs_per_cycle") or 0 for r in ph)
             ok = fpm <= 1.0 and upc <= 1.0 and other <= 0.01
             lines.append(
@@ -639,15 +656,17 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
         if r is not None and "ratio" in r:
             lines.append(f"tick-to-client p99 < 100 ms @ 100 sessions / 250 ms: "
                          f"{verdict(r['lat_p99_ms'] is not None and r['lat_p99_ms'] < 100)} "
-                         f"(p50 {fmt(r['lat_p50_ms'])} ms, p99 {fmt(r['lat_p99_ms'])} ms)")
-            rb = find(results, target, 100, 250, browser=True) or {}
+                         f"(p50 {fmt(r['lat_p50_ms'])} ms, p99 {fmt(r['lat_p99_ms'])} ms"
+                         + (swept("tick-to-client p99 < 100 ms") if target == "photon" else "")
+                         + ")")
+            rb = find(results, target, 100, 250, latency=True) or {}
             b = rb.get("browser")
             if b:
                 lines.append(
                     f"tick-to-DOM p99 < 150 ms @ 100 sessions / 250 ms: "
                     f"{verdict(b['dom_p99'] is not None and b['dom_p99'] * 1000 < 150)} "
                     f"(DOM p50 {fmt(ms(b['dom_p50']))} ms, p99 {fmt(ms(b['dom_p99']))} ms; "
-                    f"{b['n']} updates)")
+                    f"{b['n']} updates" + swept("tick-to-DOM p99 < 150 ms") + ")")
             elif rb.get("browser_error"):
                 lines.append(f"tick-to-DOM: probe failed: {rb['browser_error'][:120]}")
         big = [r for r in ph if r["cell"]["n"] >= 100]
@@ -669,6 +688,84 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
             + ", ".join(f"{c['cycles']}: {c['rss_mb']:.0f} MB" for c in ck)
             + f"); subscriptions at end {soak_res['final_subscriptions']} "
             f"{'MET' if soak_res['final_subscriptions'] == {} else 'MISSED'} (must be {{}})")
+
+
+# The issue's latency targets, at 100 sessions, counting from the tick's arrival in the hub.
+LATENCY_TARGETS = (
+    ("tick-to-client p99 < 100 ms", 100.0, lambda r: r.get("lat_p99_ms")),
+    ("tick-to-DOM p99 < 150 ms", 150.0,
+     lambda r: ms((r.get("browser") or {}).get("dom_p99"))),
+)
+LATENCY_HEAD = ("interval\nms", "N", "deliv\n%", "hub\ncyc/s", "srv\nCPU%",
+                "tick-to-client\np50/p99", "wait\np50/p99", "delivery\np50/p99",
+                "tick-to-DOM\np50/p99", "pub-to-DOM\np50/p99", "DOM\nupdates")
+
+
+def latency_cells(results: list[dict]) -> list[dict]:
+    """The sweep's measured cells (Photon, default transport), largest interval first."""
+    return sorted((r for r in results if is_latency(r) and "ratio" in r
+                   and r["cell"]["target"] == "photon"), key=lambda r: -r["cell"]["push_ms"])
+
+
+def all_delivered(r: dict) -> bool:
+    """Every session live and >= 99 % delivered (a latency is only met where that holds)."""
+    return r["connected"] == r["cell"]["n"] and (r["ratio"] or 0) >= 0.99
+
+
+def latency_summary(results: list[dict]) -> dict | None:
+    """Per latency target: p99 by push interval, and the largest interval at which it is
+    met (with every session live and >= 99 % delivered). Also written to results.json."""
+    cells = latency_cells(results)
+    if not cells:
+        return None
+    out = {"sessions": sorted({r["cell"]["n"] for r in cells}),
+           "intervals": [r["cell"]["push_ms"] for r in cells], "targets": []}
+    for name, limit, get in LATENCY_TARGETS:
+        rows = [(r["cell"]["push_ms"], get(r), all_delivered(r)) for r in cells]
+        rows = [(push, v, ok) for push, v, ok in rows if v is not None]
+        met = [push for push, v, ok in rows if v < limit and ok]
+        out["targets"].append({"target": name, "limit_ms": limit,
+                               "p99_ms_by_interval": [[push, v] for push, v, _ in rows],
+                               "delivered_ok_by_interval": [[push, ok] for push, _, ok in rows],
+                               "largest_interval_met_ms": max(met) if met else None})
+    return out
+
+
+def print_latency(results: list[dict]) -> None:
+    cells = latency_cells(results)
+    if not cells:
+        return
+    log("\nLatency (Photon, default transport, one Chromium page beside the load; ms, p50/p99 "
+        "over updates with tick time in the window). tick-to-client = wait + delivery: wait = "
+        "'at' - tick ts (the wait for the next hub cycle, up to one push interval), delivery = "
+        "receipt - 'at'; pub-to-DOM = DOM update - 'at'.")
+    rows = []
+    for r in cells:
+        c, b = r["cell"], r.get("browser") or {}
+        wait, deliv = split_of(r)
+        dom = ("failed" if r.get("browser_error") else
+               pair(ms(b.get("dom_p50")), ms(b.get("dom_p99"))))
+        pub = ("failed" if r.get("browser_error") else
+               pair(ms(b.get("pub_p50")), ms(b.get("pub_p99"))))
+        rows.append((c["push_ms"], c["n"], fmt(r["ratio"] and r["ratio"] * 100, ".1f"),
+                     fmt(r["hub_cycles_per_s"], ".2f"), fmt(r["server_cpu_pct"]),
+                     pair(r["lat_p50_ms"], r["lat_p99_ms"]), wait, deliv, dom, pub,
+                     b.get("n", "-")))
+    print_table(rows, LATENCY_HEAD)
+    summary = latency_summary(results)
+    for t in summary["targets"]:
+        by = t["p99_ms_by_interval"]
+        oks = dict(t["delivered_ok_by_interval"])
+        if not by:
+            log(f"  {t['target']}: n/a (not measured)")
+            continue
+        best = t["largest_interval_met_ms"]
+        got = ", ".join(f"{push} ms {fmt(v)}" + ("" if oks.get(push) else " (< 99 % delivered)")
+                        for push, v in by)
+        log(f"  {t['target']} @ {'/'.join(map(str, summary['sessions']))} sessions: "
+            + (f"met up to a push interval of {best} ms" if best is not None
+               else "not met at any push interval measured")
+            + f" (p99 by push interval: {got})")
 
 
 def print_browser(results: list[dict]) -> None:
@@ -749,9 +846,13 @@ def build_cells(opts) -> list[Cell]:
         for n, push in opts.extra_photon:
             if n not in opts.sessions and push in opts.intervals:
                 cells.append(Cell(t, n, push, k=opts.k, profile=opts.profile))
-    if not opts.no_browser and "photon" in opts.targets and 250 in opts.intervals:
-        # Its own cell: Chromium's CPU on this small machine must not skew the others.
-        cells.append(Cell("photon", 100, 250, k=opts.k, browser=True))
+    if "photon" in opts.targets:
+        # The latency sweep, each with the browser probe: cells of their own, so that
+        # Chromium's CPU on this small machine does not skew the others.
+        for push in opts.latency_intervals:
+            cells.append(Cell("photon", opts.latency_sessions, push, k=opts.k,
+                              browser=not opts.no_browser, latency=True,
+                              duration=opts.latency_duration))
     if opts.slow and "photon" in opts.targets:
         cells.append(Cell("photon", opts.slow_sessions, opts.slow_push_ms, k=opts.k,
                           slow=opts.slow, duration=opts.slow_duration))
@@ -793,7 +894,16 @@ def parse(argv=None):
                    "by default: minutes of ramp into an overloaded server tell nothing new)")
     p.add_argument("--report", type=Path, metavar="RESULTS_JSON",
                    help="only print the tables and verdicts of an earlier run's results.json")
-    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--no-browser", action="store_true",
+                   help="run the latency sweep without the Chromium probe")
+    p.add_argument("--latency-intervals", default="250,100,50",
+                   help="push intervals (ms) of the latency sweep: Photon (default transport) "
+                   "at --latency-sessions sessions, each with the browser probe "
+                   "(default 250,100,50; '' skips the sweep and the probe)")
+    p.add_argument("--no-latency", action="store_true", help="skip the latency sweep")
+    p.add_argument("--latency-sessions", type=int, default=100)
+    p.add_argument("--latency-duration", type=float,
+                   help="window of the latency cells, s (default 6 quick, --duration full)")
     p.add_argument("--profile", action="store_true",
                    help="py-spy record the Photon server during each Photon window")
     p.add_argument("--rev", help="benchmark this git revision of app/ (git archive), e.g. "
@@ -816,6 +926,9 @@ def parse(argv=None):
     opts.soak_cycles = opts.soak_cycles or (10_000 if full else 400)
     opts.soak_max_s = opts.soak_max_s or (2400.0 if full else 150.0)
     opts.slow_duration = 60.0 if full else 20.0
+    opts.latency_intervals = ([] if opts.no_latency else
+                              [int(x) for x in opts.latency_intervals.split(",") if x.strip()])
+    opts.latency_duration = opts.latency_duration or (opts.duration if full else 6.0)
     return opts
 
 
@@ -836,6 +949,7 @@ def report(results: list[dict], soak_res: dict | None, opts) -> None:
             "time of the cycle stands in for 'at' (earlier by up to one 50 ms mock step, so "
             "delivery is over-estimated)")
     print_summary(results, opts)
+    print_latency(results)
     print_browser(results)
     print_slow(results)
     if soak_res:
@@ -883,7 +997,8 @@ def main(argv=None) -> None:
         over = next((r for r in results if not opts.no_skip and plain(r) and "ratio" in r
                      and r["cell"]["target"] == cell.target
                      and r["cell"]["push_ms"] == cell.push_ms and r["cell"]["n"] < cell.n
-                     and not cell.slow and not cell.browser and saturated(r)), None)
+                     and not cell.slow and not cell.browser and not cell.latency
+                     and saturated(r)), None)
         if over is not None:
             log(f"- {cell.target} N={cell.n} @{cell.push_ms}ms: skipped, already overloaded "
                 f"at N={over['cell']['n']} ({(over['ratio'] or 0) * 100:.1f} % delivered, "
@@ -904,7 +1019,8 @@ def main(argv=None) -> None:
             log(f"  soak failed: {type(e).__name__}: {e}")
     report(results, soak_res, opts)
     path = opts.logdir / "results.json"
-    path.write_text(json.dumps({"results": results, "soak": soak_res, "argv": argv},
+    path.write_text(json.dumps({"results": results, "soak": soak_res, "argv": argv,
+                                "latency": latency_summary(results)},
                                indent=1, default=str))
     log(f"\nDone in {time.time() - started:.0f} s; JSON: {path}")
     if opts.src:
