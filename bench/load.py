@@ -17,7 +17,8 @@ Targets:
     After the ACK: PULL-DOC-REQ (so the server treats us as a full client), then the
     ``document_ready`` event a browser sends (Panel starts periodic callbacks only
     then). PATCH-DOC messages are decoded; ``ModelChanged`` events on attr ``delta``
-    (and ``rows``) carry the board's rows and sparkline points.
+    (and ``rows``) carry the board's rows and sparkline points, the hub ``cycle`` and
+    its publication time ``at``. With the fast lane, its JSON messages carry the same.
 ``tornado``
     bench/ref_tornado.py: one JSON text frame per session per cycle.
 ``socketio``
@@ -26,6 +27,9 @@ Targets:
 
 Slow clients (``--slow M``, photon only) complete the handshake and the document
 request with a 4 KiB receive buffer, then never read the socket again.
+
+Each update's latency (receipt - row ``ts``) is split at ``at`` into the wait for the
+hub cycle (``at - ts``) and the delivery (receipt - ``at``).
 """
 
 from __future__ import annotations
