@@ -2,26 +2,38 @@
 
 The whole board is one Bokeh model. Python sends the full ``rows`` only when the
 selection changes, then one ``delta`` per push cycle holding just the symbols
-that changed, so one cycle is one WebSocket message. Flashing, time formatting
+that changed, so one cycle is one WebSocket message. The delta is JSON text, not a
+dict: Bokeh sends a string as it is, where a dict is walked for model references
+and re-encoded item by item on every change. Flashing, time formatting
 and sparkline drawing happen in the browser. Every string is set with
 ``textContent``: nothing here is ever parsed as HTML.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import param
 from panel.custom import JSComponent
 
+from app.hub import Changes
+
 _HERE = Path(__file__).parent
+
+
+def delta_json(changes: Changes) -> str:
+    """One cycle's changes as the ``delta`` text board.js applies."""
+    return json.dumps({"cycle": changes.cycle, "at": changes.at, "rows": changes.rows,
+                       "points": changes.points}, separators=(",", ":"))
 
 
 class BoardView(JSComponent):
     """Browser side of the board; fed by :class:`~app.views.dashboard.Dashboard`."""
 
     rows = param.List(default=[], doc="Full board state: row dicts, each with its points.")
-    delta = param.Dict(default={}, doc="One cycle's changes: {'cycle', 'rows', 'points'}.")
+    delta = param.String(default="", doc="One cycle's changes as JSON: "
+                         "{'cycle', 'at', 'rows', 'points'} (see the module docstring).")
     max_points = param.Integer(default=240, doc="Sparkline length kept in the browser.")
     flash_ms = param.Integer(default=600, doc="How long a price flash lasts.")
     fast_url = param.String(default="", doc="Fast-lane WebSocket (relative URL with token); "

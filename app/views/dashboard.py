@@ -23,7 +23,7 @@ from app.feeds.base import FeedState
 from app.hub import Health, Hub, Subscription
 from app.quotes import Quote, quote_row
 from app.symbols import parse_symbols
-from app.views.board import BoardView
+from app.views.board import BoardView, delta_json
 from app.views.status import StatusView, stale_note
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,7 @@ class Dashboard(pn.viewable.Viewer):
         self._since_status_ms += self.push_interval_ms
         with pn.io.hold():
             if changes.rows:
-                self._board.delta = {"cycle": changes.cycle, "at": changes.at,
-                                     "rows": changes.rows, "points": changes.points}
+                self._board.delta = delta_json(changes)
             if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
                 self._show_status()  # no process-wide broadcaster here (a notebook)
         metrics.observe_push(time.perf_counter() - t0, len(changes.rows))
