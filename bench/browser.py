@@ -9,7 +9,7 @@ a microtask right after that, before the next WebSocket message can be processed
 the update just applied is still at hand:
 
 * Bokeh path: the board model's ``delta`` (found among ``window.Bokeh.documents``'
-  models) is the one just applied;
+  models; a map, or JSON text in an app that sends it so) is the one just applied;
 * fast lane: an init script wraps ``window.WebSocket`` and adds, before board.js sets
   its ``onmessage``, a listener on ``/photon/ticks`` sockets that keeps the rows of the
   latest message; a flag says whether a fast-lane message arrived since the last
@@ -90,7 +90,10 @@ PROBE_JS = r"""
       at = fast.at;
       fast.fresh = false;
     } else {
-      const delta = model && model.delta;
+      let delta = model && model.delta;
+      if (typeof delta === "string") {  // an app that sends the delta as JSON text
+        try { delta = delta ? JSON.parse(delta) : null; } catch (e) { delta = null; }
+      }
       ts = new Map();
       for (const r of get(delta, "rows") || []) ts.set(get(r, "symbol"), get(r, "ts"));
       at = get(delta, "at");

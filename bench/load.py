@@ -191,8 +191,10 @@ def board_changes(content: dict):
             continue
         attr = ev.get("attr")
         if attr == "delta":
-            d = _map(ev.get("new"))
-            if not d:
+            d = ev.get("new")
+            # A Bokeh-serialized map, or (an app that sends the delta as text) JSON.
+            d = orjson.loads(d) if isinstance(d, str) and d else _map(d)
+            if not d or not isinstance(d, dict):
                 continue
             rows = [_map(r) for r in d.get("rows") or ()]
             points = _map(d.get("points")) or {}
