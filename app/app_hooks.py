@@ -1,6 +1,6 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
-from app import broadcast, fastlane, logs, server_fixes
+from app import bokehlane, broadcast, fastlane, logs, server_fixes
 from app.config import get_settings
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
@@ -11,11 +11,13 @@ def on_server_loaded(server_context) -> None:
     server_fixes.install()
     hub = get_hub()
     broadcast.install(hub, status_values)
+    bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if get_settings().transport == "fast":
         fastlane.install(hub)
 
 
 def on_server_unloaded(server_context) -> None:
     fastlane.uninstall()
+    bokehlane.uninstall()
     broadcast.uninstall()
     reset_hub()

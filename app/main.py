@@ -7,7 +7,7 @@ import sys
 
 import panel as pn
 
-from app import fastlane
+from app import bokehlane, fastlane
 from app.config import get_settings
 from app.hub import get_hub
 from app.views.dashboard import Dashboard
@@ -31,6 +31,7 @@ dashboard = Dashboard(
     sync_url=True,
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
     fast_lane=fastlane.get() if "app.routes" in sys.modules else None,
+    bokeh_lane=bokehlane.get(),
 )
 dashboard.start()
 dashboard.status.health_url = "../health"  # /app -> /health, also under a --prefix

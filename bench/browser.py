@@ -8,12 +8,13 @@ the same), synchronously while applying one update. The observer's callback runs
 a microtask right after that, before the next WebSocket message can be processed, so
 the update just applied is still at hand:
 
-* Bokeh path: the board model's ``delta`` (found among ``window.Bokeh.documents``'
-  models; a map, or JSON text in an app that sends it so) is the one just applied;
-* fast lane: an init script wraps ``window.WebSocket`` and adds, before board.js sets
-  its ``onmessage``, a listener on ``/photon/ticks`` sockets that keeps the rows of the
-  latest message; a flag says whether a fast-lane message arrived since the last
-  observer callback.
+* an init script wraps ``window.WebSocket`` and adds, before board.js (fast lane) or
+  BokehJS (Bokeh path) sets its ``onmessage``, a listener that keeps the rows of the
+  latest delta: every ``/photon/ticks`` message, or on Bokeh's ``/ws`` the board's
+  ``msg:custom`` delta (an ``esm_event`` in a PATCH-DOC's content frame); a flag
+  says whether a delta arrived since the last observer callback;
+* older apps that kept the delta as a board property: the board model's ``delta``
+  (found among ``window.Bokeh.documents``' models).
 
 For each mutated price we take that symbol's row and record
 ``Date.now()/1000 - row.ts`` (tick-to-DOM) and, when the update carries its hub
@@ -33,16 +34,30 @@ WRAP_WS_JS = r"""
   window.__photonFast = {rows: new Map(), at: null, fresh: false, messages: 0};
   function Wrapped(url, protocols) {
     const ws = protocols === undefined ? new Orig(url) : new Orig(url, protocols);
+    const keep = (data) => {
+      const rows = new Map();
+      for (const r of data.rows || []) rows.set(r.symbol, r.ts);
+      window.__photonFast.rows = rows;
+      window.__photonFast.at = typeof data.at === "number" ? data.at : null;
+      window.__photonFast.fresh = true;
+      window.__photonFast.messages++;
+    };
     if (String(url).includes("/photon/ticks")) {
       ws.addEventListener("message", (ev) => {
+        try { keep(JSON.parse(ev.data)); } catch (e) { /* not ours */ }
+      });
+    } else if (String(url).endsWith("/ws")) {
+      // Bokeh's socket: a board delta is a msg:custom, an 'esm_event' in a PATCH-DOC.
+      ws.addEventListener("message", (ev) => {
+        if (typeof ev.data !== "string" || !ev.data.includes("esm_event")) return;
         try {
-          const data = JSON.parse(ev.data);
-          const rows = new Map();
-          for (const r of data.rows || []) rows.set(r.symbol, r.ts);
-          window.__photonFast.rows = rows;
-          window.__photonFast.at = typeof data.at === "number" ? data.at : null;
-          window.__photonFast.fresh = true;
-          window.__photonFast.messages++;
+          for (const e of JSON.parse(ev.data).events || []) {
+            const d = e.msg_data || {};
+            if (d.name !== "esm_event") continue;
+            const entries = (d.values && d.values.entries) || [];
+            const text = (entries.find(([k]) => k === "data") || [])[1];
+            if (typeof text === "string" && text.includes('"rows"')) keep(JSON.parse(text));
+          }
         } catch (e) { /* not ours */ }
       });
     }
@@ -64,7 +79,7 @@ PROBE_JS = r"""
       const all = doc._all_models ? [...doc._all_models.values()] : [...(doc.all_models || [])];
       for (const m of all) {
         const props = m.properties || {};
-        if ("delta" in props && "rows" in props && "max_points" in props) return m;
+        if ("fast_url" in props && "rows" in props && "max_points" in props) return m;
       }
     }
     return null;

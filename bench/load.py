@@ -16,8 +16,9 @@ Targets:
     (each message is header, metadata, content text frames plus 2 frames per buffer).
     After the ACK: PULL-DOC-REQ (so the server treats us as a full client), then the
     ``document_ready`` event a browser sends (Panel starts periodic callbacks only
-    then). PATCH-DOC messages are decoded; ``ModelChanged`` events on attr ``delta``
-    (and ``rows``) carry the board's rows and sparkline points, the hub ``cycle`` and
+    then). PATCH-DOC messages are decoded; ``MessageSent`` ``esm_event`` messages of the
+    board (its ``msg:custom`` deltas; older apps: ``ModelChanged`` events on attr ``delta``)
+    and ``ModelChanged`` on ``rows`` carry the board's rows and points, the hub ``cycle`` and
     its publication time ``at``. With the fast lane, its JSON messages carry the same.
 ``tornado``
     bench/ref_tornado.py: one JSON text frame per session per cycle.
@@ -187,10 +188,21 @@ def board_changes(content: dict):
     """(rows, points, cycle, at) from one PATCH-DOC's board events, or None without any."""
     found = None
     for ev in content.get("events", ()):
-        if ev.get("kind") != "ModelChanged":
+        kind = ev.get("kind")
+        if kind == "MessageSent":  # Photon's board: a delta is a msg:custom (esm_event)
+            data = ev.get("msg_data") or {}
+            if data.get("name") != "esm_event":
+                continue
+            d = _map(data.get("values") or {}).get("data")
+            d = orjson.loads(d) if isinstance(d, str) and d else _map(d)
+            if d and isinstance(d, dict) and "rows" in d:
+                rows = [_map(r) for r in d.get("rows") or ()]
+                found = (rows, _map(d.get("points")) or {}, d.get("cycle"), d.get("at"))
+            continue
+        if kind != "ModelChanged":
             continue
         attr = ev.get("attr")
-        if attr == "delta":
+        if attr == "delta":  # older apps: the delta as a board property
             d = ev.get("new")
             # A Bokeh-serialized map, or (an app that sends the delta as text) JSON.
             d = orjson.loads(d) if isinstance(d, str) and d else _map(d)

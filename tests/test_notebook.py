@@ -33,7 +33,7 @@ print(json.dumps({
     "df_symbols": sorted(df["symbol"].unique()),
     "time_dtype": str(df["time"].dtype),
     "plot_lines": len(fig.renderers),
-    "board_cycle": json.loads(dash._board.delta or "{}").get("cycle", 0),
+    "board_cycle": json.loads(dash._board.last_delta or "{}").get("cycle", 0),
     "pushing": dash._callback is not None,
     "subscription_closed": dash.subscription.closed,
     "refcounts": hub.refcounts(),

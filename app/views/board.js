@@ -173,7 +173,7 @@ export function render({ model, el }) {
   connectFast()
 
   model.on("rows", build)
-  model.on("delta", () => { if (model.delta) apply(JSON.parse(model.delta)) })
+  model.on("msg:custom", (delta) => apply(JSON.parse(delta)))
   model.on("remove", () => { closeFast(); for (const t of timers) clearTimeout(t) })
   build()
   // A view rendered later than its model (a notebook re-display) asks for fresh state.

@@ -1,10 +1,13 @@
 """The ticker board: one row per watched symbol, rendered by a small JS component.
 
 The whole board is one Bokeh model. Python sends the full ``rows`` only when the
-selection changes, then one ``delta`` per push cycle holding just the symbols
-that changed, so one cycle is one WebSocket message. The delta is JSON text, not a
-dict: Bokeh sends a string as it is, where a dict is walked for model references
-and re-encoded item by item on every change. Flashing, time formatting
+selection changes, then one delta per push cycle holding just the symbols that
+changed, so one cycle is one WebSocket message. A delta is a message to the
+browser (``msg:custom``), not a model property: it is transient, so nothing is
+kept in the document, and it skips param's and Bokeh's property machinery. It is
+JSON text, so Bokeh sends it as it is instead of walking it for model references
+and re-encoding it item by item. (With the fast lane, deltas do not go through
+Bokeh at all.) Flashing, time formatting
 and sparkline drawing happen in the browser. Every string is set with
 ``textContent``: nothing here is ever parsed as HTML.
 """
@@ -32,12 +35,10 @@ class BoardView(JSComponent):
     """Browser side of the board; fed by :class:`~app.views.dashboard.Dashboard`."""
 
     rows = param.List(default=[], doc="Full board state: row dicts, each with its points.")
-    delta = param.String(default="", doc="One cycle's changes as JSON: "
-                         "{'cycle', 'at', 'rows', 'points'} (see the module docstring).")
     max_points = param.Integer(default=240, doc="Sparkline length kept in the browser.")
     flash_ms = param.Integer(default=600, doc="How long a price flash lasts.")
     fast_url = param.String(default="", doc="Fast-lane WebSocket (relative URL with token); "
-                            "empty: changes come as ``delta``.")
+                            "empty: changes come as deltas through Bokeh.")
     stale_note = param.String(default="", doc="Set while prices are not live: why (plain text).")
 
     _esm = _HERE / "board.js"
@@ -46,6 +47,13 @@ class BoardView(JSComponent):
     def __init__(self, **params):
         super().__init__(**params)
         self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": []}
+        self.last_delta = ""
+        """The last delta sent (for notebooks and tests to look at)."""
+
+    def send_delta(self, delta: str) -> None:
+        """Send one cycle's changes (:func:`delta_json`) to every view of the board."""
+        self.last_delta = delta
+        self._send_msg(delta)
 
     def on_snapshot_request(self, callback) -> None:
         """Call ``callback()`` when a freshly rendered view asks for the full state."""

@@ -1,9 +1,10 @@
 """One viewer's dashboard: ticker picker, board and status, driven by the hub.
 
 A :class:`Dashboard` is per session (per browser tab, or per notebook display
-owner). Its picker value *is* its hub subscription. A periodic callback at the
-push interval selects this session's changes from the hub's cycle and sends them
-as one board update.
+owner). Its picker value *is* its hub subscription. After each hub cycle its
+changes go to the browser as one board update: over the fast lane
+(:mod:`app.fastlane`), or through Bokeh, pushed by the Bokeh lane
+(:mod:`app.bokehlane`) in a served session and by a timer of its own in a notebook.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import panel as pn
 import param
 
 from app import broadcast, metrics
+from app.bokehlane import BokehLane
 from app.fastlane import PATH as FAST_PATH
 from app.fastlane import FastLane
 from app.feeds.base import FeedState
@@ -53,6 +55,9 @@ class Dashboard(pn.viewable.Viewer):
                                     doc="Send ticks over the fast lane instead of Bokeh.")
     fast_path = param.String(default="." + FAST_PATH,
                              doc="The fast-lane route relative to the page.")
+    bokeh_lane = param.ClassSelector(class_=BokehLane, default=None, allow_None=True,
+                                     doc="Push Bokeh updates after each hub cycle (served "
+                                     "sessions); without it, on a timer of our own.")
 
     def __init__(self, **params):
         requested = params.pop("symbols", [])
@@ -149,7 +154,7 @@ class Dashboard(pn.viewable.Viewer):
         self._since_status_ms += self.push_interval_ms
         with pn.io.hold():
             if changes.rows:
-                self._board.delta = delta_json(changes)
+                self._board.send_delta(delta_json(changes))
             if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
                 self._show_status()  # no process-wide broadcaster here (a notebook)
         metrics.observe_push(time.perf_counter() - t0, len(changes.rows))
@@ -187,7 +192,7 @@ class Dashboard(pn.viewable.Viewer):
                 self._callback = pn.state.add_periodic_callback(self._show_status,
                                                                 STATUS_EVERY_MS)
         else:
-            self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
+            self._push_through_bokeh(doc if served else None)
         if served:
             pn.state.on_session_destroyed(lambda _ctx: self.close())
         self._started = True
@@ -206,9 +211,29 @@ class Dashboard(pn.viewable.Viewer):
         self._stop_pushing()
         self._board.fast_url = ""
         self._send_snapshot()
-        self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
+        self._push_through_bokeh(pn.state.curdoc, connected=True)
+
+    def _push_through_bokeh(self, doc, connected: bool = False) -> None:
+        """Push as Bokeh model changes: after each hub cycle where a lane runs, else on a timer.
+
+        A served session joins the lane once its browser is connected, as for status.
+        """
+        lane = self.bokeh_lane
+        if doc is not None and lane is not None:
+            def join() -> None:
+                if not self._sub.closed:
+                    lane.add(id(self), doc, self.push)
+
+            if connected:
+                join()
+            else:
+                pn.state.onload(join)
+        else:
+            self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
 
     def _stop_pushing(self) -> None:
+        if self.bokeh_lane is not None:
+            self.bokeh_lane.discard(id(self))
         if self._broadcaster is not None:
             self._broadcaster.discard(id(self))
             self._broadcaster = None

@@ -53,5 +53,7 @@ def test_fast_lane_carries_the_ticks(page, server):
 def test_bokeh_transport_works_the_same(page, tmp_path):
     with photon_server(tmp_path, env={"PHOTON_TRANSPORT": "bokeh"}) as bokeh_server:
         seen = watch(page, bokeh_server.url("/app?symbols=NVDA,TSLA"))
+        # The session is pushed by the hub's cycles (the Bokeh lane), not a timer of its own.
+        assert bokeh_server.health()["bokeh_lane_sessions"] == 1
     check_flashes(seen["flashes"])
     assert not any(u.endswith("/photon/ticks") for u in seen["frames"])

@@ -56,14 +56,14 @@ def test_push_sends_only_changed_symbols_once_per_cycle(hub):
     feed.push("AAPL", 102.0, ts=2.0)
     hub.publish()
     dash.push()
-    sent = dash._board.delta
+    sent = dash._board.last_delta
     delta = json.loads(sent)
     assert [r["symbol"] for r in delta["rows"]] == ["AAPL"]
     assert delta["rows"][0]["price"] == "$102.00"
     assert delta["points"] == {"AAPL": [[2.0, 102.0]]}
     assert (delta["cycle"], delta["at"]) == (hub.cycle, hub.changes_since(0, []).at)
     dash.push()  # nothing new: the delta is not re-sent
-    assert dash._board.delta is sent
+    assert dash._board.last_delta is sent
     dash.close()
 
 

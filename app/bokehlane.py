@@ -1,0 +1,106 @@
+"""The Bokeh lane: sessions that take ticks as Bokeh model changes push right after
+each hub cycle, instead of each on a timer of its own.
+
+A per-session periodic callback runs out of phase with the hub: an update waits up
+to one more push interval for it, and when two hub cycles fall between two of its
+runs they go out as one. Here each published cycle wakes the IO loop once, which
+queues one push on the document of every registered session; Bokeh runs it under
+that document's lock. A session whose previous push has not run yet is skipped:
+that push takes everything since its last cycle, so a busy loop never builds a
+queue. (The fast lane, :mod:`app.fastlane`, bypasses Bokeh altogether; this lane
+serves ``PHOTON_TRANSPORT=bokeh`` and browsers that cannot open the fast lane.)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from bokeh.document import Document
+from tornado.ioloop import IOLoop
+
+from app.hub import Hub
+
+log = logging.getLogger(__name__)
+
+class _Session:
+    """One registered session: its document, its push, and whether a push is queued."""
+
+    __slots__ = ("doc", "push", "queued")
+
+    def __init__(self, doc: Document, push: Callable[[], None]):
+        self.doc, self.push, self.queued = doc, push, False
+
+    def run(self) -> None:
+        self.queued = False
+        self.push()
+
+
+class BokehLane:
+    """One per process: hub cycles to the documents of registered sessions."""
+
+    def __init__(self, hub: Hub, loop: IOLoop):
+        self.hub = hub
+        self.loop = loop
+        self._lock = threading.Lock()
+        self._sessions: dict[int, _Session] = {}
+        self.skipped = 0
+        """Pushes not queued because the session's previous one had not run yet."""
+        hub.add_listener(self._on_publish)
+
+    def close(self) -> None:
+        self.hub.remove_listener(self._on_publish)
+
+    def add(self, key: int, doc: Document, push: Callable[[], None]) -> None:
+        """Call ``push()`` on ``doc`` after every hub cycle until :meth:`discard`."""
+        with self._lock:
+            self._sessions[key] = _Session(doc, push)
+
+    def discard(self, key: int) -> None:
+        with self._lock:
+            self._sessions.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def _on_publish(self, cycle: int) -> None:
+        """Hub thread: hand the cycle to the IO loop that owns the documents."""
+        self.loop.add_callback(self.wake)
+
+    def wake(self) -> None:
+        """Queue one push per registered session, unless its last one is still queued."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        for session in sessions:
+            if session.queued:
+                self.skipped += 1
+                continue
+            session.queued = True
+            try:
+                session.doc.add_next_tick_callback(session.run)
+            except Exception:  # its session is going away; close() will discard it
+                log.debug("could not queue a push", exc_info=True)
+
+
+_lane: BokehLane | None = None
+
+
+def install(hub: Hub) -> BokehLane:
+    """Start the process's Bokeh lane on the current IO loop (idempotent)."""
+    global _lane
+    if _lane is None:
+        _lane = BokehLane(hub, IOLoop.current())
+    return _lane
+
+
+def get() -> BokehLane | None:
+    return _lane
+
+
+def uninstall() -> None:
+    global _lane
+    if _lane is not None:
+        _lane.close()
+        _lane = None
