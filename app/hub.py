@@ -142,6 +142,8 @@ class Hub:
         self._watched_since = time.monotonic()
         self._sessions = 0
         self.ticks_received = 0
+        self.cycles_missed = 0
+        """Cycles skipped because the hub's thread woke a whole interval late."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._logged_state: FeedState | None = None
@@ -182,7 +184,8 @@ class Hub:
                 self._log_state_change()
             except Exception:  # a bad cycle must not end publishing for everyone
                 log.exception("hub publish cycle failed")
-            next_at, delay = schedule(next_at, time.monotonic(), self.push_interval_s)
+            next_at, delay, missed = schedule(next_at, time.monotonic(), self.push_interval_s)
+            self.cycles_missed += missed
             self._stop.wait(delay)
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
@@ -385,15 +388,16 @@ class Hub:
                       self.feed.reconnects, len(watched), sessions, self.feed.retry_at)
 
 
-def schedule(next_at: float, now: float, interval: float) -> tuple[float, float]:
-    """(deadline, wait) for the next cycle due at ``next_at``.
+def schedule(next_at: float, now: float, interval: float) -> tuple[float, float, int]:
+    """(deadline, wait, cycles missed) for the next cycle due at ``next_at``.
 
     A wake-up that is merely late keeps the schedule (no wait now), so small waits
-    for the GIL do not drift the cadence; a whole missed cycle is skipped, not burst.
+    for the GIL do not drift the cadence; whole missed cycles are skipped, not
+    burst, and counted.
     """
     if next_at - now < -interval:
-        return now, 0.0
-    return next_at, max(next_at - now, 0.0)
+        return now, 0.0, int((now - next_at) / interval)
+    return next_at, max(next_at - now, 0.0), 0
 
 
 # -- the process-wide instance ---------------------------------------------

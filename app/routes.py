@@ -11,7 +11,7 @@ import time
 
 from tornado.web import RequestHandler
 
-from app import fastlane
+from app import bokehlane, fastlane
 from app.feeds.base import FeedState
 from app.hub import PROCESS_ID, Hub, get_hub
 from app.metrics import MetricsHandler
@@ -39,8 +39,10 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "sessions": h.sessions,
         "ticks_received": hub.ticks_received,
         "cycle": hub.cycle,
+        "cycles_missed": hub.cycles_missed,
         "process": PROCESS_ID,
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
+        "bokeh_lane_sessions": len(lane) if (lane := bokehlane.get()) else None,
     }
     return (503 if h.state in UNHEALTHY else 200), body
 

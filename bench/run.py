@@ -241,6 +241,11 @@ async def run_cell(cell: Cell, opts) -> dict:
             "hub_cycles_per_s": ((h1.get("cycle", 0) - h0.get("cycle", 0)) / (th1 - th0)
                                  if h1 and h0 else None),
             "hub_cycles_s": th1 - th0,
+            # Cycles the hub's thread skipped because it woke a whole interval late
+            # (Photon's /health has it; the other cycles missing from hub cyc/s had
+            # nothing changed to publish).
+            "hub_cycles_missed": ((h1.get("cycles_missed", 0) - h0.get("cycles_missed", 0))
+                                  if h1 and h0 and "cycles_missed" in h1 else None),
             "health_sessions": h1.get("sessions"),
         })
         if res["hub_cycles"]:
@@ -398,7 +403,9 @@ def one_line(r: dict) -> str:
         return "failed"
     return (f"conn {r['connected']} {r['transports']}  upd/s {r['delivered_per_s']:.0f}/"
             f"{r['intended_per_s']:.0f} ({fmt(r['ratio'] and r['ratio'] * 100, '.1f')}%)  "
-            f"hub cyc/s {fmt(r['hub_cycles_per_s'], '.2f')}  msg/cyc "
+            f"hub cyc/s {fmt(r['hub_cycles_per_s'], '.2f')}"
+            + (f" ({r['hub_cycles_missed']} missed)" if r.get("hub_cycles_missed") else "")
+            + "  msg/cyc "
             f"{fmt(r.get('msgs_per_cycle'), '.2f')}  CPU {r['server_cpu_pct']:.0f}%  "
             f"RSS {r['rss_mb']:.0f} MB  tick-to-client/wait/delivery p50/p99 "
             f"{pair(r['lat_p50_ms'], r['lat_p99_ms'])}/{'/'.join(split_of(r))} ms  "

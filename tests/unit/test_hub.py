@@ -259,9 +259,9 @@ def test_quiet_feed_is_market_closed_only_when_every_market_is(manual_feed, cloc
 def test_the_cycle_schedule_absorbs_late_wakeups_and_skips_missed_cycles():
     from app.hub import schedule
 
-    assert schedule(10.0, 9.9, 0.25) == (10.0, pytest.approx(0.1))
-    assert schedule(10.0, 10.1, 0.25) == (10.0, 0.0)  # late: keep the cadence
-    assert schedule(10.0, 10.6, 0.25) == (10.6, 0.0)  # a cycle missed: re-anchor
+    assert schedule(10.0, 9.9, 0.25) == (10.0, pytest.approx(0.1), 0)
+    assert schedule(10.0, 10.1, 0.25) == (10.0, 0.0, 0)  # late: keep the cadence
+    assert schedule(10.0, 10.6, 0.25) == (10.6, 0.0, 2)  # two cycles missed: re-anchor
 
 
 def test_a_symbol_the_feed_will_not_stream_carries_the_reason(hub, manual_feed):
