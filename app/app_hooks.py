@@ -1,6 +1,6 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
-from app import bokehlane, broadcast, fastlane, logs, server_fixes
+from app import bokehlane, broadcast, fastlane, gcwatch, logs, server_fixes
 from app.config import get_settings
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
@@ -8,6 +8,7 @@ from app.views.status import status_values
 
 def on_server_loaded(server_context) -> None:
     logs.configure()
+    gcwatch.install()
     server_fixes.install()
     hub = get_hub()
     broadcast.install(hub, status_values)
@@ -20,4 +21,5 @@ def on_server_unloaded(server_context) -> None:
     fastlane.uninstall()
     bokehlane.uninstall()
     broadcast.uninstall()
+    gcwatch.uninstall()
     reset_hub()

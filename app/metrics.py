@@ -42,6 +42,10 @@ PUSH_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
                 0.25, 0.5, 1.0, 2.5)
 
 
+#: Young collections take microseconds; a full one over a big heap, up to seconds.
+GC_BUCKETS = (0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Hub state as the scrape sees it; built by the source callable on each scrape."""
@@ -119,6 +123,9 @@ class Metrics:
         self.push_cycle = Histogram("photon_push_cycle_seconds",
                                     "Time one session's push cycle took.",
                                     buckets=PUSH_BUCKETS, registry=self.registry)
+        self.gc_pause = Histogram("photon_gc_pause_seconds",
+                                  "Garbage-collector pauses (every thread stops).",
+                                  ["generation"], buckets=GC_BUCKETS, registry=self.registry)
         self._source_lock = threading.Lock()
         self._source: SnapshotSource | None = source
         self.registry.register(_StateCollector(self))
@@ -134,6 +141,10 @@ class Metrics:
         self.push_cycle.observe(duration_s)
         if symbols_sent > 0:
             self.ticks_pushed.inc(symbols_sent)
+
+    def observe_gc_pause(self, generation: int, seconds: float) -> None:
+        """A garbage collection of ``generation`` stopped the process for ``seconds``."""
+        self.gc_pause.labels(str(generation)).observe(seconds)
 
     def observe_reconnect(self, n: int = 1) -> None:
         """The feed is reconnecting to its upstream."""
@@ -187,6 +198,10 @@ def observe_push(duration_s: float, symbols_sent: int) -> None:
 
 def observe_reconnect(n: int = 1) -> None:
     METRICS.observe_reconnect(n)
+
+
+def observe_gc_pause(generation: int, seconds: float) -> None:
+    METRICS.observe_gc_pause(generation, seconds)
 
 
 def watch_hub(hub: Hub | None) -> None:
