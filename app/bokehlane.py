@@ -21,6 +21,7 @@ from bokeh.document import Document
 from tornado.ioloop import IOLoop
 
 from app.hub import Hub
+from app.singleton import OnePerProcess
 
 log = logging.getLogger(__name__)
 
@@ -84,23 +85,13 @@ class BokehLane:
                 log.debug("could not queue a push", exc_info=True)
 
 
-_lane: BokehLane | None = None
+_one: OnePerProcess[BokehLane] = OnePerProcess()
 
 
 def install(hub: Hub) -> BokehLane:
     """Start the process's Bokeh lane on the current IO loop (idempotent)."""
-    global _lane
-    if _lane is None:
-        _lane = BokehLane(hub, IOLoop.current())
-    return _lane
+    return _one.start(lambda: BokehLane(hub, IOLoop.current()))
 
 
-def get() -> BokehLane | None:
-    return _lane
-
-
-def uninstall() -> None:
-    global _lane
-    if _lane is not None:
-        _lane.close()
-        _lane = None
+get = _one.get
+uninstall = _one.stop

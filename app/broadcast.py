@@ -17,6 +17,7 @@ from bokeh.document import Document
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from app.hub import Health, Hub
+from app.singleton import OnePerProcess
 
 #: How often health is read, milliseconds.
 EVERY_MS = 1000
@@ -62,24 +63,14 @@ class Broadcaster:
         self._timer.stop()
 
 
-_broadcaster: Broadcaster | None = None
+_one: OnePerProcess[Broadcaster] = OnePerProcess()
 
 
 def install(hub: Hub, view_of: Callable[[Health], object]) -> Broadcaster:
     """Start the process's broadcaster on the current IO loop (idempotent)."""
-    global _broadcaster
-    if _broadcaster is None:
-        IOLoop.current()  # the server's loop: PeriodicCallback binds to it
-        _broadcaster = Broadcaster(hub, view_of)
-    return _broadcaster
+    IOLoop.current()  # the server's loop: PeriodicCallback binds to it
+    return _one.start(lambda: Broadcaster(hub, view_of))
 
 
-def get() -> Broadcaster | None:
-    return _broadcaster
-
-
-def uninstall() -> None:
-    global _broadcaster
-    if _broadcaster is not None:
-        _broadcaster.close()
-        _broadcaster = None
+get = _one.get
+uninstall = _one.stop

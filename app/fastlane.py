@@ -24,6 +24,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from app import metrics
 from app.hub import Hub, Subscription
+from app.singleton import OnePerProcess
 
 log = logging.getLogger(__name__)
 
@@ -172,26 +173,21 @@ class TickSocket(WebSocketHandler):
             log.debug("fast lane write failed: %s", future.exception())
 
 
-_lane: FastLane | None = None
+_one: OnePerProcess[FastLane] = OnePerProcess()
 
 
 def install(hub: Hub, loop: IOLoop | None = None) -> FastLane:
     """Create the process's fast lane on the server's IO loop (idempotent)."""
-    global _lane
-    if _lane is None:
-        _lane = FastLane(hub, loop or IOLoop.current())
-        TickSocket.lane = _lane
-    return _lane
+    lane = _one.start(lambda: FastLane(hub, loop or IOLoop.current()))
+    TickSocket.lane = lane
+    return lane
 
 
 def get() -> FastLane | None:
     """The fast lane, if this process serves one."""
-    return _lane
+    return _one.get()
 
 
 def uninstall() -> None:
-    global _lane
-    if _lane is not None:
-        _lane.close()
-        _lane = None
-        TickSocket.lane = None
+    _one.stop()
+    TickSocket.lane = None
