@@ -46,7 +46,7 @@ WRAP_WS_JS = r"""
       ws.addEventListener("message", (ev) => {
         try { keep(JSON.parse(ev.data)); } catch (e) { /* not ours */ }
       });
-    } else if (String(url).endsWith("/ws")) {
+    } else if (/\/ws(\?|$)/.test(String(url))) {
       // Bokeh's socket: a board delta is a msg:custom, an 'esm_event' in a PATCH-DOC.
       ws.addEventListener("message", (ev) => {
         if (typeof ev.data !== "string" || !ev.data.includes("esm_event")) return;
@@ -143,7 +143,7 @@ PROBE_JS = r"""
     attach, dom, frame,
     state: () => ({attached: attach(), rows: body ? body.children.length : 0,
                    mutations, unknown, dom: dom.length, frame: frame.length,
-                   fast_messages: window.__photonFast ? window.__photonFast.messages : 0}),
+                   deltas: window.__photonFast ? window.__photonFast.messages : 0}),
     take: () => ({dom: dom.splice(0), frame: frame.splice(0)}),
   };
   return window.__photonProbe.state();
