@@ -331,6 +331,12 @@ class Hub:
         with self._lock:
             return self._cycle
 
+    @property
+    def cycle_at(self) -> float:
+        """Wall-clock time the current cycle was published (0 before the first)."""
+        with self._lock:
+            return self._cycle_at
+
     def quote(self, symbol: str) -> Quote | None:
         with self._lock:
             return self._published.get(symbol)

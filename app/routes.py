@@ -39,6 +39,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "sessions": h.sessions,
         "ticks_received": hub.ticks_received,
         "cycle": hub.cycle,
+        "cycle_at": hub.cycle_at,
         "cycles_missed": hub.cycles_missed,
         "process": PROCESS_ID,
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,

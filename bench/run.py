@@ -211,6 +211,11 @@ async def run_cell(cell: Cell, opts) -> dict:
         ta = time.time()
         h1 = await asyncio.to_thread(server.health, 10) or {}
         th1 = (ta + time.time()) / 2
+        # The span between the two readings: from the hub's own publication times when
+        # /health has them (exact, however late a busy loop answered), else the
+        # midpoints of the two requests.
+        at0, at1 = (h0.get("cycle_at") or 0.0), (h1.get("cycle_at") or 0.0)
+        hub_span = at1 - at0 if at0 > 0 and at1 > at0 else th1 - th0
         if cell.slow:
             queues = await asyncio.to_thread(socket_queues, server.port)
             slow_ports = {p for r in ramped for p in r.get("slow_ports", [])}
@@ -238,9 +243,9 @@ async def run_cell(cell: Cell, opts) -> dict:
             "client_cpu_pct": 100 * (wcpu1 - wcpu0) / (t1 - t0),
             "rss0_mb": rss0, "rss_mb": rss1, "rss_series": rss_series,
             "hub_cycles": (h1.get("cycle", 0) - h0.get("cycle", 0)) if h1 and h0 else None,
-            "hub_cycles_per_s": ((h1.get("cycle", 0) - h0.get("cycle", 0)) / (th1 - th0)
-                                 if h1 and h0 else None),
-            "hub_cycles_s": th1 - th0,
+            "hub_cycles_per_s": ((h1.get("cycle", 0) - h0.get("cycle", 0)) / hub_span
+                                 if h1 and h0 and hub_span > 0 else None),
+            "hub_cycles_s": hub_span,
             # Cycles the hub's thread skipped because it woke a whole interval late
             # (Photon's /health has it; the other cycles missing from hub cyc/s had
             # nothing changed to publish).
