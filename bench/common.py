@@ -206,17 +206,10 @@ def socket_queues(port: int) -> dict[int, tuple[int, int]]:
     return queues
 
 
-def tornado_ref_server(push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
+def ref_server(kind: str, push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
+    """A reference server, ``kind`` "tornado" or "socketio" (``bench/ref_<kind>.py``)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "bench.ref_tornado", "--port", str(port),
+    cmd = [sys.executable, "-m", f"bench.ref_{kind}", "--port", str(port),
            "--push-interval-ms", str(push_ms), "--seed", str(seed)]
-    return ServerProc("tornado-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
-                      logdir / f"tornado-{push_ms}-{port}.log")
-
-
-def socketio_ref_server(push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
-    port = free_port()
-    cmd = [sys.executable, "-m", "bench.ref_socketio", "--port", str(port),
-           "--push-interval-ms", str(push_ms), "--seed", str(seed)]
-    return ServerProc("socketio-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
-                      logdir / f"socketio-{push_ms}-{port}.log")
+    return ServerProc(f"{kind}-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
+                      logdir / f"{kind}-{push_ms}-{port}.log")

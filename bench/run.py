@@ -17,6 +17,7 @@ import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -26,18 +27,17 @@ from bench.common import (
     Histogram,
     ServerProc,
     photon_server,
+    ref_server,
     socket_queues,
-    socketio_ref_server,
     supports_transport,
     symbols_for,
-    tornado_ref_server,
     universe,
 )
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGETS = ("photon", "photon-bokeh", "tornado", "socketio")
-SERVERS = {"photon": photon_server, "tornado": tornado_ref_server,
-           "socketio": socketio_ref_server}
+SERVERS = {"photon": photon_server, "tornado": partial(ref_server, "tornado"),
+           "socketio": partial(ref_server, "socketio")}
 
 
 def make_server(target: str, push_ms: int, opts) -> ServerProc:
