@@ -1,19 +1,21 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
 from app import bokehlane, broadcast, fastlane, gcwatch, logs, server_fixes
-from app.config import get_settings
+from app.config import exit_on_bad_settings, get_settings
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
 
 
 def on_server_loaded(server_context) -> None:
-    logs.configure()
+    # `panel serve app` with a bad setting stops here, with one line, before serving.
+    settings = exit_on_bad_settings("photon", get_settings)
+    logs.configure(settings.log_level)
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()
     broadcast.install(hub, status_values)
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
-    if get_settings().transport == "fast":
+    if settings.transport == "fast":
         fastlane.install(hub)
 
 

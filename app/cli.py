@@ -1,8 +1,10 @@
 """``photon`` / ``python -m app``: serve the dashboard with good defaults.
 
 It runs ``panel serve`` on this package's directory, so it serves exactly what
-``panel serve app`` serves; options here become the ``PHOTON_*`` environment
-variables that :mod:`app.config` reads. Unknown options go to ``panel serve``.
+``panel serve app`` serves. Each option here stands for a ``PHOTON_*`` variable
+and wins over the environment and ``.env`` (see :mod:`app.config`): the options
+given are checked with every other setting, then handed to the served app as
+environment variables. Unknown options go to ``panel serve``.
 """
 
 from __future__ import annotations
@@ -12,72 +14,90 @@ import os
 import sys
 from pathlib import Path
 
-from app.config import DEFAULT_SYMBOLS
-from app.feeds.registry import feed_class
+from app import __version__
+from app.config import (
+    LOG_LEVELS,
+    Settings,
+    env_var,
+    exit_on_bad_settings,
+    load_settings,
+    require_feed_settings,
+)
 
 APP_DIR = Path(__file__).resolve().parent
 
+#: Options that set a setting: (flag, settings field, help).
+SETTING_OPTIONS = (
+    ("--feed", "feed", "price feed: mock (no account needed) or finnhub"),
+    ("--port", "port", "port to listen on"),
+    ("--push-interval-ms", "push_interval_ms", "how often each browser gets its changes"),
+    ("--symbols", "symbols", "default tickers of a new session, comma separated"),
+    ("--max-symbols", "max_symbols", "most tickers one session may watch"),
+    ("--log-level", "log_level", "level of Photon's and the server's log lines: "
+     + ", ".join(level.lower() for level in LOG_LEVELS)),
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    env = os.environ.get
     p = argparse.ArgumentParser(
         prog="photon",
         description="Photon: a live stock ticker board. Serves the dashboard at "
-        "http://ADDRESS:PORT/app. Options not listed here are passed to `panel serve`.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "http://ADDRESS:PORT/app. Options not listed here are passed to `panel serve`. "
+        "Settings come from the options, then the environment, then ./.env.",
     )
-    p.add_argument("--feed", default=env("PHOTON_FEED", "mock"),
-                   help="price feed: mock (no account needed) or finnhub [PHOTON_FEED]")
-    p.add_argument("--address", default="127.0.0.1", help="interface to listen on")
-    p.add_argument("--port", type=int, default=int(env("PHOTON_PORT", "5006")),
-                   help="port to listen on [PHOTON_PORT]")
-    p.add_argument("--push-interval-ms", type=int,
-                   default=int(env("PHOTON_PUSH_INTERVAL_MS", "250")),
-                   help="how often each browser gets its changes [PHOTON_PUSH_INTERVAL_MS]")
-    p.add_argument("--symbols", default=env("PHOTON_SYMBOLS", ",".join(DEFAULT_SYMBOLS)),
-                   help="default tickers of a new session, comma separated [PHOTON_SYMBOLS]")
-    p.add_argument("--max-symbols", type=int, default=int(env("PHOTON_MAX_SYMBOLS", "50")),
-                   help="most tickers one session may watch [PHOTON_MAX_SYMBOLS]")
+    defaults = Settings()
+    for flag, name, text in SETTING_OPTIONS:
+        default = getattr(defaults, name)
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        p.add_argument(flag, dest=name, metavar=name.upper(),
+                       help=f"{text} [{env_var(name)}; default {shown}]")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="interface to listen on [default 127.0.0.1]")
     p.add_argument("--show", action="store_true", help="open a browser tab")
+    p.add_argument("--version", action="version", version=f"photon {__version__}")
     return p
 
 
-def panel_argv(args: argparse.Namespace, extra: list[str]) -> list[str]:
-    """The ``panel serve`` command line for these options."""
-    origin = f"{args.address}:{args.port}"
-    argv = ["panel", "serve", str(APP_DIR), "--address", args.address,
-            "--port", str(args.port), "--allow-websocket-origin", origin,
+def option_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The settings given as options, by variable name (options not given: none)."""
+    return {env_var(name): str(getattr(args, name))
+            for _, name, _ in SETTING_OPTIONS if getattr(args, name) is not None}
+
+
+#: The option that stands for each variable, to name it in error lines.
+OPTION_OF = {env_var(name): flag for flag, name, _ in SETTING_OPTIONS}
+
+
+def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -> list[str]:
+    """The ``panel serve`` command line for these settings."""
+    port = settings.port
+    argv = ["panel", "serve", str(APP_DIR), "--address", address,
+            "--port", str(port), "--allow-websocket-origin", f"{address}:{port}",
             "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
-            "--plugins", "app.routes"]
-    if args.address == "127.0.0.1":
-        argv += ["--allow-websocket-origin", f"localhost:{args.port}"]
-    if args.show:
+            "--log-level", settings.log_level.lower(), "--plugins", "app.routes"]
+    if address == "127.0.0.1":
+        argv += ["--allow-websocket-origin", f"localhost:{port}"]
+    if show:
         argv.append("--show")
     return argv + extra
 
 
 def main(argv: list[str] | None = None) -> None:
     args, extra = build_parser().parse_known_args(argv)
-    try:
-        feed_class(args.feed)
-    except ValueError as exc:
-        sys.exit(f"photon: {exc}")
-    os.environ.update({
-        "PHOTON_FEED": args.feed,
-        "PHOTON_PUSH_INTERVAL_MS": str(args.push_interval_ms),
-        "PHOTON_SYMBOLS": args.symbols,
-        "PHOTON_MAX_SYMBOLS": str(args.max_symbols),
-    })
-    from app.config import load_settings, require_feed_settings
+    overrides = option_overrides(args)
 
-    try:  # fail fast, with one clear line, on a bad setting
-        require_feed_settings(load_settings())
-    except (ValueError, OSError) as exc:
-        sys.exit(f"photon: {exc}")
+    def load() -> Settings:
+        settings = load_settings(overrides=overrides)
+        require_feed_settings(settings)
+        return settings
+
+    settings = exit_on_bad_settings("photon", load, {v: OPTION_OF[v] for v in overrides})
+    os.environ.update(overrides)  # the served app reads the same settings, options first
     from panel.command import main as panel_main
 
-    sys.argv = panel_argv(args, extra)
-    print(f"Photon: http://{args.address}:{args.port}/app (feed: {args.feed})", flush=True)
+    sys.argv = panel_argv(settings, args.address, args.show, extra)
+    print(f"Photon: http://{args.address}:{settings.port}/app (feed: {settings.feed})",
+          flush=True)
     panel_main()
 
 

@@ -1,18 +1,36 @@
-"""Settings from the environment (and a ``.env`` file), read once per process.
+"""Settings: one source, one order, for every way Photon starts.
 
-Every variable is documented in README.md. Secrets are held in :class:`Secret`,
-whose ``repr``/``str`` never show the value.
+``photon``, ``python -m app`` and ``panel serve app`` all read their settings
+through :func:`load_settings`, highest first: a command-line option, the process
+environment, a ``.env`` file in the working directory, the default. A value that
+is not allowed raises :class:`SettingError`, one line naming the variable, the
+value and what is allowed, before anything starts. Every variable is documented
+in README.md and ``.env.example``. Secrets are held in :class:`Secret`, whose
+``repr``/``str`` never show the value.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
 DEFAULT_SYMBOLS = ("AAPL", "TSLA", "GOOGL")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingError(ValueError):
+    """A setting whose value is not allowed; the message is one line that says so."""
+
+    def __init__(self, message: str, variable: str = ""):
+        super().__init__(message)
+        self.variable = variable
 
 
 class Secret:
@@ -41,92 +59,195 @@ class Secret:
         return hash(self._value)
 
 
+# -- what each variable accepts ----------------------------------------------
+# A check returns None when the value is allowed, else what is allowed instead.
+Check = Callable[[Any], "str | None"]
+
+
+def _at_least(low: float, unit: str = "") -> Check:
+    return lambda v: None if v >= low else f"must be {low:g} or more{unit}"
+
+
+def _between(low: int, high: int) -> Check:
+    return lambda v: None if low <= v <= high else f"must be from {low} to {high}"
+
+
+def _one_of(*choices: str) -> Check:
+    return lambda v: None if v in choices else "must be one of " + ", ".join(choices)
+
+
+def _url(*schemes: str) -> Check:
+    prefixes = tuple(f"{s}://" for s in schemes)
+    return lambda v: None if v.startswith(prefixes) else (
+        "must be a URL starting with " + " or ".join(prefixes))
+
+
+def _positive_seconds(v: float) -> str | None:
+    return None if math.isfinite(v) and v > 0 else "must be a number of seconds above 0"
+
+
+def _known_feed(name: str) -> str | None:
+    from app.feeds.registry import feed_class  # feeds import this module
+
+    try:
+        feed_class(name)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _symbols(raw: str) -> tuple[str, ...]:
+    return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
+
+
+_KIND = {int: "a whole number", float: "a number"}
+
+
+@dataclass(frozen=True)
+class Var:
+    """One environment variable: how its text becomes a value and what is allowed."""
+
+    env: str
+    parse: Callable[[str], Any] = str
+    check: Check | None = None
+
+
+def var(default: Any, env: str, parse: Callable[[str], Any] = str,
+        check: Check | None = None) -> Any:
+    """A settings field read from ``env``."""
+    return field(default=default, metadata={"var": Var(env, parse, check)})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """What a Photon process is configured with."""
+    """What a Photon process is configured with (each field names its variable)."""
 
-    feed: str = "mock"
-    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
-    push_interval_ms: int = 250
-    max_symbols: int = 50
-    history_len: int = 240
-    stale_after_s: float = 10.0
-    mock_seed: int | None = None
-    transport: str = "fast"
+    feed: str = var("mock", "PHOTON_FEED", str.strip, _known_feed)
+    symbols: tuple[str, ...] = var(DEFAULT_SYMBOLS, "PHOTON_SYMBOLS", _symbols)
+    push_interval_ms: int = var(250, "PHOTON_PUSH_INTERVAL_MS", int, _at_least(20, " (ms)"))
+    max_symbols: int = var(50, "PHOTON_MAX_SYMBOLS", int, _at_least(1))
+    history_len: int = var(240, "PHOTON_HISTORY_LEN", int, _at_least(2))
+    stale_after_s: float = var(10.0, "PHOTON_STALE_AFTER_S", float, _positive_seconds)
+    mock_seed: int | None = var(None, "PHOTON_MOCK_SEED", int)
+    transport: str = var("fast", "PHOTON_TRANSPORT", str.lower, _one_of("fast", "bokeh"))
     """How ticks reach browsers: "fast" (the fast-lane WebSocket) or "bokeh" (model updates)."""
-    finnhub_api_key: Secret = field(default_factory=lambda: Secret(""), repr=True)
-    finnhub_ws_url: str = "wss://ws.finnhub.io"
-    finnhub_rest_url: str = "https://finnhub.io/api/v1"
-    finnhub_max_symbols: int = 50
+    log_level: str = var("INFO", "PHOTON_LOG_LEVEL", str.upper, _one_of(*LOG_LEVELS))
+    port: int = var(5006, "PHOTON_PORT", int, _between(1, 65535))
+    """Port of ``photon`` (``panel serve`` takes its own ``--port``)."""
+    finnhub_api_key: Secret = field(default_factory=lambda: Secret(""))
+    finnhub_ws_url: str = var("wss://ws.finnhub.io", "FINNHUB_WS_URL", str, _url("ws", "wss"))
+    finnhub_rest_url: str = var("https://finnhub.io/api/v1", "FINNHUB_REST_URL", str,
+                                _url("http", "https"))
+    finnhub_max_symbols: int = var(50, "FINNHUB_MAX_SYMBOLS", int, _at_least(1))
     """Symbols one Finnhub connection may stream (50 on the free plan; paid plans allow more)."""
 
     def __post_init__(self) -> None:
-        if self.push_interval_ms < 20:
-            raise ValueError("PHOTON_PUSH_INTERVAL_MS must be at least 20")
-        if self.max_symbols < 1:
-            raise ValueError("PHOTON_MAX_SYMBOLS must be at least 1")
-        if self.transport not in ("fast", "bokeh"):
-            raise ValueError(f"PHOTON_TRANSPORT must be 'fast' or 'bokeh', not {self.transport!r}")
-        if self.history_len < 2:
-            raise ValueError("PHOTON_HISTORY_LEN must be at least 2")
-        if self.finnhub_max_symbols < 1:
-            raise ValueError("FINNHUB_MAX_SYMBOLS must be at least 1")
+        for f in fields(self):
+            spec: Var | None = f.metadata.get("var")
+            value = getattr(self, f.name)
+            if spec and spec.check and value is not None and (why := spec.check(value)):
+                raise SettingError(f"{spec.env}={_shown(value)} is not allowed: {why}", spec.env)
+        if self.feed == "finnhub" and self.max_symbols > self.finnhub_max_symbols:
+            raise SettingError(
+                f"PHOTON_MAX_SYMBOLS={self.max_symbols} is not allowed with the finnhub feed: "
+                f"must be at most FINNHUB_MAX_SYMBOLS={self.finnhub_max_symbols}, the symbols "
+                "one Finnhub connection streams (raise FINNHUB_MAX_SYMBOLS on a bigger plan)",
+                "PHOTON_MAX_SYMBOLS")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def env_var(name: str) -> str:
+    """The environment variable behind the settings field ``name``."""
+    return Settings.__dataclass_fields__[name].metadata["var"].env
 
 
 def require_feed_settings(settings: Settings) -> None:
-    """Raise ``ValueError`` with one clear line when the chosen feed cannot start."""
+    """Raise ``SettingError`` with one clear line when the chosen feed cannot start."""
     if settings.feed == "finnhub" and not settings.finnhub_api_key:
-        raise ValueError(
+        raise SettingError(
             "the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
             "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example")
 
 
-def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def _parse(spec: Var, raw: str) -> Any:
     try:
-        return int(raw)
+        return spec.parse(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        kind = _KIND.get(spec.parse, "another value")
+        raise SettingError(f"{spec.env}={raw!r} is not allowed: must be {kind}",
+                           spec.env) from None
 
 
-def load_settings(environ: dict[str, str] | None = None, env_file: str | Path = ".env") -> Settings:
-    """Settings from ``.env`` (if present) overridden by the process environment."""
-    env: dict[str, str] = {}
-    path = Path(env_file)
-    if path.is_file():
-        env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-    env.update(os.environ if environ is None else environ)
-
-    key = env.get("FINNHUB_API_KEY", "").strip()
-    key_file = env.get("FINNHUB_API_KEY_FILE", "").strip()
+def _api_key(env: Mapping[str, str], name: str) -> Secret:
+    key = env.get(name, "").strip()
+    key_file = env.get(f"{name}_FILE", "").strip()
     if not key and key_file:
-        key = Path(key_file).read_text().strip()
+        try:
+            key = Path(key_file).read_text().strip()
+        except OSError as exc:
+            raise SettingError(
+                f"{name}_FILE={key_file} is not allowed: cannot read it ({exc.strerror})"
+            ) from None
+    return Secret(key)
 
-    raw_symbols = env.get("PHOTON_SYMBOLS", "").split(",")
-    symbols = tuple(s.strip().upper() for s in raw_symbols if s.strip())
-    return Settings(
-        feed=env.get("PHOTON_FEED", "mock").strip() or "mock",
-        symbols=symbols or DEFAULT_SYMBOLS,
-        push_interval_ms=_int(env, "PHOTON_PUSH_INTERVAL_MS", 250),
-        max_symbols=_int(env, "PHOTON_MAX_SYMBOLS", 50),
-        history_len=_int(env, "PHOTON_HISTORY_LEN", 240),
-        stale_after_s=float(env.get("PHOTON_STALE_AFTER_S", "") or 10.0),
-        mock_seed=_int(env, "PHOTON_MOCK_SEED", None),
-        transport=env.get("PHOTON_TRANSPORT", "fast").strip().lower() or "fast",
-        finnhub_api_key=Secret(key),
-        finnhub_ws_url=env.get("FINNHUB_WS_URL", "wss://ws.finnhub.io"),
-        finnhub_rest_url=env.get("FINNHUB_REST_URL", "https://finnhub.io/api/v1"),
-        finnhub_max_symbols=_int(env, "FINNHUB_MAX_SYMBOLS", 50),
-    )
+
+def read_sources(environ: Mapping[str, str] | None = None, env_file: str | Path = ".env",
+                 overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every variable's text, the later source winning: ``.env``, environment, options.
+
+    A blank value counts as not set, so ``PHOTON_SYMBOLS=`` in the environment does
+    not hide the value in ``.env``.
+    """
+    path = Path(env_file)
+    sources = [dotenv_values(path) if path.is_file() else {},
+               os.environ if environ is None else environ, overrides or {}]
+    return {k: v for source in sources for k, v in source.items() if v and v.strip()}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path = ".env",
+                  overrides: Mapping[str, str] | None = None) -> Settings:
+    """Settings from (highest first) ``overrides`` (command-line options, by variable
+    name), the environment, ``env_file``, the defaults.
+
+    Raises :class:`SettingError` on the first value that is not allowed.
+    """
+    env = read_sources(environ, env_file, overrides)
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        spec: Var | None = f.metadata.get("var")
+        if spec is None:
+            continue
+        raw = env.get(spec.env, "").strip()
+        if raw:
+            values[f.name] = _parse(spec, raw)
+    return Settings(finnhub_api_key=_api_key(env, "FINNHUB_API_KEY"), **values)
+
+
+def exit_on_bad_settings(prog: str, load: Callable[[], Settings],
+                         options: Mapping[str, str] | None = None) -> Settings:
+    """``load()``, or stop the process with one line (no traceback) if a setting is bad.
+
+    ``options`` maps variables to the command-line option that set them, so the
+    line names what the user typed.
+    """
+    try:
+        return load()
+    except SettingError as exc:
+        given = (options or {}).get(exc.variable)
+        print(f"{prog}: {given + ': ' if given else ''}{exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 _settings: Settings | None = None
 
 
 def get_settings() -> Settings:
-    """The process settings, read from the environment on first use."""
+    """The process settings, read from the environment and ``.env`` on first use."""
     global _settings
     if _settings is None:
         _settings = load_settings()

@@ -112,7 +112,7 @@ class FastLane:
         head = f'{{"cycle":{changes.cycle},"at":{changes.at:.6f},"rows":['
         sent = sum(sock.send_changes(self._fragments, self.cycle, head) for sock in sockets)
         self.rows_sent += sent
-        metrics.observe_push(time.perf_counter() - t0, sent)
+        metrics.observe_fanout(time.perf_counter() - t0, sent)
 
 
 class TickSocket(WebSocketHandler):

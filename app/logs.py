@@ -8,12 +8,11 @@ that carry data use ``key=value`` pairs so they can be grepped and parsed.
 from __future__ import annotations
 
 import logging
-import os
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
-def configure(level: str | None = None) -> None:
+def configure(level: str = "INFO") -> None:
     """Attach a stderr handler to the ``app`` logger once (idempotent)."""
     logger = logging.getLogger("app")
     if any(getattr(h, "_photon", False) for h in logger.handlers):
@@ -22,5 +21,5 @@ def configure(level: str | None = None) -> None:
     handler.setFormatter(logging.Formatter(FORMAT))
     handler._photon = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
-    logger.setLevel((level or os.environ.get("PHOTON_LOG_LEVEL", "INFO")).upper())
+    logger.setLevel(level.upper())
     logger.propagate = False

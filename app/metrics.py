@@ -2,9 +2,10 @@
 
 Two kinds of numbers, kept apart on purpose:
 
-* **Events** (ticks in, symbol updates pushed, reconnects, push-cycle time) are
-  counted where they happen through cheap calls: ``observe_ticks(n)``,
-  ``observe_push(duration_s, symbols_sent)``, ``observe_reconnect()``.
+* **Events** (ticks in, symbol updates pushed, reconnects, fan-out and session push
+  times) are counted where they happen through cheap calls: ``observe_ticks(n)``,
+  ``observe_fanout(duration_s, symbols_sent)``,
+  ``observe_session_push(duration_s, symbols_sent)``, ``observe_reconnect()``.
 * **State** (sessions, subscribed symbols, feed state, tick age) is read from the
   hub when Prometheus scrapes, by a collector given a snapshot callable, so no code
   path has to remember to keep a gauge in step.
@@ -120,9 +121,16 @@ class Metrics:
                                     registry=self.registry)
         self.reconnects = Counter("photon_reconnects", "Upstream reconnect attempts.",
                                   registry=self.registry)
-        self.push_cycle = Histogram("photon_push_cycle_seconds",
-                                    "Time one session's push cycle took.",
-                                    buckets=PUSH_BUCKETS, registry=self.registry)
+        # Two different costs, so two metrics: the fast lane sends every session its
+        # changes in one pass per cycle; the Bokeh path pushes each session on its own.
+        self.fanout = Histogram("photon_fanout_seconds",
+                                "Time one hub cycle's fast-lane fan-out took, every "
+                                "session at once (whole process).",
+                                buckets=PUSH_BUCKETS, registry=self.registry)
+        self.session_push = Histogram("photon_session_push_seconds",
+                                      "Time one session's push took on the Bokeh path "
+                                      "(one session, one cycle).",
+                                      buckets=PUSH_BUCKETS, registry=self.registry)
         self.gc_pause = Histogram("photon_gc_pause_seconds",
                                   "Garbage-collector pauses (every thread stops).",
                                   ["generation"], buckets=GC_BUCKETS, registry=self.registry)
@@ -136,9 +144,18 @@ class Metrics:
         if n > 0:
             self.ticks_received.inc(n)
 
-    def observe_push(self, duration_s: float, symbols_sent: int) -> None:
-        """A session push cycle took ``duration_s`` and sent ``symbols_sent`` updates."""
-        self.push_cycle.observe(duration_s)
+    def observe_fanout(self, duration_s: float, symbols_sent: int) -> None:
+        """One cycle's fast-lane fan-out to every session took ``duration_s`` and sent
+        ``symbols_sent`` symbol updates in all."""
+        self.fanout.observe(duration_s)
+        self._count_pushed(symbols_sent)
+
+    def observe_session_push(self, duration_s: float, symbols_sent: int) -> None:
+        """One session's Bokeh-path push took ``duration_s`` and sent ``symbols_sent``."""
+        self.session_push.observe(duration_s)
+        self._count_pushed(symbols_sent)
+
+    def _count_pushed(self, symbols_sent: int) -> None:
         if symbols_sent > 0:
             self.ticks_pushed.inc(symbols_sent)
 
@@ -192,8 +209,12 @@ def observe_ticks(n: int) -> None:
     METRICS.observe_ticks(n)
 
 
-def observe_push(duration_s: float, symbols_sent: int) -> None:
-    METRICS.observe_push(duration_s, symbols_sent)
+def observe_fanout(duration_s: float, symbols_sent: int) -> None:
+    METRICS.observe_fanout(duration_s, symbols_sent)
+
+
+def observe_session_push(duration_s: float, symbols_sent: int) -> None:
+    METRICS.observe_session_push(duration_s, symbols_sent)
 
 
 def observe_reconnect(n: int = 1) -> None:

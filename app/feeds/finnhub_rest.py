@@ -125,24 +125,31 @@ class QuoteClient:
 
         Raises :class:`RestError` (or a subclass) on any failure.
         """
-        now = self._clock()
+        hit = self._cached(symbol)
+        if hit is not None:
+            return hit[0]
+        with self._fetch_lock:
+            # Look again: a caller we waited for may have just fetched this symbol.
+            hit = self._cached(symbol)
+            if hit is not None:
+                return hit[0]
+            if not self.limiter.try_acquire():
+                raise LocalRateLimited(
+                    f"reference for {symbol} skipped: client-side limit of "
+                    f"{self.limiter.rate * 60:g} calls/min reached")
+            ref = parse_quote(symbol, self._fetch(symbol))
+            with self._cache_lock:
+                self._cache[symbol] = (self._clock() + self.cache_ttl_s, ref)
+                if len(self._cache) > 1000:  # keep it bounded: drop what has expired
+                    now = self._clock()
+                    self._cache = {s: v for s, v in self._cache.items() if v[0] > now}
+        return ref
+
+    def _cached(self, symbol: str) -> tuple[Reference | None] | None:
+        """``(reference,)`` while a fresh answer is cached (the answer may be None)."""
         with self._cache_lock:
             hit = self._cache.get(symbol)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        if not self.limiter.try_acquire():
-            raise LocalRateLimited(
-                f"reference for {symbol} skipped: client-side limit of "
-                f"{self.limiter.rate * 60:g} calls/min reached")
-        with self._fetch_lock:
-            data = self._fetch(symbol)
-        ref = parse_quote(symbol, data)
-        with self._cache_lock:
-            self._cache[symbol] = (self._clock() + self.cache_ttl_s, ref)
-            if len(self._cache) > 1000:  # keep it bounded: drop what has expired
-                now = self._clock()
-                self._cache = {s: v for s, v in self._cache.items() if v[0] > now}
-        return ref
+        return (hit[1],) if hit is not None and hit[0] > self._clock() else None
 
     def _fetch(self, symbol: str) -> object:
         # ``from None`` everywhere: the original exceptions carry the request URL.

@@ -157,7 +157,7 @@ class Dashboard(pn.viewable.Viewer):
                 self._board.send_delta(delta_json(changes))
             if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
                 self._show_status()  # no process-wide broadcaster here (a notebook)
-        metrics.observe_push(time.perf_counter() - t0, len(changes.rows))
+        metrics.observe_session_push(time.perf_counter() - t0, len(changes.rows))
 
     @property
     def transport(self) -> str:

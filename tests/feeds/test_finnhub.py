@@ -373,6 +373,37 @@ def test_reference_errors_are_redacted_even_if_the_library_prints_the_key(monkey
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
+def test_concurrent_first_requests_for_a_symbol_make_one_rest_call(monkeypatch):
+    """Two sessions adding the same new symbol at once: one call, one answer for both."""
+    import threading
+    import time
+
+    client = QuoteClient(FAKE_KEY, "http://127.0.0.1:9/api/v1")
+    calls: list[str] = []
+
+    class Slow:
+        def quote(self, symbol):
+            calls.append(symbol)
+            time.sleep(0.3)  # the second caller arrives while this one is in flight
+            return AAPL_QUOTE
+
+    monkeypatch.setattr(client, "_get_client", lambda: Slow())
+    start = threading.Barrier(2)
+    answers = []
+
+    def ask():
+        start.wait()
+        answers.append(client.quote("AAPL"))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert calls == ["AAPL"]
+    assert len(answers) == 2 and answers[0] == answers[1] and answers[0].prev_close == 225.6
+
+
 def test_client_side_rate_limit(make_feed, fake):
     for sym in ("A", "B", "C"):
         fake.quotes[sym] = AAPL_QUOTE

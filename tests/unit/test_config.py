@@ -1,24 +1,56 @@
-"""Settings (app.config) and feed resolution (app.feeds.registry)."""
+"""Settings (app.config): one source, one order, one line per bad value."""
 
 import pytest
 
-from app.config import Secret, Settings, load_settings
+from app.config import Secret, SettingError, Settings, load_settings
 from app.feeds.mock import MockFeed
 from app.feeds.registry import feed_class
+
+# variable, a value for .env, a value for the environment, the field, what each reads as
+EVERY_VARIABLE = [
+    ("PHOTON_FEED", "mock", "finnhub", "feed", "mock", "finnhub"),
+    ("PHOTON_SYMBOLS", "nvda", "msft, amd", "symbols", ("NVDA",), ("MSFT", "AMD")),
+    ("PHOTON_PUSH_INTERVAL_MS", "777", "500", "push_interval_ms", 777, 500),
+    ("PHOTON_MAX_SYMBOLS", "7", "9", "max_symbols", 7, 9),
+    ("PHOTON_HISTORY_LEN", "30", "60", "history_len", 30, 60),
+    ("PHOTON_STALE_AFTER_S", "2.5", "4", "stale_after_s", 2.5, 4.0),
+    ("PHOTON_MOCK_SEED", "1", "2", "mock_seed", 1, 2),
+    ("PHOTON_TRANSPORT", "bokeh", "fast", "transport", "bokeh", "fast"),
+    ("PHOTON_LOG_LEVEL", "debug", "warning", "log_level", "DEBUG", "WARNING"),
+    ("PHOTON_PORT", "5100", "5200", "port", 5100, 5200),
+    ("FINNHUB_WS_URL", "ws://a:1", "ws://b:2", "finnhub_ws_url", "ws://a:1", "ws://b:2"),
+    ("FINNHUB_REST_URL", "http://a:1", "http://b:2", "finnhub_rest_url",
+     "http://a:1", "http://b:2"),
+    ("FINNHUB_MAX_SYMBOLS", "60", "70", "finnhub_max_symbols", 60, 70),
+    ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
+     Secret("key-from-dotenv"), Secret("key-from-env")),
+]
+
+
+@pytest.mark.parametrize(("name", "in_file", "in_env", "attr", "from_file", "from_env"),
+                         EVERY_VARIABLE, ids=[v[0] for v in EVERY_VARIABLE])
+def test_each_variable_from_dotenv_environment_and_options(tmp_path, name, in_file, in_env,
+                                                           attr, from_file, from_env):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"{name}={in_file}\n")
+    nothing = tmp_path / "missing.env"
+    assert getattr(load_settings({}, env_file=env_file), attr) == from_file  # .env alone
+    assert getattr(load_settings({name: in_env}, env_file=nothing), attr) == from_env  # env
+    both = load_settings({name: in_env}, env_file=env_file)
+    assert getattr(both, attr) == from_env  # the environment wins over .env
+    option = load_settings({name: in_env}, env_file=env_file, overrides={name: in_file})
+    assert getattr(option, attr) == from_file  # and a command-line option over both
+
+
+def test_every_settings_field_is_covered_above():
+    covered = {v[3] for v in EVERY_VARIABLE}
+    assert covered == set(Settings.__dataclass_fields__)
 
 
 def test_defaults_without_environment(tmp_path):
     s = load_settings({}, env_file=tmp_path / "missing.env")
-    assert (s.feed, s.symbols, s.push_interval_ms, s.max_symbols) == (
-        "mock", ("AAPL", "TSLA", "GOOGL"), 250, 50)
-
-
-def test_environment_overrides_dotenv(tmp_path):
-    env_file = tmp_path / ".env"
-    env_file.write_text("PHOTON_PUSH_INTERVAL_MS=500\nPHOTON_SYMBOLS=msft, nvda\n")
-    s = load_settings({"PHOTON_PUSH_INTERVAL_MS": "1000"}, env_file=env_file)
-    assert s.push_interval_ms == 1000
-    assert s.symbols == ("MSFT", "NVDA")
+    assert (s.feed, s.symbols, s.push_interval_ms, s.max_symbols, s.port, s.log_level) == (
+        "mock", ("AAPL", "TSLA", "GOOGL"), 250, 50, 5006, "INFO")
 
 
 def test_key_from_file_and_never_printed(tmp_path):
@@ -31,14 +63,60 @@ def test_key_from_file_and_never_printed(tmp_path):
     assert Secret("x") == Secret("x") and not Secret("")
 
 
-@pytest.mark.parametrize(("name", "value"), [("PHOTON_PUSH_INTERVAL_MS", "fast"),
-                                             ("PHOTON_PUSH_INTERVAL_MS", "5"),
-                                             ("PHOTON_MAX_SYMBOLS", "0"),
-                                             ("FINNHUB_MAX_SYMBOLS", "0"),
-                                             ("FINNHUB_MAX_SYMBOLS", "lots")])
-def test_bad_values_fail_with_the_variable_named(tmp_path, name, value):
-    with pytest.raises(ValueError, match=name):
-        load_settings({name: value}, env_file=tmp_path / "none")
+BAD = [
+    ({"PHOTON_PUSH_INTERVAL_MS": "fast"}, "PHOTON_PUSH_INTERVAL_MS='fast'", "whole number"),
+    ({"PHOTON_PUSH_INTERVAL_MS": "0"}, "PHOTON_PUSH_INTERVAL_MS=0", "20 or more"),
+    ({"PHOTON_PUSH_INTERVAL_MS": "-250"}, "PHOTON_PUSH_INTERVAL_MS=-250", "20 or more"),
+    ({"PHOTON_PUSH_INTERVAL_MS": "2.5"}, "PHOTON_PUSH_INTERVAL_MS='2.5'", "whole number"),
+    ({"PHOTON_MAX_SYMBOLS": "abc"}, "PHOTON_MAX_SYMBOLS='abc'", "whole number"),
+    ({"PHOTON_MAX_SYMBOLS": "0"}, "PHOTON_MAX_SYMBOLS=0", "1 or more"),
+    ({"PHOTON_HISTORY_LEN": "1"}, "PHOTON_HISTORY_LEN=1", "2 or more"),
+    ({"PHOTON_STALE_AFTER_S": "soon"}, "PHOTON_STALE_AFTER_S='soon'", "a number"),
+    ({"PHOTON_STALE_AFTER_S": "0"}, "PHOTON_STALE_AFTER_S=0", "above 0"),
+    ({"PHOTON_STALE_AFTER_S": "nan"}, "PHOTON_STALE_AFTER_S=nan", "above 0"),
+    ({"PHOTON_MOCK_SEED": "x"}, "PHOTON_MOCK_SEED='x'", "whole number"),
+    ({"PHOTON_FEED": "mokc"}, "PHOTON_FEED=mokc", "Did you mean 'mock'"),
+    ({"PHOTON_TRANSPORT": "carrier-pigeon"}, "PHOTON_TRANSPORT=carrier-pigeon", "fast, bokeh"),
+    ({"PHOTON_LOG_LEVEL": "loud"}, "PHOTON_LOG_LEVEL=LOUD", "DEBUG, INFO"),
+    ({"PHOTON_PORT": "70000"}, "PHOTON_PORT=70000", "from 1 to 65535"),
+    ({"FINNHUB_WS_URL": "https://ws.finnhub.io"}, "FINNHUB_WS_URL=https://", "ws://"),
+    ({"FINNHUB_REST_URL": "finnhub.io"}, "FINNHUB_REST_URL=finnhub.io", "http://"),
+    ({"FINNHUB_MAX_SYMBOLS": "0"}, "FINNHUB_MAX_SYMBOLS=0", "1 or more"),
+    ({"FINNHUB_MAX_SYMBOLS": "lots"}, "FINNHUB_MAX_SYMBOLS='lots'", "whole number"),
+    ({"PHOTON_FEED": "finnhub", "PHOTON_MAX_SYMBOLS": "60"},  # a cap over the provider's
+     "PHOTON_MAX_SYMBOLS=60", "at most FINNHUB_MAX_SYMBOLS=50"),
+    ({"FINNHUB_API_KEY_FILE": "/nonexistent/key"}, "FINNHUB_API_KEY_FILE=/nonexistent/key",
+     "cannot read it"),
+]
+
+
+@pytest.mark.parametrize(("env", "named", "allowed"), BAD, ids=[b[1] for b in BAD])
+def test_a_bad_value_is_one_line_naming_variable_value_and_what_is_allowed(
+        tmp_path, env, named, allowed):
+    with pytest.raises(SettingError) as caught:
+        load_settings(env, env_file=tmp_path / "none")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(named) and allowed in message
+    assert "is not allowed" in message
+
+
+def test_a_bad_value_in_dotenv_is_named_too(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("PHOTON_MAX_SYMBOLS=abc\n")
+    with pytest.raises(SettingError, match="PHOTON_MAX_SYMBOLS='abc'"):
+        load_settings({}, env_file=env_file)
+
+
+def test_a_paid_plan_cap_allows_more_symbols_per_viewer(tmp_path):
+    s = load_settings({"PHOTON_FEED": "finnhub", "PHOTON_MAX_SYMBOLS": "60",
+                       "FINNHUB_MAX_SYMBOLS": "100"}, env_file=tmp_path / "none")
+    assert (s.max_symbols, s.finnhub_max_symbols) == (60, 100)
+
+
+def test_settings_built_in_code_are_checked_too():
+    with pytest.raises(SettingError, match="PHOTON_PUSH_INTERVAL_MS=5 is not allowed"):
+        Settings(push_interval_ms=5)
 
 
 def test_feed_names_resolve_with_a_hint_for_typos():
@@ -55,3 +133,9 @@ def test_the_finnhub_symbol_cap_follows_the_plan(tmp_path):
                       env_file=tmp_path / "none")
     assert FinnhubFeed.from_settings(s).max_symbols == 200
     assert load_settings({}, env_file=tmp_path / "none").finnhub_max_symbols == 50
+
+
+def test_a_blank_environment_variable_does_not_hide_dotenv(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("PHOTON_SYMBOLS=NVDA\n")
+    assert load_settings({"PHOTON_SYMBOLS": " "}, env_file=env_file).symbols == ("NVDA",)

@@ -47,10 +47,13 @@ def test_counters_start_at_zero(m):
     assert value(body, "photon_ticks_received_total") == 0
     assert value(body, "photon_ticks_pushed_total") == 0
     assert value(body, "photon_reconnects_total") == 0
-    assert value(body, "photon_push_cycle_seconds_count") == 0
+    assert value(body, "photon_fanout_seconds_count") == 0
+    assert value(body, "photon_session_push_seconds_count") == 0
     kinds = families(body)
     assert kinds["photon_ticks_received"] == "counter"
-    assert kinds["photon_push_cycle_seconds"] == "histogram"
+    assert kinds["photon_fanout_seconds"] == "histogram"
+    assert kinds["photon_session_push_seconds"] == "histogram"
+    assert "photon_push_cycle_seconds" not in kinds
 
 
 def test_counters_count(m):
@@ -59,26 +62,36 @@ def test_counters_count(m):
     m.observe_ticks(0)  # ignored, never raises
     m.observe_reconnect()
     m.observe_reconnect(2)
-    m.observe_push(0.002, 3)
-    m.observe_push(0.0004, 0)
-    m.observe_push(0.3, 10)
+    m.observe_fanout(0.002, 3)
+    m.observe_fanout(0.0004, 0)
+    m.observe_session_push(0.3, 10)
     body, _ = m.render()
     assert value(body, "photon_ticks_received_total") == 12
     assert value(body, "photon_reconnects_total") == 3
     assert value(body, "photon_ticks_pushed_total") == 13
-    assert value(body, "photon_push_cycle_seconds_count") == 3
-    assert value(body, "photon_push_cycle_seconds_sum") == pytest.approx(0.3024)
+
+
+def test_fanout_and_session_pushes_are_timed_apart(m):
+    """A whole-process fan-out and one session's push are different costs."""
+    m.observe_fanout(0.002, 3)
+    m.observe_fanout(0.0004, 0)
+    m.observe_session_push(0.3, 10)
+    body, _ = m.render()
+    assert value(body, "photon_fanout_seconds_count") == 2
+    assert value(body, "photon_fanout_seconds_sum") == pytest.approx(0.0024)
+    assert value(body, "photon_session_push_seconds_count") == 1
+    assert value(body, "photon_session_push_seconds_sum") == pytest.approx(0.3)
 
 
 def test_push_histogram_buckets_resolve_milliseconds(m):
-    m.observe_push(0.0003, 1)  # 0.3 ms
-    m.observe_push(0.004, 1)  # 4 ms
-    m.observe_push(0.04, 1)  # 40 ms
-    m.observe_push(5.0, 1)  # way behind
+    m.observe_fanout(0.0003, 1)  # 0.3 ms
+    m.observe_fanout(0.004, 1)  # 4 ms
+    m.observe_fanout(0.04, 1)  # 40 ms
+    m.observe_fanout(5.0, 1)  # way behind
     body, _ = m.render()
 
     def le(bound: str) -> float | None:
-        return value(body, "photon_push_cycle_seconds_bucket", le=bound)
+        return value(body, "photon_fanout_seconds_bucket", le=bound)
 
     assert le("0.00025") == 0
     assert le("0.0005") == 1
@@ -220,13 +233,16 @@ def test_module_functions_use_the_process_metrics(monkeypatch):
     fresh = Metrics()
     monkeypatch.setattr(metrics_module, "METRICS", fresh)
     metrics_module.observe_ticks(2)
-    metrics_module.observe_push(0.001, 4)
+    metrics_module.observe_fanout(0.001, 3)
+    metrics_module.observe_session_push(0.001, 1)
     metrics_module.observe_reconnect()
     metrics_module.set_source(lambda: Snapshot(3, 1, FeedState.STALE))
     body, content_type = metrics_module.render_latest()
     assert content_type.startswith("text/plain")
     assert value(body, "photon_ticks_received_total") == 2
     assert value(body, "photon_ticks_pushed_total") == 4
+    assert value(body, "photon_fanout_seconds_count") == 1
+    assert value(body, "photon_session_push_seconds_count") == 1
     assert value(body, "photon_reconnects_total") == 1
     assert value(body, "photon_sessions") == 3
     assert value(body, "photon_feed_state", state="stale") == 1
@@ -251,7 +267,7 @@ class TestMetricsHandler(AsyncHTTPTestCase):
 
     def test_get_serves_prometheus_text(self):
         self.metrics.observe_ticks(9)
-        self.metrics.observe_push(0.003, 2)
+        self.metrics.observe_fanout(0.003, 2)
         response = self.fetch("/metrics")
         assert response.code == 200
         assert response.headers["Content-Type"].startswith("text/plain")
@@ -259,7 +275,7 @@ class TestMetricsHandler(AsyncHTTPTestCase):
         body = response.body
         assert value(body, "photon_ticks_received_total") == 9
         assert value(body, "photon_ticks_pushed_total") == 2
-        assert value(body, "photon_push_cycle_seconds_count") == 1
+        assert value(body, "photon_fanout_seconds_count") == 1
         assert value(body, "photon_sessions") == 4
         assert value(body, "photon_subscribed_symbols") == 2
         assert value(body, "photon_feed_state", state="live") == 1
