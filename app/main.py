@@ -10,6 +10,7 @@ import panel as pn
 from app import bokehlane, fastlane
 from app.config import get_settings
 from app.hub import get_hub
+from app.views import theme
 from app.views.dashboard import Dashboard
 
 pn.extension()
@@ -22,6 +23,11 @@ requested: list[str] | str = (
     list(settings.symbols) if url_symbols is None
     else ",".join(v.decode("utf-8", "replace") for v in url_symbols)
 )
+
+# ?theme=light|dark, else the browser's prefers-color-scheme (app/views/theme.py).
+page_theme = theme.theme_from_arg(
+    b"".join(pn.state.session_args.get("theme", [])).decode("utf-8", "replace"))
+pn.config.global_css = [*pn.config.global_css, theme.page_css(page_theme)]
 
 dashboard = Dashboard(
     hub=get_hub(settings),
@@ -37,7 +43,8 @@ dashboard.start()
 dashboard.status.health_url = "../health"  # /app -> /health, also under a --prefix
 
 pn.Column(
-    pn.pane.HTML("<h1 class='photon-title'>Photon <small>live market board</small></h1>"),
+    pn.pane.HTML("<h1 class='photon-title'>Photon <small>live market board</small></h1>",
+                 stylesheets=[theme.TITLE_CSS]),
     dashboard,
     sizing_mode="stretch_width",
     max_width=1100,

@@ -25,6 +25,7 @@ from app.feeds.base import FeedState
 from app.hub import Health, Hub, Subscription
 from app.quotes import Quote, quote_row
 from app.symbols import parse_symbols
+from app.views import theme
 from app.views.board import BoardView, delta_json
 from app.views.status import StatusView, stale_note
 
@@ -69,7 +70,7 @@ class Dashboard(pn.viewable.Viewer):
         self._picker = pn.widgets.MultiChoice(
             label="Tickers", options=options, max_items=self.max_symbols,
             placeholder="Search tickers…", sizing_mode="stretch_width",
-            search_option_limit=len(options),
+            search_option_limit=len(options), stylesheets=[theme.PICKER_CSS],
         )
         self._notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
                                     css_classes=["photon-message"])

@@ -1,0 +1,53 @@
+"""Light and dark: the page follows the browser's ``prefers-color-scheme`` unless
+``?theme=light`` or ``?theme=dark`` says otherwise.
+
+Every colour in Photon's stylesheets is written once as ``light-dark(LIGHT, DARK)``;
+which side applies is decided by the CSS ``color-scheme`` of the page, which
+inherits into every shadow root. So a theme is one declaration on ``:root``, and
+"auto" (``light dark``) lets the browser pick from the viewer's system setting
+with no round trip to the server. ``?theme=dark`` also turns on Panel's own dark
+design for its widgets (Panel reads that argument itself).
+"""
+
+from __future__ import annotations
+
+THEMES = ("auto", "light", "dark")
+
+_SCHEME = {"auto": "light dark", "light": "light", "dark": "dark"}
+
+#: The page around the components (colours inherit into shadow roots from here).
+_PAGE_CSS = """
+:root { color-scheme: %s; }
+body { background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb); }
+"""
+
+#: The page title (an HTML pane: its own shadow root, so its own stylesheet).
+TITLE_CSS = """
+:host { color: light-dark(#111827, #f3f4f6); }
+small { color: light-dark(#4b5563, #9ca3af); font-weight: 500; }
+"""
+
+#: Panel's ticker picker (Choices.js), whose own stylesheet has fixed light colours.
+PICKER_CSS = """
+:host { color: light-dark(#111827, #e5e7eb); }
+.bk-input-group label, label { color: light-dark(#111827, #d1d5db); }
+.choices__inner, .choices__input, .choices__list--dropdown, .choices__list[aria-expanded] {
+  background: light-dark(#ffffff, #161a22) !important;
+  color: light-dark(#111827, #e5e7eb) !important;
+  border-color: light-dark(#d1d5db, #374151) !important;
+}
+.choices__list--dropdown .choices__item--selectable.is-highlighted {
+  background: light-dark(#f2f2f2, #1f2937) !important;
+}
+"""
+
+
+def theme_from_arg(raw: str | None) -> str:
+    """The theme a ``?theme=`` value asks for; anything unknown (or none) means "auto"."""
+    value = (raw or "").strip().lower()
+    return value if value in THEMES else "auto"
+
+
+def page_css(theme: str) -> str:
+    """Document-level CSS for ``theme``: the colour scheme and the page background."""
+    return _PAGE_CSS % _SCHEME[theme_from_arg(theme)]
