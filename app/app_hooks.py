@@ -1,14 +1,14 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
 from app import bokehlane, broadcast, fastlane, gcwatch, logs, server_fixes
-from app.config import exit_on_bad_settings, get_settings
+from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
 
 
 def on_server_loaded(server_context) -> None:
     # `panel serve app` with a bad setting stops here, with one line, before serving.
-    settings = exit_on_bad_settings("photon", get_settings)
+    settings = exit_on_bad_settings("photon", _checked_settings)
     logs.configure(settings.log_level)
     gcwatch.install()
     server_fixes.install()
@@ -17,6 +17,12 @@ def on_server_loaded(server_context) -> None:
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if settings.transport == "fast":
         fastlane.install(hub)
+
+
+def _checked_settings() -> Settings:
+    settings = get_settings()
+    require_feed_settings(settings)  # e.g. a key for Finnhub, a Redis that answers
+    return settings
 
 
 def on_server_unloaded(server_context) -> None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from app import __version__
+from app.bus import redact_url
 from app.config import (
     LOG_LEVELS,
+    SettingError,
     Settings,
     env_var,
     exit_on_bad_settings,
@@ -33,9 +36,21 @@ SETTING_OPTIONS = (
     ("--push-interval-ms", "push_interval_ms", "how often each browser gets its changes"),
     ("--symbols", "symbols", "default tickers of a new session, comma separated"),
     ("--max-symbols", "max_symbols", "most tickers one session may watch"),
+    ("--redis-url", "redis_url", "read ticks from a relay through this Redis "
+     "(see `photon relay`) instead of opening the upstream feed here"),
     ("--log-level", "log_level", "level of Photon's and the server's log lines: "
      + ", ".join(level.lower() for level in LOG_LEVELS)),
 )
+RELAY_OPTIONS = tuple(o for o in SETTING_OPTIONS if o[1] in ("feed", "redis_url", "log_level"))
+
+
+def add_setting_options(p: argparse.ArgumentParser, options=SETTING_OPTIONS) -> None:
+    defaults = Settings()
+    for flag, name, text in options:
+        default = getattr(defaults, name)
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        p.add_argument(flag, dest=name, metavar=name.upper(),
+                       help=f"{text} [{env_var(name)}; default {shown}]")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,14 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="photon",
         description="Photon: a live stock ticker board. Serves the dashboard at "
         "http://ADDRESS:PORT/app. Options not listed here are passed to `panel serve`. "
-        "Settings come from the options, then the environment, then ./.env.",
+        "Settings come from the options, then the environment, then ./.env. "
+        "`photon relay --help`: the relay for several server processes.",
     )
-    defaults = Settings()
-    for flag, name, text in SETTING_OPTIONS:
-        default = getattr(defaults, name)
-        shown = ",".join(default) if isinstance(default, tuple) else default
-        p.add_argument(flag, dest=name, metavar=name.upper(),
-                       help=f"{text} [{env_var(name)}; default {shown}]")
+    add_setting_options(p)
     p.add_argument("--address", default="127.0.0.1",
                    help="interface to listen on [default 127.0.0.1]")
     p.add_argument("--show", action="store_true", help="open a browser tab")
@@ -58,10 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def option_overrides(args: argparse.Namespace) -> dict[str, str]:
+def option_overrides(args: argparse.Namespace, options=SETTING_OPTIONS) -> dict[str, str]:
     """The settings given as options, by variable name (options not given: none)."""
     return {env_var(name): str(getattr(args, name))
-            for _, name, _ in SETTING_OPTIONS if getattr(args, name) is not None}
+            for _, name, _ in options if getattr(args, name, None) is not None}
 
 
 #: The option that stands for each variable, to name it in error lines.
@@ -82,7 +93,44 @@ def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -
     return argv + extra
 
 
+def relay_main(argv: list[str]) -> None:
+    """``photon relay``: hold the upstream feed once, publish it through Redis."""
+    p = argparse.ArgumentParser(
+        prog="photon relay",
+        description="Hold the upstream feed (one connection for every server process) and "
+        "publish its ticks through Redis; servers read them with --redis-url. A second "
+        "relay waits as a standby and takes over when the first stops.")
+    add_setting_options(p, RELAY_OPTIONS)
+    args = p.parse_args(argv)
+    overrides = option_overrides(args, RELAY_OPTIONS)
+
+    def load() -> Settings:
+        settings = load_settings(overrides=overrides)
+        if not settings.redis_url:
+            raise SettingError("PHOTON_REDIS_URL is not set: the relay publishes through "
+                               "Redis; give --redis-url redis://HOST:6379/0", "PHOTON_REDIS_URL")
+        require_feed_settings(settings, upstream=True)
+        return settings
+
+    settings = exit_on_bad_settings("photon relay", load, {v: OPTION_OF[v] for v in overrides})
+    from app import logs
+    from app.feeds.registry import feed_class
+    from app.relay import Relay
+
+    logs.configure(settings.log_level)
+    relay = Relay(lambda: feed_class(settings.feed).from_settings(settings),
+                  settings.redis_url or "")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: relay.stop())
+    print(f"Photon relay: feed {settings.feed} -> {redact_url(settings.redis_url or '')}",
+          flush=True)
+    relay.run()
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["relay"]:
+        return relay_main(argv[1:])
     args, extra = build_parser().parse_known_args(argv)
     overrides = option_overrides(args)
 

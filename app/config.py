@@ -140,6 +140,8 @@ class Settings:
                                 _url("http", "https"))
     finnhub_max_symbols: int = var(50, "FINNHUB_MAX_SYMBOLS", int, _at_least(1))
     """Symbols one Finnhub connection may stream (50 on the free plan; paid plans allow more)."""
+    redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
+    """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -166,12 +168,23 @@ def env_var(name: str) -> str:
     return Settings.__dataclass_fields__[name].metadata["var"].env
 
 
-def require_feed_settings(settings: Settings) -> None:
-    """Raise ``SettingError`` with one clear line when the chosen feed cannot start."""
-    if settings.feed == "finnhub" and not settings.finnhub_api_key:
+def require_feed_settings(settings: Settings, upstream: bool | None = None) -> None:
+    """Raise ``SettingError`` with one clear line when the chosen feed cannot start.
+
+    ``upstream``: whether this process talks to the upstream itself (the relay, or
+    a server without ``PHOTON_REDIS_URL``); by default, unless a Redis URL is set.
+    """
+    if upstream is None:
+        upstream = not settings.redis_url
+    if upstream and settings.feed == "finnhub" and not settings.finnhub_api_key:
         raise SettingError(
             "the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
             "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example")
+    if settings.redis_url:
+        from app.bus import ping
+
+        if (why := ping(settings.redis_url)) is not None:
+            raise SettingError(f"PHOTON_REDIS_URL={why}", "PHOTON_REDIS_URL")
 
 
 def _parse(spec: Var, raw: str) -> Any:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from app import metrics
 from app.config import Settings, get_settings, require_feed_settings
 from app.feeds.base import Feed, FeedState, Tick
-from app.feeds.registry import feed_class
+from app.feeds.registry import feed_for
 from app.market_hours import symbol_open
 from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
 
@@ -49,6 +49,8 @@ class Health:
     sessions: int
     retry_at: float | None = None
     """While the feed waits to reconnect, when it will try (``time.time()``)."""
+    upstream: str = ""
+    """The provider behind the feed (differs from ``feed`` behind a relay)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +393,8 @@ class Hub:
         msg = self.feed.last_message_mono
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
                       self.feed.last_error, age, None if msg is None else now - msg,
-                      self.feed.reconnects, len(watched), sessions, self.feed.retry_at)
+                      self.feed.reconnects, len(watched), sessions, self.feed.retry_at,
+                      self.feed.upstream)
 
 
 def schedule(next_at: float, now: float, interval: float) -> tuple[float, float, int]:
@@ -414,8 +417,7 @@ _hub_lock = threading.Lock()
 def make_hub(settings: Settings) -> Hub:
     """A hub (not started) with the feed the settings name."""
     require_feed_settings(settings)
-    feed = feed_class(settings.feed).from_settings(settings)
-    return Hub(feed, push_interval_s=settings.push_interval_ms / 1000,
+    return Hub(feed_for(settings), push_interval_s=settings.push_interval_ms / 1000,
                history_len=settings.history_len, stale_after_s=settings.stale_after_s)
 
 

@@ -17,7 +17,7 @@ from app.hub import PROCESS_ID, Hub, get_hub
 from app.metrics import MetricsHandler
 
 #: Feed states in which the server cannot show fresh prices at all.
-UNHEALTHY = {FeedState.DOWN, FeedState.AUTH_FAILED, FeedState.STOPPED}
+UNHEALTHY = {FeedState.DOWN, FeedState.RELAY_DOWN, FeedState.AUTH_FAILED, FeedState.STOPPED}
 
 
 def health_report(hub: Hub) -> tuple[int, dict]:
@@ -27,6 +27,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
     body = {
         "status": "down" if h.state in UNHEALTHY else "ok",
         "feed": h.feed,
+        "upstream": h.upstream,
         "state": h.state.value,
         "last_tick_age_s": _round(h.last_tick_age),
         "last_message_age_s": _round(h.last_message_age),

@@ -61,6 +61,8 @@ class FeedState(StrEnum):
     AUTH_FAILED = "auth_failed"
     RATE_LIMITED = "rate_limited"
     DOWN = "down"
+    RELAY_DOWN = "relay_down"
+    """Behind a relay (PHOTON_REDIS_URL): no relay has published for a while."""
     STOPPED = "stopped"
 
 
@@ -127,6 +129,11 @@ class Feed(param.Parameterized):
             self._thread.join(timeout)
             self._thread = None
         self.state = FeedState.STOPPED
+
+    @property
+    def upstream(self) -> str:
+        """The provider behind this feed: itself, except behind a relay."""
+        return self.feed_type
 
     @property
     def running(self) -> bool:

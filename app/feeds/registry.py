@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from typing import TYPE_CHECKING
 
 from app.feeds.base import Feed
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 #: Modules holding adapters; each defines ``Feed`` subclasses with a ``feed_type``.
 ADAPTER_MODULES = ("app.feeds.mock", "app.feeds.finnhub")
@@ -20,7 +24,7 @@ def feed_classes() -> dict[str, type[Feed]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.feed_type:
+        if cls.feed_type and cls.__module__ in ADAPTER_MODULES:
             found.setdefault(cls.feed_type, cls)
     return found
 
@@ -33,3 +37,13 @@ def feed_class(name: str) -> type[Feed]:
     close = difflib.get_close_matches(name, list(classes), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(f"Unknown feed {name!r}; choose one of {sorted(classes)}.{hint}")
+
+
+def feed_for(settings: Settings) -> Feed:
+    """The feed a server process reads: the relay through Redis when
+    ``PHOTON_REDIS_URL`` is set, else the upstream adapter ``PHOTON_FEED`` names."""
+    if settings.redis_url:
+        from app.feeds.redis_feed import RedisFeed
+
+        return RedisFeed.from_settings(settings)
+    return feed_class(settings.feed).from_settings(settings)

@@ -26,6 +26,7 @@ STATE_WORDS = {
     FeedState.AUTH_FAILED: "authentication failed",
     FeedState.RATE_LIMITED: "rate limited",
     FeedState.DOWN: "disconnected",
+    FeedState.RELAY_DOWN: "relay down",
     FeedState.STOPPED: "stopped",
 }
 

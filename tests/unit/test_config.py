@@ -22,6 +22,8 @@ EVERY_VARIABLE = [
     ("FINNHUB_REST_URL", "http://a:1", "http://b:2", "finnhub_rest_url",
      "http://a:1", "http://b:2"),
     ("FINNHUB_MAX_SYMBOLS", "60", "70", "finnhub_max_symbols", 60, 70),
+    ("PHOTON_REDIS_URL", "redis://a:1/0", "redis://b:2/0", "redis_url",
+     "redis://a:1/0", "redis://b:2/0"),
     ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
      Secret("key-from-dotenv"), Secret("key-from-env")),
 ]
@@ -85,6 +87,7 @@ BAD = [
     ({"FINNHUB_MAX_SYMBOLS": "lots"}, "FINNHUB_MAX_SYMBOLS='lots'", "whole number"),
     ({"PHOTON_FEED": "finnhub", "PHOTON_MAX_SYMBOLS": "60"},  # a cap over the provider's
      "PHOTON_MAX_SYMBOLS=60", "at most FINNHUB_MAX_SYMBOLS=50"),
+    ({"PHOTON_REDIS_URL": "localhost:6379"}, "PHOTON_REDIS_URL=localhost:6379", "redis://"),
     ({"FINNHUB_API_KEY_FILE": "/nonexistent/key"}, "FINNHUB_API_KEY_FILE=/nonexistent/key",
      "cannot read it"),
 ]

@@ -1,0 +1,216 @@
+"""The relay as a feed: a server process reads ticks from Redis instead of an upstream.
+
+With ``PHOTON_REDIS_URL`` set, this is the hub's feed. It declares the symbols
+this process's sessions watch (a set in Redis with an expiry, refreshed as a
+heartbeat), subscribes to exactly those symbols' channels, and takes the upstream's
+state from the relay's heartbeat; when that heartbeat gets old it says "relay down".
+The hub above it does not know Redis is there. Formats: :mod:`app.bus`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import redis
+
+from app import bus
+from app.feeds.backoff import full_jitter
+from app.feeds.base import Feed, FeedState, Reference, SymbolInfo
+
+if TYPE_CHECKING:
+    from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RedisFeed(Feed):
+    """Ticks, quotes and feed state from the relay, through Redis."""
+
+    feed_type = "relay"
+    label = "Relay"
+
+    def __init__(self, url: str, *, relay_down_after_s: float = 2.0,
+                 reference_wait_s: float = 5.0, proc_id: str | None = None, **params):
+        super().__init__(**params)
+        self.url = url
+        self.relay_down_after_s = relay_down_after_s
+        self.reference_wait_s = reference_wait_s
+        self.proc_id = proc_id or uuid.uuid4().hex[:12]
+        self._upstream = ""
+        self.label = "Relay"
+        self.open_universe = True  # until the relay says which symbols its upstream has
+        self.relay_delay_s: float | None = None
+        """Publication in the relay to receipt here, of the last batch (seconds)."""
+        self._universe: list[SymbolInfo] = []
+        self._notes: dict[str, str] = {}
+        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        self._wake = threading.Event()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RedisFeed:
+        from app.hub import PROCESS_ID  # the id /health shows, so an operator can match them
+
+        push_s = settings.push_interval_ms / 1000
+        return cls(settings.redis_url or "", relay_down_after_s=max(2.0, 4 * push_s),
+                   proc_id=PROCESS_ID)
+
+    def __repr__(self) -> str:
+        return f"RedisFeed(url={bus.redact_url(self.url)!r}, proc={self.proc_id!r})"
+
+    @property
+    def upstream(self) -> str:
+        """The relay's upstream feed (``mock``, ``finnhub``, ...); "" until it says."""
+        return self._upstream
+
+    # -- what the hub asks ------------------------------------------------
+    def universe(self) -> list[SymbolInfo]:
+        return list(self._universe)
+
+    def unavailable(self) -> dict[str, str]:
+        wanted = self.symbols
+        return {s: why for s, why in self._notes.items() if s in wanted}
+
+    def reference(self, symbol: str) -> Reference | None:
+        """The last quote and previous close the relay keeps; waits a little for a
+        symbol the relay has only just been asked for."""
+        deadline = time.monotonic() + self.reference_wait_s
+        while not self._stop.is_set():
+            try:
+                ref = bus.decode_reference(symbol, self._client.hgetall(bus.quote_key(symbol)))
+            except redis.RedisError:
+                ref = None
+            if ref is not None or time.monotonic() >= deadline:
+                return ref
+            self._stop.wait(0.1)
+        return None
+
+    def _send_subscribe(self, symbols: list[str]) -> None:
+        self._wake.set()  # the loop's thread owns the pub/sub connection
+
+    def _send_unsubscribe(self, symbols: list[str]) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._wake.set()
+        super().stop(timeout)
+        try:  # leave at once rather than when the declaration expires
+            self._client.delete(bus.want_key(self.proc_id))
+            self._client.publish(bus.INTEREST_CHANNEL, self.proc_id)
+        except redis.RedisError:
+            pass
+
+    # -- the loop (feed thread) ------------------------------------------
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                self._serve()
+            except (redis.RedisError, OSError) as exc:
+                delay = full_jitter(attempt, base=0.5, cap=10.0)
+                attempt += 1
+                self.reconnects += 1
+                self.state = FeedState.DOWN
+                self.last_error = (f"Redis unreachable at {bus.redact_url(self.url)} "
+                                   f"({type(exc).__name__}); retrying")
+                log.warning("redis_error url=%s error=%r retry_in=%.1fs",
+                            bus.redact_url(self.url), str(exc)[:200], delay)
+                self.retry_at = time.time() + delay
+                self._stop.wait(delay)
+                self.retry_at = None
+            else:
+                attempt = 0
+
+    def _serve(self) -> None:
+        """One connection: subscribe, declare, read, until stopped or Redis fails."""
+        self._client.ping()
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        subscribed: frozenset[str] = frozenset()
+        next_beat = next_state = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                wanted = self.symbols
+                if wanted != subscribed:
+                    if add := wanted - subscribed:
+                        pubsub.subscribe(*(bus.tick_channel(s) for s in add))
+                    if drop := subscribed - wanted:
+                        pubsub.unsubscribe(*(bus.tick_channel(s) for s in drop))
+                    subscribed = wanted
+                    next_beat = 0.0  # declare now, and wake the relay
+                if now >= next_beat:
+                    self._declare(wanted, changed=next_beat == 0.0)
+                    next_beat = now + bus.HEARTBEAT_S
+                if now >= next_state:
+                    self._read_relay_state()
+                    next_state = now + 0.25
+                self._read_ticks(pubsub)
+        finally:
+            pubsub.close()
+
+    def _read_ticks(self, pubsub: redis.client.PubSub) -> None:
+        if not pubsub.subscribed:
+            self._wake.wait(0.05)
+            self._wake.clear()
+            return
+        msg = pubsub.get_message(timeout=0.05)
+        while msg is not None:
+            if msg.get("type") == "message":
+                symbol = bus.symbol_of_channel(msg["channel"])
+                try:
+                    at, ticks = bus.decode_ticks(symbol, msg["data"])
+                except (ValueError, TypeError):
+                    log.warning("malformed relay message on %s", msg["channel"])
+                else:
+                    self.relay_delay_s = time.time() - at
+                    self._emit(ticks)
+            msg = pubsub.get_message(timeout=0)
+
+    def _declare(self, wanted: frozenset[str], changed: bool) -> None:
+        """Say (again) which symbols this process watches; the relay streams the union."""
+        key = bus.want_key(self.proc_id)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(key)
+        if wanted:
+            pipe.sadd(key, *wanted)
+            pipe.expire(key, int(bus.WANT_TTL_S))
+        pipe.zadd(bus.PROCS_KEY, {self.proc_id: time.time()})
+        if changed:
+            pipe.publish(bus.INTEREST_CHANNEL, self.proc_id)
+        pipe.execute()
+
+    def _read_relay_state(self) -> None:
+        """Take the upstream's state from the relay's heartbeat, or say the relay is down."""
+        raw = {k.decode(): v.decode() for k, v in self._client.hgetall(bus.FEED_KEY).items()}
+        if not self._universe:
+            self._load_universe()
+        beat = float(raw.get("beat") or 0.0)
+        age = time.time() - beat
+        self._upstream = raw.get("feed", "")
+        self.label = f"{raw.get('label') or self._upstream or 'Relay'} via relay"
+        if not beat or age > self.relay_down_after_s:
+            self.state = FeedState.RELAY_DOWN
+            self.last_error = ("relay down: no relay has published yet" if not beat else
+                               f"relay down: no relay has published for {age:.0f} s")
+            self.retry_at = None
+            return
+        self.state = FeedState(raw.get("state") or FeedState.CONNECTING)
+        self.last_error = raw.get("last_error", "")
+        self.retry_at = float(raw["retry_at"]) if raw.get("retry_at") else None
+        if raw.get("msg_at"):
+            self.last_message_mono = time.monotonic() - (time.time() - float(raw["msg_at"]))
+        try:
+            self._notes = json.loads(raw.get("notes") or "{}")
+        except ValueError:
+            self._notes = {}
+
+    def _load_universe(self) -> None:
+        raw = self._client.get(bus.UNIVERSE_KEY)
+        if raw:
+            data = json.loads(raw)
+            self._universe = [SymbolInfo(s, n) for s, n in data.get("symbols", [])]
+            self.open_universe = bool(data.get("open", True))
