@@ -1,6 +1,10 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
-from app import bokehlane, broadcast, fastlane, gcwatch, logs, server_fixes
+import logging
+
+from tornado import process
+
+from app import bokehlane, broadcast, fastlane, gcwatch, logs, procs, server_fixes
 from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
@@ -10,6 +14,11 @@ def on_server_loaded(server_context) -> None:
     # `panel serve app` with a bad setting stops here, with one line, before serving.
     settings = exit_on_bad_settings("photon", _checked_settings)
     logs.configure(settings.log_level)
+    if process.task_id() is not None:  # a worker of --num-procs: not one left behind
+        procs.die_with_parent()
+        if not settings.redis_url:
+            logging.getLogger(__name__).warning(
+                "--num-procs without PHOTON_REDIS_URL: each worker opens its own upstream")
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()

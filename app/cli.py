@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_setting_options(p)
     p.add_argument("--address", default="127.0.0.1",
                    help="interface to listen on [default 127.0.0.1]")
+    p.add_argument("--procs", type=int, default=1, metavar="N",
+                   help="start N server processes on ports PORT..PORT+N-1 that share one "
+                   "upstream through the relay (needs --redis-url; starts `photon relay` "
+                   "unless one runs) [default 1]")
     p.add_argument("--show", action="store_true", help="open a browser tab")
     p.add_argument("--version", action="version", version=f"photon {__version__}")
     return p
@@ -127,6 +131,19 @@ def relay_main(argv: list[str]) -> None:
     relay.run()
 
 
+def _num_procs(extra: list[str]) -> int:
+    """The ``--num-procs`` passed on to ``panel serve`` (1 when absent)."""
+    for i, arg in enumerate(extra):
+        value = arg.split("=", 1)[1] if arg.startswith("--num-procs=") else (
+            extra[i + 1] if arg == "--num-procs" and i + 1 < len(extra) else None)
+        if value is not None:
+            try:
+                return int(value)
+            except ValueError:
+                return 1
+    return 1
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["relay"]:
@@ -140,12 +157,27 @@ def main(argv: list[str] | None = None) -> None:
         return settings
 
     settings = exit_on_bad_settings("photon", load, {v: OPTION_OF[v] for v in overrides})
+    several = args.procs > 1 or _num_procs(extra) != 1
+    if several and not settings.redis_url:
+        sys.exit("photon: several processes need --redis-url (PHOTON_REDIS_URL): they share "
+                 "one upstream connection through the relay; without it each would open its "
+                 "own and show its own market")
     os.environ.update(overrides)  # the served app reads the same settings, options first
+    if args.procs > 1:
+        from app import procs
+
+        redis_url = settings.redis_url or ""
+        cmds = procs.commands(args.procs, settings.port, args.address, redis_url, extra,
+                              with_relay=not procs.relay_running(redis_url))
+        for i in range(args.procs):
+            print(f"Photon: http://{args.address}:{settings.port + i}/app", flush=True)
+        sys.exit(procs.supervise(cmds))
     from panel.command import main as panel_main
 
     sys.argv = panel_argv(settings, args.address, args.show, extra)
-    print(f"Photon: http://{args.address}:{settings.port}/app (feed: {settings.feed})",
-          flush=True)
+    source = (f"the relay through {redact_url(settings.redis_url)}" if settings.redis_url
+              else settings.feed)
+    print(f"Photon: http://{args.address}:{settings.port}/app (feed: {source})", flush=True)
     panel_main()
 
 
