@@ -1,0 +1,93 @@
+"""The README's nginx configuration, for real: Debian's nginx in front of two Photon
+server processes and one relay, and a browser that loads the board through it."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import DEEP_QUERY
+from tests.browser.helpers import open_board, prices
+from tests.redisd import redis_server, relay_process
+from tests.support import ROOT, free_port, photon_server, wait_until
+
+pytestmark = pytest.mark.browser
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def site_config(listen: int, ports: list[int]) -> str:
+    """deploy/nginx-photon.conf with this test's ports instead of 80 and 5101/5102."""
+    text = (ROOT / "deploy/nginx-photon.conf").read_text()
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    for old, new in zip((5101, 5102), ports, strict=True):
+        text = text.replace(str(old), str(new))
+    assert not re.search(r"\b510[12]\b", text)
+    return text
+
+
+@contextlib.contextmanager
+def nginx(workdir: Path, site: str):
+    """nginx in the foreground with its own prefix, logs and temp dirs under ``workdir``."""
+    if not Path(NGINX).exists():
+        pytest.fail("nginx not found: apt-get install -y nginx (.ci/run does)")
+    (workdir / "logs").mkdir()
+    (workdir / "site.conf").write_text(site)
+    temp = "".join(f"    {k}_temp_path {workdir}/{k};\n"
+                   for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (workdir / "nginx.conf").write_text(
+        f"user root;\nworker_processes 1;\npid {workdir}/nginx.pid;\n"
+        f"error_log {workdir}/logs/error.log warn;\nevents {{}}\n"
+        f"http {{\n    access_log {workdir}/logs/access.log;\n{temp}"
+        f"    include {workdir}/site.conf;\n}}\n")
+    proc = subprocess.Popen([NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"),
+                             "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_two_processes_behind_nginx_serve_live_prices_to_each_viewer(tmp_path, browser):
+    listen = free_port()
+    origin = f"127.0.0.1:{listen}"
+    with redis_server(tmp_path) as redisd, relay_process(tmp_path, redisd.url):
+        servers = []
+        with contextlib.ExitStack() as stack:
+            for name in ("a", "b"):
+                (tmp_path / name).mkdir()
+                servers.append(stack.enter_context(photon_server(
+                    tmp_path / name, env={"PHOTON_REDIS_URL": redisd.url},
+                    args=("--allow-websocket-origin", origin))))
+            (tmp_path / "nginx").mkdir()
+            stack.enter_context(nginx(tmp_path / "nginx",
+                                      site_config(listen, [s.port for s in servers])))
+            viewers = []
+            for symbols in ("AAPL,TSLA", "NVDA"):  # two viewers, each in its own browser
+                context = browser.new_context()
+                stack.callback(context.close)
+                page = context.new_page()
+                page.add_init_script(DEEP_QUERY)
+                console: list[str] = []
+                page.on("console", lambda m, c=console: c.append(m.text))
+                open_board(page, f"http://{origin}/app?symbols={symbols}")
+                first = wait_until(lambda p=page: (x := prices(p)) and "—" not in x.values()
+                                   and x, timeout=30, what="prices through nginx")
+                wait_until(lambda p=page, f=first: prices(p) != f, timeout=30,
+                           what="live updates through nginx")
+                cookie = {c["name"]: c["value"] for c in context.cookies()}["photon_node"]
+                viewers.append((page, console, cookie))
+            # Each viewer stuck to one process, and the two were spread over both.
+            assert {v[2] for v in viewers} == {f"127.0.0.1:{s.port}" for s in servers}
+            for server, (_, console, _) in zip(sorted(servers, key=lambda s: s.port),
+                                               sorted(viewers, key=lambda v: v[2]),
+                                               strict=True):
+                health = server.health()
+                assert health["sessions"] == 1 and health["fast_lane_sockets"] == 1
+                assert "WebSocket Connected" in console
