@@ -22,7 +22,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -32,8 +32,21 @@ from tornado.web import RequestHandler
 
 from app.feeds.base import FeedState
 
-if TYPE_CHECKING:
-    from app.hub import Hub
+
+class HealthLike(Protocol):
+    """What ``/metrics`` reads of a hub's health (the hub's ``Health`` has it)."""
+
+    sessions: int
+    symbols: int
+    state: FeedState
+    last_tick_age: float | None
+
+
+class HasHealth(Protocol):
+    """Anything with ``health()``: the hub. Structural, so this module does not import
+    the hub (which imports this one to count ticks)."""
+
+    def health(self) -> HealthLike: ...
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +74,7 @@ class Snapshot:
 SnapshotSource = Callable[[], "Snapshot | None"]
 
 
-def snapshot_from_hub(hub: Hub) -> Snapshot:
+def snapshot_from_hub(hub: HasHealth) -> Snapshot:
     """What ``/metrics`` reports of ``hub``: from ``hub.health()``, the same as ``/health``."""
     h = hub.health()
     return Snapshot(h.sessions, h.symbols, h.state, h.last_tick_age)
@@ -174,7 +187,7 @@ class Metrics:
         with self._source_lock:
             self._source = source
 
-    def watch_hub(self, hub: Hub | None) -> None:
+    def watch_hub(self, hub: HasHealth | None) -> None:
         """Report ``hub``'s state; held weakly, so a dropped hub is not kept alive."""
         if hub is None:
             self.set_source(None)
@@ -225,7 +238,7 @@ def observe_gc_pause(generation: int, seconds: float) -> None:
     METRICS.observe_gc_pause(generation, seconds)
 
 
-def watch_hub(hub: Hub | None) -> None:
+def watch_hub(hub: HasHealth | None) -> None:
     METRICS.watch_hub(hub)
 
 
