@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from bokeh.document import Document
@@ -28,14 +29,16 @@ log = logging.getLogger(__name__)
 class _Session:
     """One registered session: its document, its push, and whether a push is queued."""
 
-    __slots__ = ("doc", "push", "queued")
+    __slots__ = ("doc", "push", "queued", "lane")
 
-    def __init__(self, doc: Document, push: Callable[[], None]):
-        self.doc, self.push, self.queued = doc, push, False
+    def __init__(self, doc: Document, push: Callable[[], None], lane: BokehLane):
+        self.doc, self.push, self.queued, self.lane = doc, push, False, lane
 
     def run(self) -> None:
         self.queued = False
         self.push()
+        hub = self.lane.hub  # how long after publication this session got its cycle
+        hub.cadence.report(time.time() - hub.cycle_at)
 
 
 class BokehLane:
@@ -56,7 +59,7 @@ class BokehLane:
     def add(self, key: int, doc: Document, push: Callable[[], None]) -> None:
         """Call ``push()`` on ``doc`` after every hub cycle until :meth:`discard`."""
         with self._lock:
-            self._sessions[key] = _Session(doc, push)
+            self._sessions[key] = _Session(doc, push, self)
 
     def discard(self, key: int) -> None:
         with self._lock:

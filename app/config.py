@@ -124,7 +124,11 @@ class Settings:
 
     feed: str = var("mock", "PHOTON_FEED", str.strip, _known_feed)
     symbols: tuple[str, ...] = var(DEFAULT_SYMBOLS, "PHOTON_SYMBOLS", _symbols)
-    push_interval_ms: int = var(250, "PHOTON_PUSH_INTERVAL_MS", int, _at_least(20, " (ms)"))
+    push_interval_ms: int = var(100, "PHOTON_PUSH_INTERVAL_MS", int, _at_least(20, " (ms)"))
+    """The fastest cadence: each cycle's changes go out this often while delivery keeps up."""
+    max_push_interval_ms: int = var(1000, "PHOTON_MAX_PUSH_INTERVAL_MS", int,
+                                    _at_least(20, " (ms)"))
+    """The slowest cadence a busy process stretches to."""
     max_symbols: int = var(50, "PHOTON_MAX_SYMBOLS", int, _at_least(1))
     history_len: int = var(240, "PHOTON_HISTORY_LEN", int, _at_least(2))
     stale_after_s: float = var(10.0, "PHOTON_STALE_AFTER_S", float, _positive_seconds)
@@ -149,6 +153,11 @@ class Settings:
             value = getattr(self, f.name)
             if spec and spec.check and value is not None and (why := spec.check(value)):
                 raise SettingError(f"{spec.env}={_shown(value)} is not allowed: {why}", spec.env)
+        if self.max_push_interval_ms < self.push_interval_ms:
+            raise SettingError(
+                f"PHOTON_MAX_PUSH_INTERVAL_MS={self.max_push_interval_ms} is not allowed: must "
+                f"be at least PHOTON_PUSH_INTERVAL_MS={self.push_interval_ms}",
+                "PHOTON_MAX_PUSH_INTERVAL_MS")
         if self.feed == "finnhub" and self.max_symbols > self.finnhub_max_symbols:
             raise SettingError(
                 f"PHOTON_MAX_SYMBOLS={self.max_symbols} is not allowed with the finnhub feed: "

@@ -113,6 +113,8 @@ class FastLane:
         sent = sum(sock.send_changes(self._fragments, self.cycle, head) for sock in sockets)
         self.rows_sent += sent
         metrics.observe_fanout(time.perf_counter() - t0, sent)
+        if changes.at:  # publication to every socket written: what the cadence adapts to
+            self.hub.cadence.report(time.time() - changes.at)
 
 
 class TickSocket(WebSocketHandler):

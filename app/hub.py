@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from app import metrics
+from app.cadence import Cadence, Policy
 from app.config import Settings, get_settings, require_feed_settings
 from app.feeds.base import Feed, FeedState, Tick
 from app.feeds.registry import feed_for
@@ -51,6 +52,8 @@ class Health:
     """While the feed waits to reconnect, when it will try (``time.time()``)."""
     upstream: str = ""
     """The provider behind the feed (differs from ``feed`` behind a relay)."""
+    push_interval_s: float = 0.0
+    """The current push interval (cadence)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +125,16 @@ class Subscription:
 class Hub:
     """Process-wide fan-in point: feed ticks in, conflated per-cycle snapshots out."""
 
-    def __init__(self, feed: Feed, *, push_interval_s: float = 0.25, history_len: int = 240,
+    def __init__(self, feed: Feed, *, push_interval_s: float = 0.1,
+                 max_push_interval_s: float | None = None, history_len: int = 240,
                  stale_after_s: float = 10.0,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.feed = feed
-        self.push_interval_s = push_interval_s
+        self.cadence = Cadence(Policy(push_interval_s,
+                                      max(max_push_interval_s or push_interval_s,
+                                          push_interval_s)))
+        """The push interval: ``push_interval_s`` while delivery keeps up, stretched up
+        to ``max_push_interval_s`` while the process is busy (:mod:`app.cadence`)."""
         self.history_len = history_len
         self.stale_after_s = stale_after_s
         self._clock = clock
@@ -161,8 +169,9 @@ class Hub:
             self._thread = threading.Thread(target=self._cycle_loop, name="photon-hub",
                                             daemon=True)
             self._thread.start()
-            log.info("hub started: feed=%s push_interval=%.3fs", self.feed.feed_type,
-                     self.push_interval_s)
+            log.info("hub started: feed=%s push_interval=%.3fs max_push_interval=%.3fs",
+                     self.feed.feed_type, self.cadence.policy.floor_s,
+                     self.cadence.policy.ceiling_s)
         return self
 
     def stop(self) -> None:
@@ -176,7 +185,8 @@ class Hub:
     def _cycle_loop(self) -> None:
         next_at = time.monotonic()
         while not self._stop.is_set():
-            next_at += self.push_interval_s
+            interval = self.cadence.advance()
+            next_at += interval
             try:
                 before = self._cycle
                 cycle = self.publish()
@@ -186,9 +196,14 @@ class Hub:
                 self._log_state_change()
             except Exception:  # a bad cycle must not end publishing for everyone
                 log.exception("hub publish cycle failed")
-            next_at, delay, missed = schedule(next_at, time.monotonic(), self.push_interval_s)
+            next_at, delay, missed = schedule(next_at, time.monotonic(), interval)
             self.cycles_missed += missed
             self._stop.wait(delay)
+
+    @property
+    def push_interval_s(self) -> float:
+        """The current push interval (the cadence may have stretched it)."""
+        return self.cadence.interval_s
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(cycle)`` (on the hub's thread) after each cycle that changed."""
@@ -394,7 +409,7 @@ class Hub:
         return Health(self.feed.feed_type, self.feed.label or self.feed.feed_type, state,
                       self.feed.last_error, age, None if msg is None else now - msg,
                       self.feed.reconnects, len(watched), sessions, self.feed.retry_at,
-                      self.feed.upstream)
+                      self.feed.upstream, self.cadence.interval_s)
 
 
 def schedule(next_at: float, now: float, interval: float) -> tuple[float, float, int]:
@@ -418,6 +433,7 @@ def make_hub(settings: Settings) -> Hub:
     """A hub (not started) with the feed the settings name."""
     require_feed_settings(settings)
     return Hub(feed_for(settings), push_interval_s=settings.push_interval_ms / 1000,
+               max_push_interval_s=settings.max_push_interval_ms / 1000,
                history_len=settings.history_len, stale_after_s=settings.stale_after_s)
 
 

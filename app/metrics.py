@@ -40,6 +40,7 @@ class HealthLike(Protocol):
     symbols: int
     state: FeedState
     last_tick_age: float | None
+    push_interval_s: float
 
 
 class HasHealth(Protocol):
@@ -69,6 +70,8 @@ class Snapshot:
     feed_state: FeedState | str
     last_tick_age_s: float | None = None
     """Seconds since the last tick reached the hub; None before the first."""
+    push_interval_s: float | None = None
+    """The current push interval (the adaptive cadence)."""
 
 
 SnapshotSource = Callable[[], "Snapshot | None"]
@@ -77,7 +80,7 @@ SnapshotSource = Callable[[], "Snapshot | None"]
 def snapshot_from_hub(hub: HasHealth) -> Snapshot:
     """What ``/metrics`` reports of ``hub``: from ``hub.health()``, the same as ``/health``."""
     h = hub.health()
-    return Snapshot(h.sessions, h.symbols, h.state, h.last_tick_age)
+    return Snapshot(h.sessions, h.symbols, h.state, h.last_tick_age, h.push_interval_s)
 
 
 class _StateCollector(Collector):
@@ -120,6 +123,12 @@ class _StateCollector(Collector):
                                     "Seconds since the last tick reached the hub.")
             age.add_metric([], snap.last_tick_age_s)
             yield age
+        if snap.push_interval_s is not None:
+            cadence = GaugeMetricFamily("photon_push_interval_seconds",
+                                        "The current push interval: the floor while delivery "
+                                        "keeps up, longer while the process is busy.")
+            cadence.add_metric([], snap.push_interval_s)
+            yield cadence
 
 
 class Metrics:

@@ -40,9 +40,9 @@ export function render({ model, el, view }) {
       detail.textContent = "Prices shown are the last received."
       return
     }
-    const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`,
+    const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`, model.cadence,
                    `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
-    text.textContent = parts.join(" · ")
+    text.textContent = parts.filter(Boolean).join(" · ")
     detail.textContent = [model.detail, retryText()].filter(Boolean).join("; ")
   }
 
@@ -59,7 +59,9 @@ export function render({ model, el, view }) {
     paint()
   }
 
-  for (const p of ["feed", "state", "words", "age", "symbols", "detail"]) model.on(p, paint)
+  for (const p of ["feed", "state", "words", "age", "cadence", "symbols", "detail"]) {
+    model.on(p, paint)
+  }
   model.on("retry_at", followRetry)
   model.on("remove", () => clearInterval(countdown))
   const doc = view.model.document

@@ -63,7 +63,17 @@ def status_values(health: Health) -> dict[str, str | float]:
         "age": age_text(health.last_tick_age),
         "detail": health.last_error,
         "retry_at": health.retry_at or 0.0,
+        "cadence": cadence_text(health.push_interval_s),
     }
+
+
+def cadence_text(interval_s: float) -> str:
+    """``every 100 ms``, ``every 1.5 s``: how often this server sends updates now."""
+    if interval_s <= 0:
+        return ""
+    if interval_s < 1:
+        return f"every {round(interval_s * 1000)} ms"
+    return f"every {interval_s:.1f} s".replace(".0 s", " s")
 
 
 class StatusView(JSComponent):
@@ -75,6 +85,8 @@ class StatusView(JSComponent):
     age = param.String(default="", doc="Age of the last tick, in words.")
     symbols = param.Integer(default=0, doc="Symbols this session watches.")
     detail = param.String(default="", doc="Why the state is what it is (plain text).")
+    cadence = param.String(default="", doc="How often updates go out now (the cadence "
+                           "stretches when the server is busy), in words.")
     retry_at = param.Number(default=0.0, doc="When the feed next tries to reconnect "
                             "(Unix seconds; 0: not waiting). The page counts down to it.")
     process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")

@@ -7,6 +7,8 @@ subscription, the URL, and hostile input.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.helpers import (
@@ -32,6 +34,8 @@ def test_console_logs_websocket_connected_and_status_is_live(page, server):
                timeout=10, what="the status line to follow the ticks")
     status = page.locator(".photon-status-text").inner_text()
     assert "Mock · live" in status and "3 symbols" in status
+    cadence = re.search(r"every (\d+) ms", status)  # the adaptive cadence, as it is now
+    assert cadence and 100 <= int(cadence.group(1)) <= 1000, status
     assert not page.console.errors
 
 

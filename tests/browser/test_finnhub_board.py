@@ -72,7 +72,7 @@ def fake():
 
 @pytest.fixture(scope="module")
 def finnhub_server(tmp_path_factory, fake):
-    env = {"PHOTON_FEED": "finnhub", "FINNHUB_API_KEY": KEY,
+    env = {"PHOTON_FEED": "finnhub", "FINNHUB_API_KEY": KEY, "PHOTON_PUSH_INTERVAL_MS": "250",
            "FINNHUB_WS_URL": fake.ws_url, "FINNHUB_REST_URL": fake.rest_url}
     with photon_server(tmp_path_factory.mktemp("finnhub"), env=env) as s:
         yield s

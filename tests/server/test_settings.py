@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -84,3 +86,15 @@ def test_panel_serve_app_reads_dotenv_like_photon(tmp_path):
         proc.terminate()
         proc.wait(10)
         log.close()
+
+
+def test_health_reports_the_cadence_and_its_bounds(tmp_path):
+    env = {"PHOTON_PUSH_INTERVAL_MS": "150", "PHOTON_MAX_PUSH_INTERVAL_MS": "900"}
+    with photon_server(tmp_path, env=env) as server:
+        health = server.health()
+        assert (health["push_interval_min_ms"], health["push_interval_max_ms"]) == (150, 900)
+        assert 150 <= health["push_interval_ms"] <= 900
+        assert health["cadence_load"] >= 0
+        with urllib.request.urlopen(server.url("/metrics"), timeout=5) as r:
+            body = r.read().decode()
+        assert re.search(r"^photon_push_interval_seconds 0\.\d+", body, flags=re.M)

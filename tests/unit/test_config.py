@@ -11,6 +11,7 @@ EVERY_VARIABLE = [
     ("PHOTON_FEED", "mock", "finnhub", "feed", "mock", "finnhub"),
     ("PHOTON_SYMBOLS", "nvda", "msft, amd", "symbols", ("NVDA",), ("MSFT", "AMD")),
     ("PHOTON_PUSH_INTERVAL_MS", "777", "500", "push_interval_ms", 777, 500),
+    ("PHOTON_MAX_PUSH_INTERVAL_MS", "1500", "2000", "max_push_interval_ms", 1500, 2000),
     ("PHOTON_MAX_SYMBOLS", "7", "9", "max_symbols", 7, 9),
     ("PHOTON_HISTORY_LEN", "30", "60", "history_len", 30, 60),
     ("PHOTON_STALE_AFTER_S", "2.5", "4", "stale_after_s", 2.5, 4.0),
@@ -52,7 +53,8 @@ def test_every_settings_field_is_covered_above():
 def test_defaults_without_environment(tmp_path):
     s = load_settings({}, env_file=tmp_path / "missing.env")
     assert (s.feed, s.symbols, s.push_interval_ms, s.max_symbols, s.port, s.log_level) == (
-        "mock", ("AAPL", "TSLA", "GOOGL"), 250, 50, 5006, "INFO")
+        "mock", ("AAPL", "TSLA", "GOOGL"), 100, 50, 5006, "INFO")
+    assert s.max_push_interval_ms == 1000
 
 
 def test_key_from_file_and_never_printed(tmp_path):
@@ -70,6 +72,8 @@ BAD = [
     ({"PHOTON_PUSH_INTERVAL_MS": "0"}, "PHOTON_PUSH_INTERVAL_MS=0", "20 or more"),
     ({"PHOTON_PUSH_INTERVAL_MS": "-250"}, "PHOTON_PUSH_INTERVAL_MS=-250", "20 or more"),
     ({"PHOTON_PUSH_INTERVAL_MS": "2.5"}, "PHOTON_PUSH_INTERVAL_MS='2.5'", "whole number"),
+    ({"PHOTON_PUSH_INTERVAL_MS": "500", "PHOTON_MAX_PUSH_INTERVAL_MS": "200"},
+     "PHOTON_MAX_PUSH_INTERVAL_MS=200", "at least PHOTON_PUSH_INTERVAL_MS=500"),
     ({"PHOTON_MAX_SYMBOLS": "abc"}, "PHOTON_MAX_SYMBOLS='abc'", "whole number"),
     ({"PHOTON_MAX_SYMBOLS": "0"}, "PHOTON_MAX_SYMBOLS=0", "1 or more"),
     ({"PHOTON_HISTORY_LEN": "1"}, "PHOTON_HISTORY_LEN=1", "2 or more"),

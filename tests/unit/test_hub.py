@@ -11,6 +11,7 @@ import pytest
 
 from app.feeds.base import FeedState
 from app.hub import Hub
+from tests.support import wait_until
 
 
 @pytest.fixture
@@ -281,3 +282,28 @@ def test_a_symbol_the_feed_will_not_stream_carries_the_reason(hub, manual_feed):
         ("TSLA", "")]
     assert hub.history("TSLA") == []  # a note alone draws no sparkline point
     sub.close()
+
+
+def test_the_cadence_stretches_while_delivery_is_slow_and_health_says_so(manual_feed):
+    hub = Hub(manual_feed, push_interval_s=0.05, max_push_interval_s=0.4).start()
+    hub.add_listener(lambda cycle: hub.cadence.report(0.2))  # each fan-out takes 200 ms
+    stop = threading.Event()
+
+    def trades():
+        price = 100.0
+        while not stop.is_set():
+            price += 0.01
+            manual_feed.push("AAPL", price, ts=time.time())
+            time.sleep(0.005)
+
+    pump = threading.Thread(target=trades, daemon=True)
+    try:
+        hub.subscribe(["AAPL"])
+        pump.start()
+        wait_until(lambda: hub.push_interval_s > 0.3, what="a stretched cadence")
+        assert hub.push_interval_s <= 0.4  # the ceiling holds
+        assert hub.health().push_interval_s == hub.push_interval_s
+    finally:
+        stop.set()
+        pump.join(5)
+        hub.stop()
