@@ -33,6 +33,32 @@ function drawSpark(entry) {
   entry.spark.classList.toggle("photon-spark-down", !up)
 }
 
+// Tick-to-screen delay as the viewer sees it, from each update's trade time (ts) and
+// the server's publication time (at). Browser and server clocks differ, so the offset
+// is estimated from the messages themselves: the smallest (receipt - at) over the last
+// half minute is the clock offset plus the fastest delivery seen, NTP-style; the delay
+// of a trade is then receipt - offset - ts (at most a few ms short of the true value).
+const OFFSET_WINDOW_MS = 30000
+const DELAY_WINDOW_MS = 3000
+
+export class DelayMeter {
+  constructor() { this.offsets = []; this.delays = [] }
+
+  // One message received at nowMs (browser clock) with publication time `at` and the
+  // trade times of the rows that carry new trades; returns the median delay in ms.
+  observe(nowMs, at, tradeTimes) {
+    const recv = nowMs / 1000
+    this.offsets.push([nowMs, recv - at])
+    while (this.offsets[0][0] < nowMs - OFFSET_WINDOW_MS) this.offsets.shift()
+    const offset = Math.min(...this.offsets.map((o) => o[1]))
+    for (const ts of tradeTimes) this.delays.push([nowMs, Math.max(0, recv - offset - ts)])
+    while (this.delays.length && this.delays[0][0] < nowMs - DELAY_WINDOW_MS) this.delays.shift()
+    if (!this.delays.length) return null
+    const sorted = this.delays.map((d) => d[1]).sort((a, b) => a - b)
+    return Math.round(sorted[Math.floor(sorted.length / 2)] * 1000)
+  }
+}
+
 export function render({ model, el }) {
   const board = document.createElement("div")
   board.className = "photon-board"
@@ -120,11 +146,21 @@ export function render({ model, el }) {
     empty.style.display = model.rows.length ? "none" : ""
   }
 
+  const meter = new DelayMeter()
   function apply(delta) {
     if (!delta || !delta.rows) return
+    const trades = []
     for (const r of delta.rows) {
       const entry = entries.get(r.symbol)
-      if (entry) update(entry, r)
+      if (!entry) continue
+      if (r.ts && r.ts !== entry.ts) trades.push(r.ts)  // a new trade, not just a note
+      entry.ts = r.ts
+      update(entry, r)
+    }
+    if (delta.at) {
+      const ms = meter.observe(Date.now(), delta.at, trades)
+      // The status line shows it (status.js); several boards on a page: the latest wins.
+      if (ms != null) window.dispatchEvent(new CustomEvent("photon-delay", {detail: ms}))
     }
     const points = delta.points || {}
     for (const r of delta.rows) {

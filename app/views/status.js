@@ -16,6 +16,13 @@ export function render({ model, el, view }) {
 
   let connected = true
   const process = model.process
+  // Tick-to-screen delay measured by the board (board.js) from the updates it applies.
+  let delayMs = null, delayPainted = 0
+  const onDelay = (ev) => {
+    delayMs = ev.detail
+    if (Date.now() - delayPainted > 1000) { delayPainted = Date.now(); paint() }
+  }
+  window.addEventListener("photon-delay", onDelay)
 
   // Bokeh reconnects into a session of the same id. If the server process was
   // restarted meanwhile, that session is a fresh one whose model ids can clash
@@ -40,8 +47,10 @@ export function render({ model, el, view }) {
       detail.textContent = "Prices shown are the last received."
       return
     }
-    const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`, model.cadence,
-                   `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
+    // Only live data has a delay worth showing; stale or disconnected says so instead.
+    const delay = model.state === "live" && delayMs != null ? `delay ${delayMs} ms` : ""
+    const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`, delay,
+                   model.cadence, `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
     text.textContent = parts.filter(Boolean).join(" · ")
     detail.textContent = [model.detail, retryText()].filter(Boolean).join("; ")
   }
@@ -63,7 +72,10 @@ export function render({ model, el, view }) {
     model.on(p, paint)
   }
   model.on("retry_at", followRetry)
-  model.on("remove", () => clearInterval(countdown))
+  model.on("remove", () => {
+    clearInterval(countdown)
+    window.removeEventListener("photon-delay", onDelay)
+  })
   const doc = view.model.document
   if (doc != null) {
     doc.on_event("connection_lost", () => { connected = false; paint() })

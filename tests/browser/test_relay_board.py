@@ -28,6 +28,7 @@ def test_relay_down_is_shown_and_prices_resume_without_a_reload(tmp_path, page):
         wait_until(lambda: "relay down" in status_text(page), timeout=20,
                    what="the status line says relay down")
         assert page.locator(".photon-stale-note").first.is_visible()  # last prices, marked
+        assert "delay" not in status_text(page)  # no delay figure for prices not live
         frozen = prices(page)
         assert set(frozen) == set(first) and "—" not in frozen.values()
         with relay_process(tmp_path, redisd.url, name="relay-2"):
