@@ -86,7 +86,7 @@ OTHER: dict[str, int] = {}
 class Session:
     __slots__ = ("i", "symbols", "ok", "ready", "delivered", "msgs", "delta_msgs", "frames",
                  "bytes", "last_ts", "err", "t_ready", "ws", "task", "transport", "fast",
-                 "port", "cycles")
+                 "port", "cycles", "last_rx", "max_gap")
 
     def __init__(self, i: int, symbols: list[str]):
         self.i = i
@@ -107,12 +107,14 @@ class Session:
         self.fast = None  # the fast-lane socket's task, when the page uses one
         self.port = None  # local ports (slow clients)
         self.cycles: set[int] = set()  # hub cycles of the update messages in the window
+        self.last_rx: float | None = None  # receipt of the last message with an update
+        self.max_gap = 0.0  # longest time between two such messages in the window
 
     def summary(self) -> dict:
         return {"i": self.i, "ok": self.t_ready is not None, "delivered": self.delivered,
                 "msgs": self.msgs, "delta_msgs": self.delta_msgs, "frames": self.frames,
                 "bytes": self.bytes, "err": self.err, "transport": self.transport,
-                "cycles": len(self.cycles),
+                "cycles": len(self.cycles), "max_gap": round(self.max_gap, 4),
                 "port": self.port}
 
 
@@ -148,6 +150,10 @@ def on_rows(sess: Session, rows, points, now: float, cycle=None, at=None) -> int
                 DELIV.add(now - at)
             elif cycle is not None:
                 NO_AT.append((cycle, ts, now))
+    if new and W.w0 <= now <= W.end:  # what a viewer sees: time between two updates
+        if sess.last_rx is not None:
+            sess.max_gap = max(sess.max_gap, now - sess.last_rx)
+        sess.last_rx = now
     return new
 
 
