@@ -9,6 +9,7 @@ The hub above it does not know Redis is there. Formats: :mod:`app.bus`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -69,6 +70,11 @@ class RedisFeed(Feed):
 
     # -- what the hub asks ------------------------------------------------
     def universe(self) -> list[SymbolInfo]:
+        """The relay's upstream symbols; read now if the loop has not read them yet (a
+        session opened just after the relay started). Empty while no relay has said."""
+        if not self._universe:
+            with contextlib.suppress(redis.RedisError, ValueError):
+                self._load_universe()
         return list(self._universe)
 
     def unavailable(self) -> dict[str, str]:

@@ -70,7 +70,8 @@ class Dashboard(pn.viewable.Viewer):
         self._picker = pn.widgets.MultiChoice(
             label="Tickers", options=options, max_items=self.max_symbols,
             placeholder="Search tickers…", sizing_mode="stretch_width",
-            search_option_limit=len(options), stylesheets=[theme.PICKER_CSS],
+            # at least 1: a relay that has not said its universe yet gives no options
+            search_option_limit=max(1, len(options)), stylesheets=[theme.PICKER_CSS],
         )
         self._notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
                                     css_classes=["photon-message"])

@@ -40,3 +40,18 @@ def test_one_upstream_connection_serves_two_server_processes(tmp_path):
             assert len(fake.connections) == 1 and fake.ws_attempts == 1
             for log in (relay.log, a.log, b.log):
                 assert KEY not in log.read_text()
+
+
+def test_a_page_opens_before_any_relay_has_started(tmp_path):
+    """No relay yet: no universe for the picker, but the page works and says why."""
+    with redis_server(tmp_path) as redisd, \
+            photon_server(tmp_path, env={"PHOTON_REDIS_URL": redisd.url}) as server:
+        session = RawSession(server.url("/app?symbols=AAPL"))
+        try:
+            health = wait_until(lambda: (h := server.health())["subscriptions"] and h,
+                                what="the session's subscription")
+            assert health["subscriptions"] == {"AAPL": 1}
+            assert health["state"] == "relay_down"
+            assert "no relay has published yet" in health["last_error"]
+        finally:
+            session.close()
