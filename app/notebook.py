@@ -65,10 +65,12 @@ class LiveBoard(pn.viewable.Viewer):
     chart_points = param.Integer(default=600, doc="Points a live chart keeps (rollover).")
 
     def __init__(self, symbols: Iterable[str] = (), *, feed: str = "mock",
-                 push_interval_ms: int = 250, hub: Hub | None = None, **params):
+                 push_interval_ms: int = 250, speed: float = 1.0, hub: Hub | None = None,
+                 **params):
         super().__init__(**params)
         settings = load_settings(overrides={"PHOTON_FEED": feed,
-                                            "PHOTON_PUSH_INTERVAL_MS": str(push_interval_ms)})
+                                            "PHOTON_PUSH_INTERVAL_MS": str(push_interval_ms),
+                                            "PHOTON_REPLAY_SPEED": str(speed)})
         self._own_hub = hub is None
         self.hub = hub or make_hub(settings).start()
         self._dash = Dashboard(hub=self.hub, symbols=list(symbols),
@@ -175,5 +177,6 @@ class LiveBoard(pn.viewable.Viewer):
 
 def board(symbols: Iterable[str] = ("AAPL", "TSLA", "GOOGL"), feed: str = "mock",
           push_interval_ms: int = 250, **params) -> LiveBoard:
-    """A live board of ``symbols`` on ``feed`` ("mock", or "finnhub" with a key)."""
+    """A live board of ``symbols`` on ``feed``: "mock", "finnhub" (with a key) or
+    "replay:PATH" (a recording; ``speed=10`` plays it ten times faster)."""
     return LiveBoard(symbols, feed=feed, push_interval_ms=push_interval_ms, **params)

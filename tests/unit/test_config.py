@@ -23,6 +23,10 @@ EVERY_VARIABLE = [
     ("FINNHUB_REST_URL", "http://a:1", "http://b:2", "finnhub_rest_url",
      "http://a:1", "http://b:2"),
     ("FINNHUB_MAX_SYMBOLS", "60", "70", "finnhub_max_symbols", 60, 70),
+    ("PHOTON_RECORD", "a.jsonl.gz", "b.jsonl.gz", "record", "a.jsonl.gz", "b.jsonl.gz"),
+    ("PHOTON_REPLAY_SPEED", "10", "2.5", "replay_speed", 10.0, 2.5),
+    ("PHOTON_REPLAY_LOOP", "yes", "0", "replay_loop", True, False),
+    ("PHOTON_REPLAY_START", "30", "0", "replay_start_s", 30.0, 0.0),
     ("PHOTON_REDIS_URL", "redis://a:1/0", "redis://b:2/0", "redis_url",
      "redis://a:1/0", "redis://b:2/0"),
     ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
@@ -92,6 +96,11 @@ BAD = [
     ({"PHOTON_FEED": "finnhub", "PHOTON_MAX_SYMBOLS": "60"},  # a cap over the provider's
      "PHOTON_MAX_SYMBOLS=60", "at most FINNHUB_MAX_SYMBOLS=50"),
     ({"PHOTON_REDIS_URL": "localhost:6379"}, "PHOTON_REDIS_URL=localhost:6379", "redis://"),
+    ({"PHOTON_FEED": "replay:/nowhere.jsonl.gz"}, "PHOTON_FEED=replay:/nowhere.jsonl.gz",
+     "no recording at /nowhere.jsonl.gz"),
+    ({"PHOTON_REPLAY_SPEED": "0"}, "PHOTON_REPLAY_SPEED=0", "a speed factor above 0"),
+    ({"PHOTON_REPLAY_LOOP": "maybe"}, "PHOTON_REPLAY_LOOP='maybe'", "true/false"),
+    ({"PHOTON_REPLAY_START": "-5"}, "PHOTON_REPLAY_START=-5", "0 or more"),
     ({"FINNHUB_API_KEY_FILE": "/nonexistent/key"}, "FINNHUB_API_KEY_FILE=/nonexistent/key",
      "cannot read it"),
 ]
