@@ -73,6 +73,9 @@ export function render({ model, el }) {
   const staleNote = cell("photon-stale-note", "")
   board.append(staleNote, header, body, empty)
   el.append(board)
+  board.classList.toggle("photon-compact", model.compact)  // an embed: one line, no header
+  board.style.setProperty("--photon-spark-w", `${model.spark_width}px`)
+  board.style.setProperty("--photon-spark-h", `${model.spark_height}px`)
 
   const entries = new Map()
   const timers = new Set()

@@ -56,6 +56,8 @@ class Dashboard(pn.viewable.Viewer):
                                     doc="Send ticks over the fast lane instead of Bokeh.")
     fast_path = param.String(default="." + FAST_PATH,
                              doc="The fast-lane route relative to the page.")
+    compact = param.Boolean(default=False, doc="Only the board, one line per symbol (an "
+                            "embed): no picker, status line or notices.")
     bokeh_lane = param.ClassSelector(class_=BokehLane, default=None, allow_None=True,
                                      doc="Push Bokeh updates after each hub cycle (served "
                                      "sessions); without it, on a timer of our own.")
@@ -75,7 +77,8 @@ class Dashboard(pn.viewable.Viewer):
         )
         self._notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
                                     css_classes=["photon-message"])
-        self._board = BoardView(max_points=self.hub.history_len, sizing_mode="stretch_width")
+        self._board = BoardView(max_points=self.hub.history_len, compact=self.compact,
+                                sizing_mode="stretch_width")
         self._status = StatusView(sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
@@ -89,8 +92,9 @@ class Dashboard(pn.viewable.Viewer):
         self._setting = False
         self.select(requested)
         self._picker.param.watch(self._on_pick, "value")
-        self._layout = pn.Column(self._status, self._picker, self._notice, self._board,
-                                 sizing_mode="stretch_width", css_classes=["photon-dashboard"])
+        self._layout = self._board if self.compact else pn.Column(
+            self._status, self._picker, self._notice, self._board,
+            sizing_mode="stretch_width", css_classes=["photon-dashboard"])
 
     # -- selection ---------------------------------------------------------
     def select(self, raw) -> None:
@@ -260,6 +264,10 @@ class Dashboard(pn.viewable.Viewer):
     @property
     def status(self) -> StatusView:
         return self._status
+
+    @property
+    def board(self) -> BoardView:
+        return self._board
 
     @property
     def subscription(self) -> Subscription:
