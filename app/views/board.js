@@ -112,6 +112,14 @@ export function render({ model, el }) {
     const row = document.createElement("div")
     row.className = "photon-row"
     row.dataset.symbol = r.symbol
+    if (!model.compact) {  // click or Enter: a live chart of this ticker
+      row.tabIndex = 0
+      row.setAttribute("role", "button")
+      row.setAttribute("aria-label", `${r.symbol}: open a live chart`)
+      const open = () => model.send_msg({type: "chart", symbol: r.symbol})
+      row.addEventListener("click", open)
+      row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open() })
+    }
     const price = cell("px photon-price", "")
     const arrow = cell("arrow", "")
     const chg = document.createElement("span")
