@@ -81,7 +81,7 @@ def test_procs_serve_one_market_and_sigterm_stops_every_process(tmp_path):
             port = free_port()
         with photon(tmp_path, "--procs", "2", "--port", str(port),
                     "--redis-url", redisd.url) as supervisor:
-            wait_until(lambda: ports_up(port, port + 1), timeout=60, what="two servers")
+            wait_until(lambda: ports_up(port, port + 1), timeout=180, what="two servers")
             assert get_json(f"http://127.0.0.1:{port}/health")[1]["upstream"] == "mock"
             with ThreadPoolExecutor(2) as pool:  # two tabs, watching at the same time
                 a, b = pool.map(lambda p: set(aapl_prices(p, 4)), (port, port + 1))
@@ -100,7 +100,7 @@ def test_ctrl_c_stops_procs_and_their_relay(tmp_path):
         port = free_port()
         with photon(tmp_path, "--procs", "2", "--port", str(port),
                     "--redis-url", redisd.url) as supervisor:
-            wait_until(lambda: ports_up(port, port + 1), timeout=60, what="two servers")
+            wait_until(lambda: ports_up(port, port + 1), timeout=180, what="two servers")
             os.killpg(supervisor.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
             supervisor.wait(30)
             wait_until(lambda: group_gone(supervisor.pid), timeout=15, what="no process left")
@@ -113,7 +113,7 @@ def test_num_procs_workers_do_not_outlive_the_server(tmp_path):
         port = free_port()
         with photon(tmp_path, "--num-procs", "2", "--port", str(port),
                     "--redis-url", redisd.url) as parent:
-            wait_until(lambda: ports_up(port), timeout=60, what="the workers")
+            wait_until(lambda: ports_up(port), timeout=180, what="the workers")
             parent.send_signal(signal.SIGTERM)  # the parent only: workers used to stay
             parent.wait(30)
             wait_until(lambda: group_gone(parent.pid), timeout=15, what="workers gone")
