@@ -22,6 +22,7 @@ import redis
 from app import bus
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed, FeedState, Reference, SymbolInfo
+from app.process import PROCESS_ID  # the id /health shows, so an operator can match them
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -54,8 +55,6 @@ class RedisFeed(Feed):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisFeed:
-        from app.hub import PROCESS_ID  # the id /health shows, so an operator can match them
-
         push_s = settings.push_interval_ms / 1000
         return cls(settings.redis_url or "", relay_down_after_s=max(2.0, 4 * push_s),
                    proc_id=PROCESS_ID)

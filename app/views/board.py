@@ -20,7 +20,7 @@ from pathlib import Path
 import param
 from panel.custom import JSComponent
 
-from app.hub import Changes
+from app.quote_book import Changes
 
 _HERE = Path(__file__).parent
 

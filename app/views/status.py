@@ -13,7 +13,8 @@ import param
 from panel.custom import JSComponent
 
 from app.feeds.base import FeedState
-from app.hub import PROCESS_ID, Health
+from app.health import Health
+from app.process import PROCESS_ID
 
 _HERE = Path(__file__).parent
 
