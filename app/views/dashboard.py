@@ -55,7 +55,11 @@ class Dashboard(pn.viewable.Viewer):
     fast_lane = param.ClassSelector(class_=FastLane, default=None, allow_None=True,
                                     doc="Send ticks over the fast lane instead of Bokeh.")
     fast_path = param.String(default="." + FAST_PATH,
-                             doc="The fast-lane route relative to the page.")
+                             doc="The fast-lane route: absolute (the Photon server's, "
+                             "since an embed's page is another site's) or relative to the page.")
+    view = param.ClassSelector(class_=BoardView, default=None, allow_None=True,
+                               doc="What shows the rows (an embed's sparkline); "
+                               "default: the full board.")
     bokeh_lane = param.ClassSelector(class_=BokehLane, default=None, allow_None=True,
                                      doc="Push Bokeh updates after each hub cycle (served "
                                      "sessions); without it, on a timer of our own.")
@@ -75,7 +79,8 @@ class Dashboard(pn.viewable.Viewer):
         )
         self._notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
                                     css_classes=["photon-message"])
-        self._board = BoardView(max_points=self.hub.history_len, sizing_mode="stretch_width")
+        self._board = self.view or BoardView(max_points=self.hub.history_len,
+                                             sizing_mode="stretch_width")
         self._status = StatusView(sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
@@ -256,6 +261,10 @@ class Dashboard(pn.viewable.Viewer):
             self._sub.close()
         finally:
             self._stop_pushing()
+
+    @property
+    def board(self) -> BoardView:
+        return self._board
 
     @property
     def status(self) -> StatusView:
