@@ -109,6 +109,12 @@ export function render({ model, el }) {
     const row = document.createElement("div")
     row.className = "photon-row"
     row.dataset.symbol = r.symbol
+    row.tabIndex = 0  // Enter on a focused row opens its chart, like a click
+    row.setAttribute("role", "button")
+    row.addEventListener("click", () => model.send_msg({type: "chart", symbol: r.symbol}))
+    row.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") model.send_msg({type: "chart", symbol: r.symbol})
+    })
     const price = cell("px photon-price", "")
     const arrow = cell("arrow", "")
     const chg = document.createElement("span")

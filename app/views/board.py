@@ -46,7 +46,7 @@ class BoardView(JSComponent):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": []}
+        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": [], "chart": []}
         self.last_delta = ""
         """The last delta sent (for notebooks and tests to look at)."""
 
@@ -63,7 +63,14 @@ class BoardView(JSComponent):
         """Call ``callback()`` when the browser cannot use the fast lane."""
         self._handlers["fast_failed"].append(callback)
 
+    def on_chart_request(self, callback) -> None:
+        """Call ``callback(symbol)`` when the viewer opens a row's chart (click or Enter)."""
+        self._handlers["chart"].append(callback)
+
     def _handle_msg(self, data) -> None:
         kind = data.get("type") if isinstance(data, dict) else None
         for cb in self._handlers.get(kind, []):
-            cb()
+            if kind == "chart":
+                cb(str(data.get("symbol", "")))
+            else:
+                cb()

@@ -27,6 +27,7 @@ from app.quotes import Quote, quote_row
 from app.symbols import parse_symbols
 from app.views import theme
 from app.views.board import BoardView, delta_json
+from app.views.chart import LiveChart
 from app.views.status import StatusView, stale_note
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,14 @@ class Dashboard(pn.viewable.Viewer):
         self._status = StatusView(sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
+        self._board.on_chart_request(self.open_chart)
+        self._chart: LiveChart | None = None
+        self._chart_callback = None
+        self._chart_close = pn.widgets.Button(label="Close chart", color="light",
+                                              css_classes=["photon-chart-close"])
+        self._chart_close.on_click(lambda _e: self.close_chart())
+        self._chart_slot = pn.Column(sizing_mode="stretch_width", visible=False,
+                                     css_classes=["photon-chart"])
         self._token: str | None = None
         self._broadcaster: broadcast.Broadcaster | None = None
         self._started = False
@@ -94,7 +103,8 @@ class Dashboard(pn.viewable.Viewer):
         self._setting = False
         self.select(requested)
         self._picker.param.watch(self._on_pick, "value")
-        self._layout = pn.Column(self._status, self._picker, self._notice, self._board,
+        self._layout = pn.Column(self._status, self._picker, self._notice, self._chart_slot,
+                                 self._board,
                                  sizing_mode="stretch_width", css_classes=["photon-dashboard"])
 
     # -- selection ---------------------------------------------------------
@@ -116,6 +126,8 @@ class Dashboard(pn.viewable.Viewer):
 
     def _apply(self, symbols: list[str]) -> None:
         self._sub.update(symbols)
+        if self._chart is not None and self._chart.symbol not in symbols:
+            self.close_chart()
         self._setting = True
         try:
             offered = set(self._picker.options.values())
@@ -238,6 +250,40 @@ class Dashboard(pn.viewable.Viewer):
         else:
             self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
 
+    # -- live chart (only sessions that open one pay for it) -----------------------
+    def open_chart(self, symbol: str) -> None:
+        """Show a live chart of ``symbol`` (one of this board's) above the board."""
+        if symbol not in self._sub.symbols:
+            return
+        self.close_chart()
+        chart = self._chart = LiveChart(hub=self.hub, symbol=symbol)
+        doc = pn.state.curdoc
+        lane = self.bokeh_lane
+        if lane is not None and doc is not None and doc.session_context is not None:
+            lane.add(id(chart), doc, chart.push)
+        else:
+            self._chart_callback = pn.state.add_periodic_callback(chart.push,
+                                                                  self.push_interval_ms)
+        self._chart_slot.objects = [self._chart_close, chart]
+        self._chart_slot.visible = True
+
+    def close_chart(self) -> None:
+        """Close the chart, if one is open, and stop feeding it (safe to repeat)."""
+        chart, self._chart = self._chart, None
+        if chart is None:
+            return
+        if self.bokeh_lane is not None:
+            self.bokeh_lane.discard(id(chart))
+        if self._chart_callback is not None:
+            self._chart_callback.stop()
+            self._chart_callback = None
+        self._chart_slot.visible = False
+        self._chart_slot.objects = []
+
+    @property
+    def chart(self) -> LiveChart | None:
+        return self._chart
+
     def _stop_pushing(self) -> None:
         if self.bokeh_lane is not None:
             self.bokeh_lane.discard(id(self))
@@ -261,6 +307,10 @@ class Dashboard(pn.viewable.Viewer):
             self._sub.close()
         finally:
             self._stop_pushing()
+            if self._chart is not None and self.bokeh_lane is not None:
+                self.bokeh_lane.discard(id(self._chart))
+            if self._chart_callback is not None:
+                self._chart_callback.stop()
 
     @property
     def board(self) -> BoardView:
