@@ -1,48 +1,44 @@
-"""Sparklines embedded in another site's page: an iframe and Bokeh's server_document
-script, from an allowed origin (render and update) and from one not allowed (refused)."""
+"""Live sparklines embedded in another site's page, both ways (iframe and Bokeh's
+``server_document`` script); a site not in PHOTON_EMBED_ORIGINS is refused, visibly."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import http.server
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bokeh.embed import server_document
 
-from tests.browser.conftest import DEEP_QUERY
 from tests.support import free_port, photon_server, wait_until
 
 pytestmark = pytest.mark.browser
 
-#: Each embed's symbol and the points string of its line (in this frame).
-EMBEDS = """() => window.__deepAll('.photon-embed').map((e) => ({
-  symbol: e.dataset.symbol || '', price: e.querySelector('.photon-price').textContent,
-  line: e.querySelector('polyline').getAttribute('points') || ''}))"""
-
 
 @contextlib.contextmanager
 def host_site(directory, port: int):
-    """A plain static site (the embedding page) on its own port."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(directory))
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    """Another web site: static files from ``directory`` on its own port."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        server.shutdown()
+        server.server_close()
 
 
-def embedding_page(photon: str) -> str:
+def host_page(photon: str) -> str:
+    """Three sparklines, the README's two ways, two symbols."""
+    script = server_document(f"{photon}/sparkline", arguments={"symbol": "AAPL"})
     return f"""<!doctype html><html><body>
-<p>AAPL in a frame: <iframe id="f-aapl" src="{photon}/sparkline?symbol=AAPL&width=240&height=28"
-  width="260" height="44" style="border:0"></iframe></p>
-<p>AAPL by script: {server_document(photon + "/sparkline", arguments={"symbol": "AAPL"})}</p>
-<p>TSLA by script: {server_document(photon + "/sparkline",
-                                    arguments={"symbol": "TSLA", "theme": "dark"})}</p>
+<p>Apple <iframe id="f-aapl" src="{photon}/sparkline?symbol=AAPL" width="360" height="40"
+  style="border:0"></iframe></p>
+<p>Microsoft <iframe id="f-msft" src="{photon}/sparkline?symbol=MSFT&theme=dark" width="360"
+  height="40" style="border:0"></iframe></p>
+<div id="script-embed">{script}</div>
 </body></html>"""
 
 
@@ -50,61 +46,46 @@ def embedding_page(photon: str) -> str:
 def sites(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("embed")
     allowed_port, other_port = free_port(), free_port()
-    env = {"PHOTON_EMBED_ORIGINS": f"http://127.0.0.1:{allowed_port}"}
-    with photon_server(tmp, env=env) as photon:
-        (tmp / "embeds.html").write_text(embedding_page(photon.url("")))
+    env = {"PHOTON_EMBED_ORIGINS": f"127.0.0.1:{allowed_port}"}
+    with photon_server(tmp, env=env) as server:
+        (tmp / "index.html").write_text(host_page(server.base))
         with host_site(tmp, allowed_port) as allowed, host_site(tmp, other_port) as other:
-            yield photon, allowed, other
+            yield server, allowed, other
 
 
-def embeds(page) -> list[dict]:
-    """Every embed on the page, its own and those in its frames."""
-    found = []
-    for frame in page.frames:
-        with contextlib.suppress(Exception):  # a frame still loading
-            found += frame.evaluate(EMBEDS)
-    return found
+def price(scope) -> str:
+    loc = scope.locator(".photon-price")
+    return loc.first.inner_text() if loc.count() else ""
 
 
-def test_three_embeds_render_and_update_on_an_allowed_site(browser, sites):
-    photon, allowed, _ = sites
-    page = browser.new_page()
-    page.add_init_script(DEEP_QUERY)
-    try:
-        page.goto(f"{allowed}/embeds.html")
-        page.wait_for_function(  # main page: the two script embeds
-            "() => window.__deepAll('.photon-embed polyline[points*=\" \"]').length === 2",
-            timeout=30_000)
-        frame = page.frame_locator("#f-aapl")
-        frame.locator(".photon-embed[data-symbol=AAPL] polyline").wait_for(state="attached")
-        first = embeds(page)
-        assert sorted(e["symbol"] for e in first) == ["AAPL", "AAPL", "TSLA"]
-        assert all(e["price"] and e["line"] for e in first)
-        # live: every embed's line moves (the frame's too)
-        wait_until(lambda: all(a["line"] != b["line"]
-                               for a, b in zip(first, embeds(page), strict=True)),
-                   timeout=30, what="every embed's sparkline to move")
-        # all three on the fast lane: the script embeds' sockets come from the other
-        # site's origin, accepted because it is listed (else they fall back to Bokeh)
-        wait_until(lambda: photon.health()["fast_lane_sockets"] == 3, what="3 fast-lane sockets")
-    finally:
-        page.close()
+def test_three_embedded_sparklines_render_and_update(sites, page):
+    _, allowed, _ = sites
+    page.goto(allowed + "/index.html")
+    scopes = {"iframe AAPL": page.frame_locator("#f-aapl"),
+              "iframe MSFT": page.frame_locator("#f-msft"),
+              "script AAPL": page.locator("#script-embed")}
+    for name, scope in scopes.items():
+        first = wait_until(lambda s=scope: (p := price(s)).startswith("$") and p, timeout=30,
+                           what=f"a price in the {name} embed")
+        wait_until(lambda s=scope, f=first: price(s) not in ("", f), timeout=30,
+                   what=f"the {name} embed updating")
+        polyline = scope.locator(".photon-sparkline polyline").first
+        wait_until(lambda p=polyline: len(p.get_attribute("points") or "") > 10, timeout=20,
+                   what=f"a sparkline in the {name} embed")
+    symbols = page.frame_locator("#f-msft").locator("[data-symbol]").evaluate_all(
+        "els => els.map(e => e.dataset.symbol)")
+    assert symbols == ["MSFT"]
+    assert page.frame_locator("#f-aapl").locator(".photon-head").first.is_hidden()
 
 
-def test_a_site_not_allowed_is_refused_with_a_message(browser, sites):
-    photon, _, other = sites
-    page = browser.new_page()
-    page.add_init_script(DEEP_QUERY)
-    try:
-        page.goto(f"{other}/embeds.html")
-        frame = page.frame_locator("#f-aapl")
-        note = frame.locator(".photon-refused")
-        note.wait_for(timeout=30_000)
-        assert "may not be embedded" in note.text_content()
-        assert other in note.text_content()
-        # the script embeds' sessions are refused their socket: nothing renders
-        origin = f"Refusing websocket connection from Origin '{other}'"
-        wait_until(lambda: photon.output().count(origin) >= 2, what="both sockets refused")
-        assert embeds(page) == []
-    finally:
-        page.close()
+def test_a_site_not_allowed_is_refused_with_a_message(sites, page):
+    server, _, other = sites
+    page.goto(other + "/index.html")
+    refusal = page.locator("#script-embed [role=alert]")
+    refusal.wait_for(timeout=20_000)
+    assert "may not embed" in refusal.inner_text()
+    assert "PHOTON_EMBED_ORIGINS" in refusal.inner_text()
+    page.wait_for_timeout(2000)
+    for frame in ("#f-aapl", "#f-msft"):  # frame-ancestors: the browser will not show it
+        assert page.frame_locator(frame).locator(".photon-board").count() == 0
+    assert server.health()["sessions"] == 0  # refused before any session was made

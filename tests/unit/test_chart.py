@@ -1,60 +1,55 @@
-"""The live chart of one row (app.views.chart) and how a Dashboard opens and closes it."""
+"""The live chart of one ticker (app.views.chart) and its place on the board."""
 
 from __future__ import annotations
 
-import pytest
-
 from app.hub import Hub
-from app.views.chart import price_columns, volume_step
+from app.views.chart import TickerChart
 from app.views.dashboard import Dashboard
-from tests.conftest import ManualFeed
+from tests.support import wait_until
 
 
-@pytest.fixture
-def hub():
-    feed = ManualFeed()
-    h = Hub(feed, push_interval_s=3600)
-    feed.start(h._on_ticks)
-    yield h
-    h.stop()
+def publish(hub, feed, symbol, price, ts, size=10):
+    cycle = hub.cycle
+    feed.push(symbol, price, ts=ts, size=size)
+    wait_until(lambda: hub.cycle > cycle and hub.quote(symbol).last == price, what="a cycle")
 
 
-def test_price_columns_are_in_milliseconds():
-    assert price_columns([(1.5, 10.0), (2.0, 11.0)]) == {"time": [1500.0, 2000.0],
-                                                        "price": [10.0, 11.0]}
+def test_the_chart_streams_prices_and_the_volume_between_updates(manual_feed):
+    hub = Hub(manual_feed, push_interval_s=0.02).start()
+    try:
+        with hub.subscribe(["AAPL"]):
+            publish(hub, manual_feed, "AAPL", 101.0, ts=1000.0)
+            chart = TickerChart(hub=hub, symbol="AAPL")
+            prices = chart._prices.data
+            assert prices["price"] == [101.0] and prices["time"] == [1_000_000.0]
+            publish(hub, manual_feed, "AAPL", 102.0, ts=1001.0, size=25)
+            chart.update()
+            assert chart._prices.data["price"] == [101.0, 102.0]
+            assert chart._volume.data["volume"] == [25.0]  # traded since the chart opened
+            assert "$102.00" in chart._title.object and ">2<" in chart._title.object
+            chart.close()
+            assert not chart.running
+    finally:
+        hub.stop()
 
 
-def test_volume_step_is_what_traded_since_last_cycle():
-    assert volume_step(None, 500.0) == 0.0  # first sight: no step known
-    assert volume_step(500.0, 700.0) == 200.0
-    assert volume_step(700.0, 50.0) == 50.0  # a new day's running volume
-
-
-def test_a_row_chart_streams_each_cycle_and_closing_releases_it(hub):
-    feed = hub.feed
-    dash = Dashboard(hub=hub, symbols=["AAPL", "TSLA"], push_interval_ms=1000)
-    feed.push("AAPL", 100.0, ts=1.0, size=10)
-    hub.publish()
-    dash._board._handle_msg({"type": "chart", "symbol": "AAPL"})  # what a click sends
-    chart = dash.chart
-    assert chart is not None and chart.symbol == "AAPL"
-    assert chart.price.data["price"] == [100.0]  # seeded from the hub's history
-    assert dash._chart_slot.visible and len(dash._chart_slot.objects) == 2
-    feed.push("AAPL", 101.0, ts=2.0, size=30)
-    feed.push("TSLA", 5.0, ts=2.0, size=1)
-    hub.publish()
-    chart.push()
-    assert chart.price.data["price"] == [100.0, 101.0]
-    assert chart.price.data["time"] == [1000.0, 2000.0]
-    assert chart.volume.data["volume"] == [30.0]
-    chart.push()  # nothing new: nothing streamed
-    assert chart.price.data["price"] == [100.0, 101.0]
-    dash._board._handle_msg({"type": "chart", "symbol": "NOPE"})  # not on the board
-    assert dash.chart is chart
-    dash.close_chart()
-    assert dash.chart is None and not dash._chart_slot.visible
-    assert dash._chart_callback is None  # no timer left running
-    dash._board._handle_msg({"type": "chart", "symbol": "TSLA"})
-    dash.symbols = ["AAPL"]  # its row leaves the board: the chart goes too
-    assert dash.chart is None
-    dash.close()
+def test_the_board_opens_one_chart_of_its_own_tickers_and_closes_it(manual_feed):
+    hub = Hub(manual_feed, push_interval_s=0.02).start()
+    dash = Dashboard(hub=hub, symbols=["AAPL", "TSLA"])
+    try:
+        dash.open_chart("MSFT")  # not on this board: nothing
+        assert dash.chart is None
+        dash.board._handle_msg({"type": "chart", "symbol": "AAPL"})  # a row was clicked
+        first = dash.chart
+        assert first is not None and first.symbol == "AAPL" and first.running
+        dash.open_chart("TSLA")  # one at a time: the first one stops
+        assert not first.running and dash.chart.symbol == "TSLA"
+        dash.select(["AAPL"])  # its ticker leaves the board: the chart goes too
+        assert dash.chart is None
+        dash.open_chart("AAPL")
+        chart = dash.chart
+        dash.close()
+        assert not chart.running
+    finally:
+        dash.close()
+        hub.stop()
