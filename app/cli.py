@@ -26,7 +26,6 @@ from app.config import (
     load_settings,
     require_feed_settings,
 )
-from app.embed import websocket_hosts
 
 APP_DIR = Path(__file__).resolve().parent
 

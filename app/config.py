@@ -128,14 +128,7 @@ def _symbols(raw: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
 
 
-def _origins(raw: str) -> tuple[str, ...]:
-    from app.embed import parse_origins
-
-    return parse_origins(raw)
-
-
-_KIND = {int: "a whole number", float: "a number", _flag: "1/0, true/false, yes/no or on/off",
-         _origins: "origins like https://site.example:8443, comma separated (never *)"}
+_KIND = {int: "a whole number", float: "a number", _flag: "1/0, true/false, yes/no or on/off"}
 
 
 @dataclass(frozen=True)
@@ -187,7 +180,6 @@ class Settings:
     replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
     replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
-    embed_origins: tuple[str, ...] = var((), "PHOTON_EMBED_ORIGINS", _origins)
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
 
     def __post_init__(self) -> None:

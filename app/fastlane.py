@@ -24,8 +24,6 @@ from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from app import metrics
-from app.config import get_settings
-from app.embed import origin_allowed
 from app.hub import Hub, Subscription
 from app.singleton import OnePerProcess
 
@@ -143,14 +141,6 @@ class TickSocket(WebSocketHandler):
     def symbols(self) -> tuple[str, ...]:
         sub = self.sub
         return () if sub is None or sub.closed else sub.symbols
-
-    def check_origin(self, origin: str) -> bool:
-        """Its own pages and exactly the configured embedding origins (never any page)."""
-        ok = origin_allowed(origin, self.request.host, get_settings().embed_origins)
-        if not ok:
-            log.warning("fast lane: refused a socket from %r (not in PHOTON_EMBED_ORIGINS)",
-                        origin)
-        return ok
 
     def open(self) -> None:
         lane = type(self).lane

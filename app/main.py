@@ -9,7 +9,6 @@ import panel as pn
 
 from app import bokehlane, fastlane
 from app.config import get_settings
-from app.embed import session_root
 from app.hub import get_hub
 from app.views import theme
 from app.views.dashboard import Dashboard
@@ -30,8 +29,6 @@ page_theme = theme.theme_from_arg(
     b"".join(pn.state.session_args.get("theme", [])).decode("utf-8", "replace"))
 pn.config.global_css = [*pn.config.global_css, theme.page_css(page_theme)]
 
-# Photon's own URL, not the page's (they differ when embedded); "" keeps them relative.
-root = session_root("app")
 dashboard = Dashboard(
     hub=get_hub(settings),
     symbols=requested,
@@ -41,10 +38,9 @@ dashboard = Dashboard(
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
     fast_lane=fastlane.get() if "app.routes" in sys.modules else None,
     bokeh_lane=bokehlane.get(),
-    **({"fast_path": root + fastlane.PATH} if root else {}),
 )
 dashboard.start()
-dashboard.status.health_url = root + "/health" if root else "../health"
+dashboard.status.health_url = "../health"  # /app -> /health, also under a --prefix
 
 pn.Column(
     pn.pane.HTML("<h1 class='photon-title'>Photon <small>live market board</small></h1>",

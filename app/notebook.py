@@ -24,12 +24,12 @@ from collections.abc import Iterable
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.plotting import figure
 
 from app.config import load_settings
 from app.hub import Hub, make_hub
 from app.quotes import Quote
-from app.views.chart import price_columns, price_figure
 from app.views.dashboard import Dashboard
 
 #: Columns of :attr:`LiveBoard.frame`, one row per watched symbol.
@@ -128,9 +128,15 @@ class LiveBoard(pn.viewable.Viewer):
         if symbol not in self.symbols:
             self.watch(symbol)
         hist = self.hub.history(symbol)
-        source = ColumnDataSource(price_columns(hist))
+        source = ColumnDataSource({"time": [t * 1000 for t, _ in hist],
+                                   "price": [p for _, p in hist]})
         self._charts.setdefault(symbol, []).append(source)
-        fig = price_figure(symbol, source, height)
+        fig = figure(title=f"{symbol} · live", x_axis_type="datetime", height=height,
+                     sizing_mode="stretch_width", tools="pan,wheel_zoom,reset,crosshair")
+        fig.line("time", "price", source=source, line_width=2)
+        fig.add_tools(HoverTool(tooltips=[("time", "@time{%H:%M:%S}"),
+                                          ("price", "@price{0,0.00}")],
+                                formatters={"@time": "datetime"}, mode="vline"))
         return pn.pane.Bokeh(fig, sizing_mode="stretch_width")
 
     # -- each cycle --------------------------------------------------------------
@@ -152,7 +158,7 @@ class LiveBoard(pn.viewable.Viewer):
         for symbol, sources in self._charts.items():
             pts = changes.points.get(symbol)
             if pts:
-                new = price_columns(pts)
+                new = {"time": [t * 1000 for t, _ in pts], "price": [p for _, p in pts]}
                 for source in sources:
                     source.stream(new, rollover=self.chart_points)
 

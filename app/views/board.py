@@ -79,7 +79,4 @@ class BoardView(JSComponent):
                     cb(symbol)
             return
         for cb in self._handlers.get(kind, []):
-            if kind == "chart":
-                cb(str(data.get("symbol", "")))
-            else:
-                cb()
+            cb()

@@ -243,40 +243,6 @@ class Dashboard(pn.viewable.Viewer):
         else:
             self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
 
-    # -- live chart (only sessions that open one pay for it) -----------------------
-    def open_chart(self, symbol: str) -> None:
-        """Show a live chart of ``symbol`` (one of this board's) above the board."""
-        if symbol not in self._sub.symbols:
-            return
-        self.close_chart()
-        chart = self._chart = LiveChart(hub=self.hub, symbol=symbol)
-        doc = pn.state.curdoc
-        lane = self.bokeh_lane
-        if lane is not None and doc is not None and doc.session_context is not None:
-            lane.add(id(chart), doc, chart.push)
-        else:
-            self._chart_callback = pn.state.add_periodic_callback(chart.push,
-                                                                  self.push_interval_ms)
-        self._chart_slot.objects = [self._chart_close, chart]
-        self._chart_slot.visible = True
-
-    def close_chart(self) -> None:
-        """Close the chart, if one is open, and stop feeding it (safe to repeat)."""
-        chart, self._chart = self._chart, None
-        if chart is None:
-            return
-        if self.bokeh_lane is not None:
-            self.bokeh_lane.discard(id(chart))
-        if self._chart_callback is not None:
-            self._chart_callback.stop()
-            self._chart_callback = None
-        self._chart_slot.visible = False
-        self._chart_slot.objects = []
-
-    @property
-    def chart(self) -> LiveChart | None:
-        return self._chart
-
     def _stop_pushing(self) -> None:
         if self.bokeh_lane is not None:
             self.bokeh_lane.discard(id(self))

@@ -88,16 +88,3 @@ def test_a_bad_value_stops_photon_with_one_line(tmp_path, argv, env, expected):
     assert done.stderr.strip().startswith(expected)
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr and "Bokeh app running" not in done.stdout
-
-
-def test_embed_origins_become_websocket_origins_and_sparkline_is_served():
-    settings = load_settings(environ={"PHOTON_EMBED_ORIGINS": "https://blog.example,"
-                                      "http://127.0.0.1:9000"}, env_file="/nonexistent")
-    argv = cli.panel_argv(settings, "127.0.0.1", False, [])
-    allowed = [argv[i + 1] for i, a in enumerate(argv) if a == "--allow-websocket-origin"]
-    assert allowed == ["127.0.0.1:5006", "localhost:5006", "blog.example:443", "127.0.0.1:9000"]
-    assert "*" not in allowed
-    assert argv[2:4] == [str(cli.APP_DIR), str(cli.APP_DIR / "sparkline.py")]
-    plain = load_settings(environ={}, env_file="/nonexistent")
-    default = cli.panel_argv(plain, "0.0.0.0", False, [])
-    assert default.count("--allow-websocket-origin") == 1  # none but the server's own

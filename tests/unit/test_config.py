@@ -31,8 +31,6 @@ EVERY_VARIABLE = [
     ("PHOTON_REPLAY_START", "30", "0", "replay_start_s", 30.0, 0.0),
     ("PHOTON_REDIS_URL", "redis://a:1/0", "redis://b:2/0", "redis_url",
      "redis://a:1/0", "redis://b:2/0"),
-    ("PHOTON_EMBED_ORIGINS", "http://a:1", "https://b.example, http://c:2", "embed_origins",
-     ("http://a:1",), ("https://b.example", "http://c:2")),
     ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
      Secret("key-from-dotenv"), Secret("key-from-env")),
 ]
@@ -99,7 +97,6 @@ BAD = [
     ({"FINNHUB_MAX_SYMBOLS": "lots"}, "FINNHUB_MAX_SYMBOLS='lots'", "whole number"),
     ({"PHOTON_FEED": "finnhub", "PHOTON_MAX_SYMBOLS": "60"},  # a cap over the provider's
      "PHOTON_MAX_SYMBOLS=60", "at most FINNHUB_MAX_SYMBOLS=50"),
-    ({"PHOTON_EMBED_ORIGINS": "*"}, "PHOTON_EMBED_ORIGINS='*'", "never *"),
     ({"PHOTON_REDIS_URL": "localhost:6379"}, "PHOTON_REDIS_URL=localhost:6379", "redis://"),
     ({"PHOTON_FEED": "replay:/nowhere.jsonl.gz"}, "PHOTON_FEED=replay:/nowhere.jsonl.gz",
      "no recording at /nowhere.jsonl.gz"),
