@@ -48,7 +48,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "cadence_load": round(hub.cadence.load, 3),
         "process": PROCESS_ID,
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
-        "bokeh_lane_sessions": len(lane) if (lane := bokehlane.get()) else None,
+        "bokeh_lane_sessions": None if (lane := bokehlane.get()) is None else len(lane),
     }
     return (503 if h.state in UNHEALTHY else 200), body
 

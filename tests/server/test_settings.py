@@ -95,6 +95,8 @@ def test_health_reports_the_cadence_and_its_bounds(tmp_path):
         assert (health["push_interval_min_ms"], health["push_interval_max_ms"]) == (150, 900)
         assert 150 <= health["push_interval_ms"] <= 900
         assert health["cadence_load"] >= 0
+        # both lanes run and hold nothing yet: counted as 0, not left out as null
+        assert (health["fast_lane_sockets"], health["bokeh_lane_sessions"]) == (0, 0)
         with urllib.request.urlopen(server.url("/metrics"), timeout=5) as r:
             body = r.read().decode()
         assert re.search(r"^photon_push_interval_seconds 0\.\d+", body, flags=re.M)
