@@ -4,7 +4,7 @@ import logging
 
 from tornado import process
 
-from app import bokehlane, broadcast, fastlane, gcwatch, logs, procs, server_fixes
+from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
 from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
@@ -26,6 +26,8 @@ def on_server_loaded(server_context) -> None:
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if settings.transport == "fast":
         fastlane.install(hub)
+    if settings.gc == "freeze":
+        gcpolicy.install(hub)  # keep built sessions out of full collections
 
 
 def _checked_settings() -> Settings:
@@ -38,5 +40,6 @@ def on_server_unloaded(server_context) -> None:
     fastlane.uninstall()
     bokehlane.uninstall()
     broadcast.uninstall()
+    gcpolicy.uninstall()
     gcwatch.uninstall()
     reset_hub()

@@ -151,6 +151,9 @@ class Hub:
         self._last_tick_mono: float | None = None
         self._watched_since = time.monotonic()
         self._sessions = 0
+        self.sessions_opened = 0
+        self.sessions_closed = 0
+        """Sessions ever opened and closed (the GC policy, app/gcpolicy.py, reads them)."""
         self.ticks_received = 0
         self.cycles_missed = 0
         """Cycles skipped because the hub's thread woke a whole interval late."""
@@ -245,10 +248,12 @@ class Hub:
     def _sessions_opened(self) -> None:
         with self._lock:
             self._sessions += 1
+            self.sessions_opened += 1
 
     def _sessions_closed(self) -> None:
         with self._lock:
             self._sessions -= 1
+            self.sessions_closed += 1
 
     def _acquire(self, symbols: Iterable[str]) -> None:
         first: list[str] = []
