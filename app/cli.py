@@ -38,10 +38,17 @@ SETTING_OPTIONS = (
     ("--max-symbols", "max_symbols", "most tickers one session may watch"),
     ("--redis-url", "redis_url", "read ticks from a relay through this Redis "
      "(see `photon relay`) instead of opening the upstream feed here"),
+    ("--record", "record", "also record the feed's ticks to this file (.jsonl.gz)"),
+    ("--speed", "replay_speed", "with --feed replay:PATH: play the recording this many "
+     "times faster"),
+    ("--start", "replay_start_s", "with --feed replay:PATH: skip this many seconds of it"),
+    ("--loop", "replay_loop", "with --feed replay:PATH: start over at its end"),
     ("--log-level", "log_level", "level of Photon's and the server's log lines: "
      + ", ".join(level.lower() for level in LOG_LEVELS)),
 )
-RELAY_OPTIONS = tuple(o for o in SETTING_OPTIONS if o[1] in ("feed", "redis_url", "log_level"))
+RELAY_OPTIONS = tuple(o for o in SETTING_OPTIONS
+                      if o[1] in ("feed", "redis_url", "record", "log_level"))
+RECORD_OPTIONS = tuple(o for o in SETTING_OPTIONS if o[1] in ("feed", "symbols", "log_level"))
 
 
 def add_setting_options(p: argparse.ArgumentParser, options=SETTING_OPTIONS) -> None:
@@ -49,8 +56,11 @@ def add_setting_options(p: argparse.ArgumentParser, options=SETTING_OPTIONS) -> 
     for flag, name, text in options:
         default = getattr(defaults, name)
         shown = ",".join(default) if isinstance(default, tuple) else default
-        p.add_argument(flag, dest=name, metavar=name.upper(),
-                       help=f"{text} [{env_var(name)}; default {shown}]")
+        help_text = f"{text} [{env_var(name)}; default {shown}]"
+        if isinstance(default, bool):  # a switch: present means on
+            p.add_argument(flag, dest=name, action="store_const", const="1", help=help_text)
+        else:
+            p.add_argument(flag, dest=name, metavar=name.upper(), help=help_text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,12 +96,15 @@ OPTION_OF = {env_var(name): flag for flag, name, _ in SETTING_OPTIONS}
 def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -> list[str]:
     """The ``panel serve`` command line for these settings."""
     port = settings.port
-    argv = ["panel", "serve", str(APP_DIR), "--address", address,
+    argv = ["panel", "serve", str(APP_DIR), str(APP_DIR / "embed" / "sparkline.py"),
+            "--address", address,
             "--port", str(port), "--allow-websocket-origin", f"{address}:{port}",
             "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
             "--log-level", settings.log_level.lower(), "--plugins", "app.routes"]
     if address == "127.0.0.1":
         argv += ["--allow-websocket-origin", f"localhost:{port}"]
+    for origin in settings.embed_origins:  # pages that may embed the board or sparklines
+        argv += ["--allow-websocket-origin", origin]
     if show:
         argv.append("--show")
     return argv + extra
@@ -118,12 +131,11 @@ def relay_main(argv: list[str]) -> None:
 
     settings = exit_on_bad_settings("photon relay", load, {v: OPTION_OF[v] for v in overrides})
     from app import logs
-    from app.feeds.registry import feed_class
+    from app.feeds.registry import upstream_feed
     from app.relay import Relay
 
     logs.configure(settings.log_level)
-    relay = Relay(lambda: feed_class(settings.feed).from_settings(settings),
-                  settings.redis_url or "")
+    relay = Relay(lambda: upstream_feed(settings), settings.redis_url or "")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: relay.stop())
     print(f"Photon relay: feed {settings.feed} -> {redact_url(settings.redis_url or '')}",
@@ -144,10 +156,44 @@ def _num_procs(extra: list[str]) -> int:
     return 1
 
 
+def record_main(argv: list[str]) -> None:
+    """``photon record``: record a feed's ticks and reference prices to a file."""
+    p = argparse.ArgumentParser(
+        prog="photon record",
+        description="Record any feed's trades (symbol, price, size, trade time, receipt "
+        "time) and reference prices to a gzipped JSON-lines file, until Ctrl-C or "
+        "--duration; play it back with `photon --feed replay:PATH`.")
+    add_setting_options(p, RECORD_OPTIONS)
+    p.add_argument("--out", required=True, help="the recording to write (.jsonl.gz)")
+    p.add_argument("--duration", type=float, default=0.0,
+                   help="stop after this many seconds [default: until Ctrl-C]")
+    args = p.parse_args(argv)
+    overrides = option_overrides(args, RECORD_OPTIONS)
+
+    def load() -> Settings:
+        settings = load_settings(overrides=overrides)
+        require_feed_settings(settings, upstream=True)
+        return settings
+
+    settings = exit_on_bad_settings("photon record", load,
+                                    {v: OPTION_OF[v] for v in overrides})
+    from app import logs
+    from app.recording import record
+
+    logs.configure(settings.log_level)
+    print(f"Photon record: {settings.feed} {','.join(settings.symbols)} -> {args.out}",
+          flush=True)
+    done = record(settings, args.out, args.duration)
+    print(f"recorded {done.ticks} trades of {len(settings.symbols)} symbols to {args.out}",
+          flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["relay"]:
         return relay_main(argv[1:])
+    if argv[:1] == ["record"]:
+        return record_main(argv[1:])
     args, extra = build_parser().parse_known_args(argv)
     overrides = option_overrides(args)
 

@@ -82,12 +82,19 @@ def _url(*schemes: str) -> Check:
         "must be a URL starting with " + " or ".join(prefixes))
 
 
-def _positive_seconds(v: float) -> str | None:
-    return None if math.isfinite(v) and v > 0 else "must be a number of seconds above 0"
+def _above_zero(what: str) -> Check:
+    return lambda v: None if math.isfinite(v) and v > 0 else f"must be {what} above 0"
+
+
+_positive_seconds = _above_zero("a number of seconds")
 
 
 def _known_feed(name: str) -> str | None:
     from app.feeds.registry import feed_class  # feeds import this module
+
+    if name.startswith("replay:"):
+        path = Path(name[len("replay:"):])
+        return None if path.is_file() else f"no recording at {path} (replay:PATH)"
 
     try:
         feed_class(name)
@@ -96,11 +103,32 @@ def _known_feed(name: str) -> str | None:
     return None
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    """``host[:port]`` items, as Bokeh's ``--allow-websocket-origin`` takes them."""
+    return tuple(o.strip().removeprefix("http://").removeprefix("https://").rstrip("/")
+                 for o in raw.split(",") if o.strip())
+
+
+def _no_wildcard(origins: tuple[str, ...]) -> str | None:
+    if any("*" in o or "/" in o or not o for o in origins):
+        return "must be host or host:port items, comma separated; never *"
+    return None
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
 def _symbols(raw: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
 
 
-_KIND = {int: "a whole number", float: "a number"}
+_KIND = {int: "a whole number", float: "a number", _flag: "1/0, true/false, yes/no or on/off"}
 
 
 @dataclass(frozen=True)
@@ -147,6 +175,13 @@ class Settings:
                                 _url("http", "https"))
     finnhub_max_symbols: int = var(50, "FINNHUB_MAX_SYMBOLS", int, _at_least(1))
     """Symbols one Finnhub connection may stream (50 on the free plan; paid plans allow more)."""
+    embed_origins: tuple[str, ...] = var((), "PHOTON_EMBED_ORIGINS", _origins, _no_wildcard)
+    """Pages (``host:port``) allowed to embed /sparkline and /app, besides the server's own."""
+    record: str | None = var(None, "PHOTON_RECORD", str)
+    """Record the upstream's ticks and reference prices to this file (``.jsonl.gz``)."""
+    replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))
+    replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
+    replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
 

@@ -276,7 +276,7 @@ class Hub:
 
     def _load_references(self, symbols: list[str]) -> None:
         """Fetch reference prices (outside the lock) and fold them into the quotes."""
-        refs = {sym: self.feed.reference(sym) for sym in symbols}
+        refs = {sym: self.feed.get_reference(sym) for sym in symbols}
         with self._lock:
             for sym, ref in refs.items():
                 if self._refs.get(sym, 0) <= 0:

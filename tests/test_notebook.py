@@ -32,13 +32,19 @@ print(json.dumps({
     "df_columns": list(df.columns),
     "df_symbols": sorted(df["symbol"].unique()),
     "time_dtype": str(df["time"].dtype),
-    "plot_lines": len(fig.renderers),
-    "board_cycle": json.loads(dash._board.last_delta or "{}").get("cycle", 0),
-    "pushing": dash._callback is not None,
-    "subscription_closed": dash.subscription.closed,
-    "refcounts": hub.refcounts(),
-    "sessions": hub.sessions,
-    "feed_running": hub.feed.running,
+    "frame_columns": list(board.frame.columns),
+    "frame_symbols": list(board.frame["symbol"]),
+    "table_symbols": list(board.table.value["symbol"]),
+    "table_last": {s: float(v) for s, v in zip(board.table.value["symbol"],
+                                                board.table.value["last"])},
+    "chart_points_at_start": chart_points_at_start,
+    "chart_points": len(chart.object.renderers[0].data_source.data["price"]),
+    "symbols_after": board.symbols,
+    "board_cycle": json.loads(board._dash._board.last_delta or "{}").get("cycle", 0),
+    "pushing": board._callback is not None,
+    "refcounts": board.hub.refcounts(),
+    "sessions": board.hub.sessions,
+    "feed_running": board.hub.feed.running,
 }))
 """
 
@@ -98,31 +104,39 @@ def test_ticks_arrived_while_waiting(executed):
     assert ticks > 0, text
 
 
-def test_frame_and_summary_cover_the_watched_symbols(executed):
+def test_ticks_and_summary_cover_the_watched_symbols(executed):
     nb, probe = executed
-    tail = "\n".join(_texts(_code_cell(nb, "frame")))
+    tail = "\n".join(_texts(_code_cell(nb, "ticks")))
     summary_out = "\n".join(_texts(_code_cell(nb, "summary")))
     for sym in SYMBOLS:
         assert sym in summary_out
     assert any(sym in tail for sym in SYMBOLS)
     assert probe["df_columns"] == ["time", "symbol", "price"]
-    assert probe["df_symbols"] == sorted(SYMBOLS)
+    assert set(SYMBOLS) <= set(probe["df_symbols"])
     assert probe["time_dtype"].startswith("datetime64[") and "UTC" in probe["time_dtype"]
 
     assert list(probe["summary"]) == SYMBOLS
     for sym, row in probe["summary"].items():
-        assert row["count"] > 0, sym
-        assert row["min"] <= row["last"] <= row["max"], sym
-        assert row["prev_close"] > 0, sym
-        assert math.isfinite(row["change_pct"]), sym
+        assert row["points"] > 1 and row["last"] > 0, sym
+        assert math.isfinite(row["volatility_bp"]) and row["volatility_bp"] > 0, sym
+        assert math.isfinite(row["return_pct"]), sym
         # The mock moves a few basis points in seconds: the day change stays near its start.
-        assert abs(row["change_pct"]) < 10, (sym, row)
+        assert abs(row["day_change_pct"]) < 10, (sym, row)
 
 
-def test_plot_has_one_line_per_symbol_and_renders(executed):
+def test_the_streaming_frame_follows_watch_and_unwatch(executed):
+    _, probe = executed
+    assert probe["frame_columns"] == ["symbol", "last", "change", "change_pct", "volume",
+                                      "time"]
+    assert probe["symbols_after"] == ["AAPL", "BINANCE:BTCUSDT", "TSLA"]
+    assert probe["frame_symbols"] == probe["table_symbols"] == probe["symbols_after"]
+    assert all(v > 0 for v in probe["table_last"].values()), probe["table_last"]
+
+
+def test_the_chart_streamed_while_the_kernel_was_idle(executed):
     nb, probe = executed
-    assert probe["plot_lines"] == len(SYMBOLS)
-    outputs = _code_cell(nb, "plot").outputs
+    assert probe["chart_points"] > probe["chart_points_at_start"] >= 1
+    outputs = _code_cell(nb, "chart").outputs
     assert any("application/vnd.holoviews_exec.v0+json" in o.get("data", {}) for o in outputs)
 
 
@@ -130,7 +144,6 @@ def test_board_was_pushed_to_and_clean_up_released_everything(executed):
     _, probe = executed
     assert probe["board_cycle"] > 0  # the periodic callback ran on the kernel's loop
     assert probe["pushing"] is False
-    assert probe["subscription_closed"] is True
     assert probe["refcounts"] == {}
     assert probe["sessions"] == 0
     assert probe["feed_running"] is False

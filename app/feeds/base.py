@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import param
 
@@ -69,6 +69,16 @@ class FeedState(StrEnum):
 TickSink = Callable[[list[Tick]], None]
 
 
+class FeedTap(Protocol):
+    """Sees what a feed delivers (e.g. :class:`app.recording.Recorder`)."""
+
+    def record_ticks(self, ticks: list[Tick]) -> None: ...
+
+    def record_reference(self, ref: Reference | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Feed(param.Parameterized):
     """Base of all feed adapters: subscription bookkeeping lives here once.
 
@@ -104,6 +114,7 @@ class Feed(param.Parameterized):
         #: While waiting to reconnect: when the next attempt is due (``time.time()``),
         #: so a page can count down to it; None otherwise.
         self.retry_at: float | None = None
+        self._taps: list[FeedTap] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Feed:
@@ -129,6 +140,19 @@ class Feed(param.Parameterized):
             self._thread.join(timeout)
             self._thread = None
         self.state = FeedState.STOPPED
+        for tap in self._taps:
+            tap.close()
+
+    def add_tap(self, tap: FeedTap) -> None:
+        """Also hand every delivered tick and fetched reference to ``tap`` (a recorder)."""
+        self._taps.append(tap)
+
+    def get_reference(self, symbol: str) -> Reference | None:
+        """:meth:`reference`, seen by the taps too: what the hub calls."""
+        ref = self.reference(symbol)
+        for tap in self._taps:
+            tap.record_reference(ref)
+        return ref
 
     @property
     def upstream(self) -> str:
@@ -176,6 +200,8 @@ class Feed(param.Parameterized):
         wanted = self.symbols
         ticks = [t for t in ticks if t.symbol in wanted]
         if ticks:
+            for tap in self._taps:
+                tap.record_ticks(ticks)
             self._sink(ticks)
 
     # -- for subclasses --------------------------------------------------

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from app.config import Settings
 
 #: Modules holding adapters; each defines ``Feed`` subclasses with a ``feed_type``.
-ADAPTER_MODULES = ("app.feeds.mock", "app.feeds.finnhub")
+ADAPTER_MODULES = ("app.feeds.mock", "app.feeds.finnhub", "app.feeds.replay")
 
 
 def feed_classes() -> dict[str, type[Feed]]:
@@ -32,6 +32,8 @@ def feed_classes() -> dict[str, type[Feed]]:
 def feed_class(name: str) -> type[Feed]:
     """The adapter class for ``name``; unknown names get a "did you mean" hint."""
     classes = feed_classes()
+    if name.startswith("replay:"):  # replay:PATH, a recording
+        return classes["replay"]
     if name in classes:
         return classes[name]
     close = difflib.get_close_matches(name, list(classes), n=1)
@@ -46,4 +48,14 @@ def feed_for(settings: Settings) -> Feed:
         from app.feeds.redis_feed import RedisFeed
 
         return RedisFeed.from_settings(settings)
-    return feed_class(settings.feed).from_settings(settings)
+    return upstream_feed(settings)
+
+
+def upstream_feed(settings: Settings) -> Feed:
+    """The adapter ``PHOTON_FEED`` names, recording to ``PHOTON_RECORD`` if set."""
+    feed = feed_class(settings.feed).from_settings(settings)
+    if settings.record:
+        from app.recording import Recorder
+
+        feed.add_tap(Recorder(settings.record, feed.upstream))
+    return feed

@@ -48,7 +48,8 @@ export function render({ model, el, view }) {
       return
     }
     // Only live data has a delay worth showing; stale or disconnected says so instead.
-    const delay = model.state === "live" && delayMs != null ? `delay ${delayMs} ms` : ""
+    const delay = model.state === "live" && model.measure_delay && delayMs != null
+      ? `delay ${delayMs} ms` : ""
     const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`, delay,
                    model.cadence, `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
     text.textContent = parts.filter(Boolean).join(" · ")
@@ -68,7 +69,8 @@ export function render({ model, el, view }) {
     paint()
   }
 
-  for (const p of ["feed", "state", "words", "age", "cadence", "symbols", "detail"]) {
+  for (const p of ["feed", "state", "words", "age", "cadence", "symbols", "detail",
+                   "measure_delay"]) {
     model.on(p, paint)
   }
   model.on("retry_at", followRetry)

@@ -64,6 +64,8 @@ def status_values(health: Health) -> dict[str, str | float]:
         "detail": health.last_error,
         "retry_at": health.retry_at or 0.0,
         "cadence": cadence_text(health.push_interval_s),
+        # A replay's trades are hours old by design: their delay says nothing.
+        "measure_delay": health.feed != "replay",
     }
 
 
@@ -85,6 +87,8 @@ class StatusView(JSComponent):
     age = param.String(default="", doc="Age of the last tick, in words.")
     symbols = param.Integer(default=0, doc="Symbols this session watches.")
     detail = param.String(default="", doc="Why the state is what it is (plain text).")
+    measure_delay = param.Boolean(default=True, doc="Show the tick-to-screen delay "
+                                  "(not for replays, whose trades are old by design).")
     cadence = param.String(default="", doc="How often updates go out now (the cadence "
                            "stretches when the server is busy), in words.")
     retry_at = param.Number(default=0.0, doc="When the feed next tries to reconnect "

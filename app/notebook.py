@@ -1,0 +1,182 @@
+"""Photon in a notebook: a live board, a streaming DataFrame and live charts in a few lines.
+
+    import app as photon
+    board = photon.board(["AAPL", "TSLA"], feed="mock")
+    board                      # the live board inline
+    board.table                # the streaming DataFrame, live (a Tabulator)
+    board.frame                # ... and as a plain pandas DataFrame, now
+    board.chart("AAPL")        # a live Bokeh chart
+    board.watch("NVDA"); board.unwatch("TSLA")
+    board.history("AAPL"); board.ticks()
+    board.close()
+
+Everything runs on this kernel: the board's own hub and feed (``feed="finnhub"`` reads
+``FINNHUB_API_KEY`` from the environment or ``.env`` like the server does). One
+periodic callback per board takes each hub cycle's changes (``hub.changes_since``)
+and hands them to the table (``patch``) and the charts (``ColumnDataSource.stream``
+with ``rollover``): no polling loop, and nothing is recomputed for unchanged symbols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.plotting import figure
+
+from app.config import load_settings
+from app.hub import Hub, make_hub
+from app.quotes import Quote
+from app.views.dashboard import Dashboard
+
+#: Columns of :attr:`LiveBoard.frame`, one row per watched symbol.
+FRAME_COLUMNS = ["symbol", "last", "change", "change_pct", "volume", "time"]
+
+
+def quote_record(q: Quote | None, symbol: str) -> dict:
+    """One row of the streaming DataFrame (NaN/NaT where nothing is known yet)."""
+    nan = float("nan")
+    return {
+        "symbol": symbol,
+        "last": q.last if q and q.last is not None else nan,
+        "change": q.change if q and q.change is not None else nan,
+        "change_pct": q.change_pct if q and q.change_pct is not None else nan,
+        "volume": q.volume if q else 0.0,
+        "time": pd.to_datetime(q.ts, unit="s", utc=True) if q and q.ts else pd.NaT,
+    }
+
+
+def points_frame(points: list[tuple[float, float]], symbol: str | None = None) -> pd.DataFrame:
+    """Sparkline points ``(unix seconds, price)`` as a tidy frame with UTC times."""
+    df = pd.DataFrame(points, columns=["time", "price"])
+    df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
+    if symbol is not None:
+        df.insert(1, "symbol", symbol)
+    return df
+
+
+class LiveBoard(pn.viewable.Viewer):
+    """A live Photon board for a notebook, with its data as pandas and live charts."""
+
+    symbols = param.List(default=[], doc="The symbols watched (change with watch/unwatch).")
+    chart_points = param.Integer(default=600, doc="Points a live chart keeps (rollover).")
+
+    def __init__(self, symbols: Iterable[str] = (), *, feed: str = "mock",
+                 push_interval_ms: int = 250, speed: float = 1.0, hub: Hub | None = None,
+                 **params):
+        super().__init__(**params)
+        settings = load_settings(overrides={"PHOTON_FEED": feed,
+                                            "PHOTON_PUSH_INTERVAL_MS": str(push_interval_ms),
+                                            "PHOTON_REPLAY_SPEED": str(speed)})
+        self._own_hub = hub is None
+        self.hub = hub or make_hub(settings).start()
+        self._dash = Dashboard(hub=self.hub, symbols=list(symbols),
+                               push_interval_ms=push_interval_ms,
+                               max_symbols=settings.max_symbols).start()
+        self.symbols = list(self._dash.subscription.symbols)
+        self.table = pn.widgets.Tabulator(self.frame, show_index=False, disabled=True,
+                                          sizing_mode="stretch_width")
+        """The streaming DataFrame, live: patched in place each cycle."""
+        self._charts: dict[str, list[ColumnDataSource]] = {}
+        self._cycle = self.hub.cycle
+        self._callback = pn.state.add_periodic_callback(self._on_cycle, push_interval_ms)
+
+    # -- what is watched ---------------------------------------------------
+    def watch(self, *symbols: str) -> None:
+        """Add symbols (the board, table and hub follow)."""
+        self._select([*self.symbols, *symbols])
+
+    def unwatch(self, *symbols: str) -> None:
+        """Remove symbols; the hub stops asking its feed for any nobody watches."""
+        gone = {s.upper() for s in symbols}
+        self._select([s for s in self.symbols if s not in gone])
+
+    def _select(self, symbols: list[str]) -> None:
+        self._dash.select(symbols)
+        self.symbols = list(self._dash.subscription.symbols)
+        self.table.value = self.frame
+
+    # -- data ----------------------------------------------------------------
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The latest quote of each watched symbol: last, change, change %, volume, time."""
+        rows = [quote_record(self.hub.quote(s), s) for s in self.symbols]
+        df = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+        # UTC nanoseconds even while all unknown, so each cycle's patch fits the column.
+        df["time"] = pd.to_datetime(df["time"], utc=True).astype("datetime64[ns, UTC]")
+        return df
+
+    def history(self, symbol: str) -> pd.DataFrame:
+        """Recent prices of ``symbol`` (one point per cycle it changed), oldest first."""
+        return points_frame(self.hub.history(symbol.upper()))
+
+    def ticks(self) -> pd.DataFrame:
+        """Recent prices of every watched symbol, tidy: time, symbol, price."""
+        frames = [points_frame(self.hub.history(s), s) for s in self.symbols]
+        if not frames:
+            return points_frame([], "").iloc[0:0]
+        return pd.concat(frames, ignore_index=True).sort_values(["time", "symbol"],
+                                                                ignore_index=True)
+
+    # -- live chart ------------------------------------------------------------
+    def chart(self, symbol: str, height: int = 280):
+        """A live price chart of ``symbol``: its recent history, then every new point."""
+        symbol = symbol.upper()
+        if symbol not in self.symbols:
+            self.watch(symbol)
+        hist = self.hub.history(symbol)
+        source = ColumnDataSource({"time": [t * 1000 for t, _ in hist],
+                                   "price": [p for _, p in hist]})
+        self._charts.setdefault(symbol, []).append(source)
+        fig = figure(title=f"{symbol} · live", x_axis_type="datetime", height=height,
+                     sizing_mode="stretch_width", tools="pan,wheel_zoom,reset,crosshair")
+        fig.line("time", "price", source=source, line_width=2)
+        fig.add_tools(HoverTool(tooltips=[("time", "@time{%H:%M:%S}"),
+                                          ("price", "@price{0,0.00}")],
+                                formatters={"@time": "datetime"}, mode="vline"))
+        return pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+
+    # -- each cycle --------------------------------------------------------------
+    def _on_cycle(self) -> None:
+        """Hand one hub cycle's changes to the table and the charts."""
+        changes = self.hub.changes_since(self._cycle, self.symbols)
+        self._cycle = changes.cycle
+        if not changes.quotes:
+            return
+        index = {s: i for i, s in enumerate(self.table.value["symbol"])}
+        patch: dict[str, list[tuple[int, object]]] = {c: [] for c in FRAME_COLUMNS[1:]}
+        for q in changes.quotes:
+            if q.symbol in index:
+                record = quote_record(q, q.symbol)
+                for col in patch:
+                    patch[col].append((index[q.symbol], record[col]))
+        if any(patch.values()):
+            self.table.patch(patch, as_index=False)
+        for symbol, sources in self._charts.items():
+            pts = changes.points.get(symbol)
+            if pts:
+                new = {"time": [t * 1000 for t, _ in pts], "price": [p for _, p in pts]}
+                for source in sources:
+                    source.stream(new, rollover=self.chart_points)
+
+    def close(self) -> None:
+        """Stop updating and release every symbol; stop the hub if this board made it."""
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+        self._dash.close()
+        if self._own_hub:
+            self.hub.stop()
+
+    def __panel__(self):
+        return self._dash
+
+
+def board(symbols: Iterable[str] = ("AAPL", "TSLA", "GOOGL"), feed: str = "mock",
+          push_interval_ms: int = 250, **params) -> LiveBoard:
+    """A live board of ``symbols`` on ``feed``: "mock", "finnhub" (with a key) or
+    "replay:PATH" (a recording; ``speed=10`` plays it ten times faster)."""
+    return LiveBoard(symbols, feed=feed, push_interval_ms=push_interval_ms, **params)
