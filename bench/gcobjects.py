@@ -87,16 +87,19 @@ def serve(logdir: Path) -> ServerProc:
     return server.start()
 
 
-def open_sessions(base: str, n: int, first: int = 0) -> subprocess.Popen:
-    """A load worker holding ``n`` live sessions until its stdin closes."""
+def open_sessions(base: str, n: int, first: int = 0, need: float = 1.0) -> subprocess.Popen:
+    """A load worker holding ``n`` live sessions until its stdin closes (at least
+    ``need`` of them live, or it stops; ``proc.ready`` says how many were)."""
     proc = subprocess.Popen([sys.executable, "-m", "bench.load", "--target", "photon",
                              "--base", base, "--count", str(n), "--first", str(first)],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:
         msg = json.loads(line)
         if msg.get("event") == "ramped":
-            if msg["ready"] < n:
+            if msg["ready"] < need * n:
+                proc.kill()
                 raise SystemExit(f"only {msg['ready']} of {n} sessions live: {msg['errors']}")
+            proc.ready = msg["ready"]  # type: ignore[attr-defined]
             return proc
     raise SystemExit("load worker ended before its sessions were live")
 
