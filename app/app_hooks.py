@@ -4,7 +4,7 @@ import logging
 
 from tornado import process
 
-from app import bokehlane, broadcast, fastlane, gcwatch, logs, procs, server_fixes
+from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
 from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
 from app.embed import policy as embed_policy
 from app.hub import get_hub, reset_hub
@@ -29,6 +29,8 @@ def on_server_loaded(server_context) -> None:
         fastlane.install(hub)
     fastlane.TickSocket.embed_origins = frozenset(o.lower() for o in settings.embed_origins)
     embed_policy.install(settings.embed_origins)
+    if settings.gc == "freeze":
+        gcpolicy.install(hub)  # keep built sessions out of full collections
 
 
 def _checked_settings() -> Settings:
@@ -41,5 +43,6 @@ def on_server_unloaded(server_context) -> None:
     fastlane.uninstall()
     bokehlane.uninstall()
     broadcast.uninstall()
+    gcpolicy.uninstall()
     gcwatch.uninstall()
     reset_hub()

@@ -163,6 +163,9 @@ class Settings:
     mock_seed: int | None = var(None, "PHOTON_MOCK_SEED", int)
     transport: str = var("fast", "PHOTON_TRANSPORT", str.lower, _one_of("fast", "bokeh"))
     """How ticks reach browsers: "fast" (the fast-lane WebSocket) or "bokeh" (model updates)."""
+    gc: str = var("freeze", "PHOTON_GC", str.lower, _one_of("freeze", "default"))
+    """"freeze": built sessions are kept out of full collections (app/gcpolicy.py);
+    "default": Python's own collector policy."""
     log_level: str = var("INFO", "PHOTON_LOG_LEVEL", str.upper, _one_of(*LOG_LEVELS))
     port: int = var(5006, "PHOTON_PORT", int, _between(1, 65535))
     """Port of ``photon`` (``panel serve`` takes its own ``--port``)."""

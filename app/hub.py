@@ -54,6 +54,9 @@ class Hub:
         self._refs = RefCounts()
         self._book = QuoteBook(history_len)
         self._last_tick_mono: float | None = None
+        self.sessions_opened = 0
+        self.sessions_closed = 0
+        """Sessions ever opened and closed (the GC policy, app/gcpolicy.py, reads them)."""
         self.ticks_received = 0
         self._cycles = CycleClock(self.cadence, self._run_cycle)
         self._logged_state: FeedState | None = None
@@ -135,10 +138,12 @@ class Hub:
     def _sessions_opened(self) -> None:
         with self._lock:
             self._refs.sessions += 1
+            self.sessions_opened += 1
 
     def _sessions_closed(self) -> None:
         with self._lock:
             self._refs.sessions -= 1
+            self.sessions_closed += 1
 
     def _acquire(self, symbols: Iterable[str]) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ EVERY_VARIABLE = [
     ("PHOTON_STALE_AFTER_S", "2.5", "4", "stale_after_s", 2.5, 4.0),
     ("PHOTON_MOCK_SEED", "1", "2", "mock_seed", 1, 2),
     ("PHOTON_TRANSPORT", "bokeh", "fast", "transport", "bokeh", "fast"),
+    ("PHOTON_GC", "Default", "freeze", "gc", "default", "freeze"),
     ("PHOTON_LOG_LEVEL", "debug", "warning", "log_level", "DEBUG", "WARNING"),
     ("PHOTON_PORT", "5100", "5200", "port", 5100, 5200),
     ("FINNHUB_WS_URL", "ws://a:1", "ws://b:2", "finnhub_ws_url", "ws://a:1", "ws://b:2"),
