@@ -251,6 +251,10 @@ class StreamingFeed(Feed):
         log.info("%s: %s; closing the connection", self._tag, reason)
         _abort(conn.ws)
 
+    def _send_frame(self, conn: Conn, frame: dict) -> bool:
+        """Send one frame on ``conn`` outside subscription bookkeeping (e.g. a login)."""
+        return _send(conn.ws, frame)
+
     def _upstream_error(self, text: str) -> None:
         """An error the provider reported on a connection that stays open."""
         text = self._clean(text)[:300]
