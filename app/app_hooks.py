@@ -6,6 +6,7 @@ from tornado import process
 
 from app import bokehlane, broadcast, fastlane, gcwatch, logs, procs, server_fixes
 from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
+from app.embed import policy as embed_policy
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
 
@@ -26,6 +27,8 @@ def on_server_loaded(server_context) -> None:
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if settings.transport == "fast":
         fastlane.install(hub)
+    fastlane.TickSocket.embed_origins = frozenset(o.lower() for o in settings.embed_origins)
+    embed_policy.install(settings.embed_origins)
 
 
 def _checked_settings() -> Settings:

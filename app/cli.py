@@ -96,12 +96,15 @@ OPTION_OF = {env_var(name): flag for flag, name, _ in SETTING_OPTIONS}
 def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -> list[str]:
     """The ``panel serve`` command line for these settings."""
     port = settings.port
-    argv = ["panel", "serve", str(APP_DIR), "--address", address,
+    argv = ["panel", "serve", str(APP_DIR), str(APP_DIR / "embed" / "sparkline.py"),
+            "--address", address,
             "--port", str(port), "--allow-websocket-origin", f"{address}:{port}",
             "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
             "--log-level", settings.log_level.lower(), "--plugins", "app.routes"]
     if address == "127.0.0.1":
         argv += ["--allow-websocket-origin", f"localhost:{port}"]
+    for origin in settings.embed_origins:  # pages that may embed the board or sparklines
+        argv += ["--allow-websocket-origin", origin]
     if show:
         argv.append("--show")
     return argv + extra

@@ -103,6 +103,18 @@ def _known_feed(name: str) -> str | None:
     return None
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    """``host[:port]`` items, as Bokeh's ``--allow-websocket-origin`` takes them."""
+    return tuple(o.strip().removeprefix("http://").removeprefix("https://").rstrip("/")
+                 for o in raw.split(",") if o.strip())
+
+
+def _no_wildcard(origins: tuple[str, ...]) -> str | None:
+    if any("*" in o or "/" in o or not o for o in origins):
+        return "must be host or host:port items, comma separated; never *"
+    return None
+
+
 def _flag(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -166,6 +178,8 @@ class Settings:
                              _url("ws", "wss"))
     alpaca_rest_url: str = var("https://data.alpaca.markets", "ALPACA_REST_URL", str,
                                _url("http", "https"))
+    embed_origins: tuple[str, ...] = var((), "PHOTON_EMBED_ORIGINS", _origins, _no_wildcard)
+    """Pages (``host:port``) allowed to embed /sparkline and /app, besides the server's own."""
     record: str | None = var(None, "PHOTON_RECORD", str)
     """Record the upstream's ticks and reference prices to this file (``.jsonl.gz``)."""
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))

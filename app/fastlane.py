@@ -18,6 +18,7 @@ import logging
 import secrets
 import threading
 import time
+from urllib.parse import urlsplit
 
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
@@ -121,6 +122,14 @@ class TickSocket(WebSocketHandler):
     """``GET /photon/ticks?token=...``: one JSON message per cycle with changes."""
 
     lane: FastLane | None = None  # set by install()
+    embed_origins: frozenset[str] = frozenset()
+    """Other sites' pages that may open it (PHOTON_EMBED_ORIGINS), as ``host:port``."""
+
+    def check_origin(self, origin: str) -> bool:
+        """The server's own pages (Tornado's check), and the allowed embedding sites."""
+        if super().check_origin(origin):
+            return True
+        return urlsplit(origin).netloc.lower() in type(self).embed_origins
 
     def initialize(self) -> None:
         self.token = ""

@@ -73,6 +73,9 @@ export function render({ model, el }) {
   const staleNote = cell("photon-stale-note", "")
   board.append(staleNote, header, body, empty)
   el.append(board)
+  board.classList.toggle("photon-compact", model.compact)  // an embed: one line, no header
+  board.style.setProperty("--photon-spark-w", `${model.spark_width}px`)
+  board.style.setProperty("--photon-spark-h", `${model.spark_height}px`)
 
   const entries = new Map()
   const timers = new Set()
@@ -109,6 +112,14 @@ export function render({ model, el }) {
     const row = document.createElement("div")
     row.className = "photon-row"
     row.dataset.symbol = r.symbol
+    if (!model.compact) {  // click or Enter: a live chart of this ticker
+      row.tabIndex = 0
+      row.setAttribute("role", "button")
+      row.setAttribute("aria-label", `${r.symbol}: open a live chart`)
+      const open = () => model.send_msg({type: "chart", symbol: r.symbol})
+      row.addEventListener("click", open)
+      row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open() })
+    }
     const price = cell("px photon-price", "")
     const arrow = cell("arrow", "")
     const chg = document.createElement("span")

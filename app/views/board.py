@@ -40,13 +40,16 @@ class BoardView(JSComponent):
     fast_url = param.String(default="", doc="Fast-lane WebSocket (relative URL with token); "
                             "empty: changes come as deltas through Bokeh.")
     stale_note = param.String(default="", doc="Set while prices are not live: why (plain text).")
+    compact = param.Boolean(default=False, doc="One line per symbol, no header: for embeds.")
+    spark_width = param.Integer(default=120, bounds=(20, 2000), doc="Sparkline width, px.")
+    spark_height = param.Integer(default=28, bounds=(8, 800), doc="Sparkline height, px.")
 
     _esm = _HERE / "board.js"
     _stylesheets = [(_HERE / "board.css").read_text()]
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": []}
+        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": [], "chart": []}
         self.last_delta = ""
         """The last delta sent (for notebooks and tests to look at)."""
 
@@ -63,7 +66,17 @@ class BoardView(JSComponent):
         """Call ``callback()`` when the browser cannot use the fast lane."""
         self._handlers["fast_failed"].append(callback)
 
+    def on_chart_request(self, callback) -> None:
+        """Call ``callback(symbol)`` when the viewer opens a row's chart."""
+        self._handlers["chart"].append(callback)
+
     def _handle_msg(self, data) -> None:
         kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "chart":
+            symbol = data.get("symbol")
+            if isinstance(symbol, str):
+                for cb in self._handlers["chart"]:
+                    cb(symbol)
+            return
         for cb in self._handlers.get(kind, []):
             cb()

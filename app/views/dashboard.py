@@ -27,6 +27,7 @@ from app.quotes import Quote, quote_row
 from app.symbols import parse_symbols
 from app.views import theme
 from app.views.board import BoardView, delta_json
+from app.views.chart import TickerChart
 from app.views.status import StatusView, stale_note
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class Dashboard(pn.viewable.Viewer):
                                     doc="Send ticks over the fast lane instead of Bokeh.")
     fast_path = param.String(default="." + FAST_PATH,
                              doc="The fast-lane route relative to the page.")
+    compact = param.Boolean(default=False, doc="Only the board, one line per symbol (an "
+                            "embed): no picker, status line or notices.")
     bokeh_lane = param.ClassSelector(class_=BokehLane, default=None, allow_None=True,
                                      doc="Push Bokeh updates after each hub cycle (served "
                                      "sessions); without it, on a timer of our own.")
@@ -75,10 +78,14 @@ class Dashboard(pn.viewable.Viewer):
         )
         self._notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
                                     css_classes=["photon-message"])
-        self._board = BoardView(max_points=self.hub.history_len, sizing_mode="stretch_width")
+        self._board = BoardView(max_points=self.hub.history_len, compact=self.compact,
+                                sizing_mode="stretch_width")
         self._status = StatusView(sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
+        self._board.on_chart_request(self.open_chart)
+        self._chart: TickerChart | None = None
+        self._chart_area = pn.Column(sizing_mode="stretch_width")
         self._token: str | None = None
         self._broadcaster: broadcast.Broadcaster | None = None
         self._started = False
@@ -89,8 +96,9 @@ class Dashboard(pn.viewable.Viewer):
         self._setting = False
         self.select(requested)
         self._picker.param.watch(self._on_pick, "value")
-        self._layout = pn.Column(self._status, self._picker, self._notice, self._board,
-                                 sizing_mode="stretch_width", css_classes=["photon-dashboard"])
+        self._layout = self._board if self.compact else pn.Column(
+            self._status, self._picker, self._notice, self._board, self._chart_area,
+            sizing_mode="stretch_width", css_classes=["photon-dashboard"])
 
     # -- selection ---------------------------------------------------------
     def select(self, raw) -> None:
@@ -111,6 +119,8 @@ class Dashboard(pn.viewable.Viewer):
 
     def _apply(self, symbols: list[str]) -> None:
         self._sub.update(symbols)
+        if self._chart is not None and self._chart.symbol not in symbols:
+            self.close_chart()  # its ticker left the board
         self._setting = True
         try:
             offered = set(self._picker.options.values())
@@ -246,6 +256,28 @@ class Dashboard(pn.viewable.Viewer):
             self.fast_lane.unregister(self._token)
             self._token = None
 
+    # -- the live chart of one ticker ---------------------------------------
+    def open_chart(self, symbol: str) -> None:
+        """Show a live chart of ``symbol`` (one of this board's) under the board."""
+        if symbol not in self._sub.symbols:
+            return
+        self.close_chart()
+        self._chart = TickerChart(hub=self.hub, symbol=symbol,
+                                  interval_ms=self.push_interval_ms)
+        self._chart.on_close(self.close_chart)
+        self._chart_area.objects = [self._chart]
+
+    def close_chart(self) -> None:
+        """Remove the chart and stop its timer (only an open chart costs anything)."""
+        if self._chart is not None:
+            self._chart.close()
+            self._chart = None
+            self._chart_area.objects = []
+
+    @property
+    def chart(self) -> TickerChart | None:
+        return self._chart
+
     def close(self) -> None:
         """Stop pushing and give the hub back every symbol (safe to repeat).
 
@@ -256,10 +288,16 @@ class Dashboard(pn.viewable.Viewer):
             self._sub.close()
         finally:
             self._stop_pushing()
+            if self._chart is not None:
+                self._chart.close()
 
     @property
     def status(self) -> StatusView:
         return self._status
+
+    @property
+    def board(self) -> BoardView:
+        return self._board
 
     @property
     def subscription(self) -> Subscription:

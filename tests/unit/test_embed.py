@@ -1,0 +1,36 @@
+"""Embeds: query options (app.embed.args) and who may embed (app.embed.policy)."""
+
+import json
+
+from app.embed.args import EmbedArgs, embed_args
+from app.embed.policy import allowed, frame_ancestors, refusal_js
+
+
+def test_embed_args_are_clamped_and_defaulted():
+    assert embed_args({"symbol": " aapl "}) == EmbedArgs("AAPL")
+    assert embed_args({"symbol": "X", "width": "9999", "height": "1", "points": "abc",
+                       "theme": "dark"}, max_points=100) == EmbedArgs("X", 600, 8, 60, "dark")
+    assert embed_args({"points": "1000"}, max_points=240).points == 240
+    assert embed_args({"theme": "<b>"}).theme == "auto" and embed_args({}).symbol == ""
+
+
+def test_only_the_servers_own_pages_and_listed_sites_may_embed():
+    origins = frozenset({"example.com:8080"})
+    assert allowed("http://example.com:8080/page.html", "photon:5006", origins)
+    assert allowed("http://photon:5006/app", "photon:5006", origins)
+    assert not allowed("http://evil.test/", "photon:5006", origins)
+    assert not allowed("http://example.com:9090/", "photon:5006", origins)  # port counts
+    assert allowed(None, "photon:5006", origins)  # no referer: the socket checks decide
+
+
+def test_frame_ancestors_never_a_wildcard():
+    assert frame_ancestors([]) == "frame-ancestors 'self'"
+    assert frame_ancestors(["a.test:80"]) == (
+        "frame-ancestors 'self' http://a.test:80 https://a.test:80")
+
+
+def test_the_refusal_names_the_site_and_escapes_what_it_is_given():
+    js = refusal_js('x");alert(1);("', "evil.test")
+    assert json.dumps('x");alert(1);("') in js  # the id only as a JSON string
+    assert "evil.test" in js and "PHOTON_EMBED_ORIGINS" in js
+    assert js.count("{") == js.count("}") and js.endswith("})();")
