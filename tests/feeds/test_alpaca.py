@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.config import load_settings
-from app.feeds.alpaca import AUTH_FAILED, AlpacaFeed, parse_time
+from app.config import SettingError, load_settings, require_feed_settings
+from app.feeds.alpaca import AUTH_FAILED, NO_KEY, AlpacaFeed, parse_time
 from app.feeds.base import FeedState
 from app.feeds.registry import feed_class
 from app.hub import Hub
@@ -266,3 +266,15 @@ def test_through_the_hub_health_carries_no_key(make_feed, fake):
         sub.close()
     finally:
         hub.stop()
+
+
+def test_missing_keys_stop_the_command_and_leave_a_started_feed_waiting(tmp_path, make_feed,
+                                                                       fake, sink):
+    s = load_settings({"PHOTON_FEED": "alpaca", "ALPACA_API_KEY_ID": KEY_ID},
+                      env_file=tmp_path / "no")
+    with pytest.raises(SettingError, match="ALPACA_API_SECRET_KEY"):
+        require_feed_settings(s)
+    feed = make_feed(secret_key="")
+    feed.start(sink)
+    wait_until(lambda: feed.state is FeedState.AUTH_FAILED, what="auth_failed")
+    assert feed.last_error == NO_KEY and fake.ws_attempts == 0
