@@ -104,7 +104,10 @@ def test_symbols_in_the_url_restore_the_selection(page, server):
     assert message(page) == ""
     page.reload()
     wait_for_symbols(page, ["MSFT", "BINANCE:BTCUSDT", "NVDA"])
-    btc = parse_price(prices(page)["BINANCE:BTCUSDT"])
+    # The rows come first; a price follows with the hub's next cycle.
+    text = wait_until(lambda: (t := prices(page)["BINANCE:BTCUSDT"]) != "—" and t,
+                      what="a BTC price after the reload")
+    btc = parse_price(text)
     assert 10_000 < btc < 1_000_000
 
 
