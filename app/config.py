@@ -175,6 +175,12 @@ class Settings:
                                 _url("http", "https"))
     finnhub_max_symbols: int = var(50, "FINNHUB_MAX_SYMBOLS", int, _at_least(1))
     """Symbols one Finnhub connection may stream (50 on the free plan; paid plans allow more)."""
+    alpaca_key_id: Secret = field(default_factory=lambda: Secret(""))
+    alpaca_secret_key: Secret = field(default_factory=lambda: Secret(""))
+    alpaca_ws_url: str = var("wss://stream.data.alpaca.markets/v2/iex", "ALPACA_WS_URL", str,
+                             _url("ws", "wss"))
+    alpaca_rest_url: str = var("https://data.alpaca.markets", "ALPACA_REST_URL", str,
+                               _url("http", "https"))
     embed_origins: tuple[str, ...] = var((), "PHOTON_EMBED_ORIGINS", _origins, _no_wildcard)
     """Pages (``host:port``) allowed to embed /sparkline and /app, besides the server's own."""
     record: str | None = var(None, "PHOTON_RECORD", str)
@@ -227,6 +233,11 @@ def require_feed_settings(settings: Settings, upstream: bool | None = None) -> N
         raise SettingError(
             "the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
             "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example")
+    if upstream and settings.feed == "alpaca" and not (settings.alpaca_key_id
+                                                        and settings.alpaca_secret_key):
+        raise SettingError(
+            "the alpaca feed needs keys: set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY (in "
+            "the environment or a .env file) or their *_FILE variables; see .env.example")
     if settings.redis_url:
         from app.bus import ping
 
@@ -285,7 +296,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         raw = env.get(spec.env, "").strip()
         if raw:
             values[f.name] = _parse(spec, raw)
-    return Settings(finnhub_api_key=_api_key(env, "FINNHUB_API_KEY"), **values)
+    return Settings(finnhub_api_key=_api_key(env, "FINNHUB_API_KEY"),
+                    alpaca_key_id=_api_key(env, "ALPACA_API_KEY_ID"),
+                    alpaca_secret_key=_api_key(env, "ALPACA_API_SECRET_KEY"), **values)
 
 
 def exit_on_bad_settings(prog: str, load: Callable[[], Settings],

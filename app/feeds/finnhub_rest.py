@@ -1,80 +1,32 @@
-"""Finnhub REST reference prices (``/quote``): rate-limited, cached, and key-safe.
+"""Finnhub REST reference prices (``/quote``) through finnhub-python.
 
-The hub asks for a reference price once per newly watched symbol, from whichever
-thread added it, so this client is shared and thread-safe. It keeps under
-Finnhub's free-plan limits on its own (a token bucket) instead of learning about
-them from 429s, caches answers briefly so many sessions adding the same symbol
-cost one call, and turns every failure into a :class:`RestError` whose message is
-safe to show: the key never appears in it.
+The limiter, cache and key-safe errors are shared with other providers
+(:mod:`app.feeds.restkit`); this module holds only Finnhub's call and answer shape.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
-import threading
-import time
-from collections.abc import Callable
 
 import finnhub
 import requests
 
 from app.feeds.base import Reference
+from app.feeds.restkit import (
+    AuthRejected,
+    LocalRateLimited,
+    ReferenceClient,
+    RestError,
+    TokenBucket,
+    UpstreamRateLimited,
+    redact,
+)
 
 log = logging.getLogger(__name__)
 
-_TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s'\"]+", re.IGNORECASE)
-
-
-def redact(text: str, secret: str = "") -> str:
-    """``text`` with ``secret`` and any ``token=...`` query value masked."""
-    if secret:
-        text = text.replace(secret, "***")
-    return _TOKEN_IN_TEXT.sub(r"\1***", text)
-
-
-class RestError(Exception):
-    """A reference lookup failed; the message is safe to show (no key in it)."""
-
-
-class AuthRejected(RestError):
-    """Finnhub answered 401/403: the key is wrong or lacks access."""
-
-
-class UpstreamRateLimited(RestError):
-    """Finnhub answered 429: we are over the plan's call rate."""
-
-
-class LocalRateLimited(RestError):
-    """Our own limiter refused the call, to stay under the plan's call rate."""
-
-
-class TokenBucket:
-    """At most ``per_minute`` calls a minute on average, in bursts of at most ``burst``."""
-
-    def __init__(self, per_minute: float, burst: float | None = None,
-                 clock: Callable[[], float] = time.monotonic):
-        if per_minute <= 0:
-            raise ValueError("per_minute must be positive")
-        self.rate = per_minute / 60.0
-        # Finnhub also caps calls at 30 a second, whatever the plan.
-        self.capacity = float(burst if burst is not None else min(per_minute, 30))
-        self._tokens = self.capacity
-        self._clock = clock
-        self._at = clock()
-        self._lock = threading.Lock()
-
-    def try_acquire(self) -> bool:
-        """Take one call's worth if available; never blocks."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
-            self._at = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return True
-            return False
+__all__ = ["AuthRejected", "LocalRateLimited", "QuoteClient", "RestError", "TokenBucket",
+           "UpstreamRateLimited", "parse_quote", "redact"]
 
 
 def parse_quote(symbol: str, data: object) -> Reference | None:
@@ -100,56 +52,16 @@ def parse_quote(symbol: str, data: object) -> Reference | None:
                      low=num("l"), last=num("c"))
 
 
-class QuoteClient:
-    """``/quote`` through finnhub-python, behind a rate limiter and a short cache."""
+class QuoteClient(ReferenceClient):
+    """``/quote`` through finnhub-python, behind the shared limiter and cache."""
 
-    def __init__(self, api_key: str, base_url: str, *, timeout_s: float = 5.0,
-                 per_minute: float = 60, cache_ttl_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, api_key: str, base_url: str, **kwargs):
+        super().__init__(base_url, **kwargs)
         self._key = api_key
-        self.base_url = base_url.rstrip("/")
-        self.timeout_s = timeout_s
-        self.cache_ttl_s = cache_ttl_s
-        self.limiter = TokenBucket(per_minute, clock=clock)
-        self._clock = clock
-        self._cache: dict[str, tuple[float, Reference | None]] = {}
-        self._cache_lock = threading.Lock()
-        self._fetch_lock = threading.Lock()  # one requests.Session: one call at a time
         self._client: finnhub.Client | None = None
 
-    def __repr__(self) -> str:
-        return f"QuoteClient(base_url={self.base_url!r})"
-
-    def quote(self, symbol: str) -> Reference | None:
-        """Reference prices for ``symbol``; None if Finnhub does not know it.
-
-        Raises :class:`RestError` (or a subclass) on any failure.
-        """
-        hit = self._cached(symbol)
-        if hit is not None:
-            return hit[0]
-        with self._fetch_lock:
-            # Look again: a caller we waited for may have just fetched this symbol.
-            hit = self._cached(symbol)
-            if hit is not None:
-                return hit[0]
-            if not self.limiter.try_acquire():
-                raise LocalRateLimited(
-                    f"reference for {symbol} skipped: client-side limit of "
-                    f"{self.limiter.rate * 60:g} calls/min reached")
-            ref = parse_quote(symbol, self._fetch(symbol))
-            with self._cache_lock:
-                self._cache[symbol] = (self._clock() + self.cache_ttl_s, ref)
-                if len(self._cache) > 1000:  # keep it bounded: drop what has expired
-                    now = self._clock()
-                    self._cache = {s: v for s, v in self._cache.items() if v[0] > now}
-        return ref
-
-    def _cached(self, symbol: str) -> tuple[Reference | None] | None:
-        """``(reference,)`` while a fresh answer is cached (the answer may be None)."""
-        with self._cache_lock:
-            hit = self._cache.get(symbol)
-        return (hit[1],) if hit is not None and hit[0] > self._clock() else None
+    def _lookup(self, symbol: str) -> Reference | None:
+        return parse_quote(symbol, self._fetch(symbol))
 
     def _fetch(self, symbol: str) -> object:
         # ``from None`` everywhere: the original exceptions carry the request URL.

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from app.config import Settings
 
 #: Modules holding adapters; each defines ``Feed`` subclasses with a ``feed_type``.
-ADAPTER_MODULES = ("app.feeds.mock", "app.feeds.finnhub", "app.feeds.replay")
+ADAPTER_MODULES = ("app.feeds.mock", "app.feeds.finnhub", "app.feeds.alpaca", "app.feeds.replay")
 
 
 def feed_classes() -> dict[str, type[Feed]]:

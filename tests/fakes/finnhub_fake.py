@@ -194,8 +194,7 @@ class FakeFinnhub:
         self._loop = asyncio.get_running_loop()
         self._done = asyncio.Event()
         app = tornado.web.Application(
-            [(r"/", _SocketHandler, {"fake": self}),
-             (r"/api/v1/+quote", _QuoteHandler, {"fake": self})],
+            self._routes(),
             log_function=lambda handler: None,  # access logs would print ?token=
         )
         sockets = bind_sockets(0, "127.0.0.1")
@@ -209,6 +208,10 @@ class FakeFinnhub:
             if conn.handler is not None and not conn.closed:
                 conn.handler.close()
         await server.close_all_connections()
+
+    def _routes(self) -> list:
+        return [(r"/", _SocketHandler, {"fake": self}),
+                (r"/api/v1/+quote", _QuoteHandler, {"fake": self})]
 
     def _on_loop(self, fn: Callable[[], object]) -> object:
         """Run ``fn`` (maybe async) on the server's loop and wait for its result."""

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from app.config import Secret, Settings
-from app.feeds import finnhub as finnhub_mod
+from app.feeds import backoff
 from app.feeds.backoff import full_jitter
 from app.feeds.base import FeedState, Tick
 from app.feeds.finnhub import AUTH_FAILED, NO_KEY, FinnhubFeed, RecentTrades, parse_trades
@@ -496,7 +496,7 @@ def test_backoff_grows_while_failing_and_resets_after_a_stable_connection(
         attempts.append(attempt)
         return 0.01
 
-    monkeypatch.setattr(finnhub_mod, "full_jitter", spy)
+    monkeypatch.setattr(backoff, "full_jitter", spy)
     fake.ws_refuse_status = 503
     feed = make_feed(stable_after_s=0.0)
     feed.start(sink)
