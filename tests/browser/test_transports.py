@@ -45,7 +45,9 @@ def test_fast_lane_carries_the_ticks(page, server):
     check_flashes(seen["flashes"])
     lane = [n for u, n in seen["frames"].items() if u.endswith("/photon/ticks")]
     bokeh = [n for u, n in seen["frames"].items() if u.endswith("/app/ws")]
-    assert lane and lane[0] >= 8  # ~4 cycles a second
+    # Ticks come over the fast lane: ~10 cycles a second when idle; a loaded machine
+    # stretches the cadence (at most 1 s), so a few in the window is all that is sure.
+    assert lane and lane[0] >= 3
     # Bokeh only carries the status line now (3 frames a message, about 1 a second).
     assert bokeh and bokeh[0] <= 3 * 6
 
