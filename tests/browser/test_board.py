@@ -86,7 +86,8 @@ def test_picker_changes_what_updates_and_releases_the_rest(page, server):
     page.keyboard.press("Escape")
     wait_until(lambda: sorted(board_symbols(page)) == ["GOOGL", "MSFT", "TSLA"],
                what="board follows the picker")
-    assert "symbols=" in page.url and "MSFT" in page.url and "AAPL" not in page.url
+    wait_until(lambda: "symbols=" in page.url and "MSFT" in page.url
+               and "AAPL" not in page.url, what="the URL to follow the picker")
     changes = watch_prices(page, seconds=3)
     assert set(changes) == {"GOOGL", "MSFT", "TSLA"}
     assert len(changes["MSFT"]) >= 2  # the new symbol is live
