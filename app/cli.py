@@ -110,6 +110,25 @@ def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -
     return argv + extra
 
 
+def upstream_settings(p: argparse.ArgumentParser, options, argv: list[str],
+                      check=None) -> tuple[argparse.Namespace, Settings]:
+    """Arguments and settings of a command that talks to the upstream itself (the relay,
+    the recorder): the options win over environment and .env; a bad value (or what
+    ``check(settings)`` refuses) stops it with one line."""
+    add_setting_options(p, options)
+    args = p.parse_args(argv)
+    overrides = option_overrides(args, options)
+
+    def load() -> Settings:
+        settings = load_settings(overrides=overrides)
+        if check is not None:
+            check(settings)
+        require_feed_settings(settings, upstream=True)
+        return settings
+
+    return args, exit_on_bad_settings(p.prog, load, {v: OPTION_OF[v] for v in overrides})
+
+
 def relay_main(argv: list[str]) -> None:
     """``photon relay``: hold the upstream feed once, publish it through Redis."""
     p = argparse.ArgumentParser(
@@ -117,19 +136,12 @@ def relay_main(argv: list[str]) -> None:
         description="Hold the upstream feed (one connection for every server process) and "
         "publish its ticks through Redis; servers read them with --redis-url. A second "
         "relay waits as a standby and takes over when the first stops.")
-    add_setting_options(p, RELAY_OPTIONS)
-    args = p.parse_args(argv)
-    overrides = option_overrides(args, RELAY_OPTIONS)
-
-    def load() -> Settings:
-        settings = load_settings(overrides=overrides)
+    def needs_redis(settings: Settings) -> None:
         if not settings.redis_url:
             raise SettingError("PHOTON_REDIS_URL is not set: the relay publishes through "
                                "Redis; give --redis-url redis://HOST:6379/0", "PHOTON_REDIS_URL")
-        require_feed_settings(settings, upstream=True)
-        return settings
 
-    settings = exit_on_bad_settings("photon relay", load, {v: OPTION_OF[v] for v in overrides})
+    _, settings = upstream_settings(p, RELAY_OPTIONS, argv, needs_redis)
     from app import logs
     from app.feeds.registry import upstream_feed
     from app.relay import Relay
@@ -163,20 +175,10 @@ def record_main(argv: list[str]) -> None:
         description="Record any feed's trades (symbol, price, size, trade time, receipt "
         "time) and reference prices to a gzipped JSON-lines file, until Ctrl-C or "
         "--duration; play it back with `photon --feed replay:PATH`.")
-    add_setting_options(p, RECORD_OPTIONS)
     p.add_argument("--out", required=True, help="the recording to write (.jsonl.gz)")
     p.add_argument("--duration", type=float, default=0.0,
                    help="stop after this many seconds [default: until Ctrl-C]")
-    args = p.parse_args(argv)
-    overrides = option_overrides(args, RECORD_OPTIONS)
-
-    def load() -> Settings:
-        settings = load_settings(overrides=overrides)
-        require_feed_settings(settings, upstream=True)
-        return settings
-
-    settings = exit_on_bad_settings("photon record", load,
-                                    {v: OPTION_OF[v] for v in overrides})
+    args, settings = upstream_settings(p, RECORD_OPTIONS, argv)
     from app import logs
     from app.recording import record
 
