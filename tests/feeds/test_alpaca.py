@@ -50,14 +50,8 @@ def make_feed(fake):
             assert KEY_ID not in text and SECRET not in text
 
 
-@pytest.fixture
-def live(make_feed, fake, sink):
-    feed = make_feed()
-    feed.subscribe(["AAPL", "TSLA"])
-    feed.start(sink)
-    conn = fake.wait_connection(1)
-    wait_until(lambda: conn.subscribed == {"AAPL", "TSLA"}, what="subscriptions")
-    return feed
+# ``live`` comes from tests/feeds/conftest.py: with this module's ``fake`` and
+# ``make_feed`` it is an Alpaca feed connected to the fake, subscribed to AAPL and TSLA.
 
 
 def trade(sym="AAPL", p=126.55, s=1, t=T0):
