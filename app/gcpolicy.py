@@ -52,8 +52,9 @@ class Rule:
 
 
 def decide(frozen: int, closed: int, opened: int, freezes: int, rule: Rule = Rule()) -> Action:
-    """What to do now, given sessions ``frozen`` at the last freeze, ``closed`` and
-    ``opened`` since it, and ``freezes`` done since the last reclaim."""
+    """What to do now, given sessions ``frozen`` (live at the last freeze), ``closed``
+    since the last reclaim, ``opened`` since the last freeze, and ``freezes`` done
+    since the last reclaim."""
     if closed > 0 and closed >= max(rule.least, rule.share * frozen):
         return Action.RECLAIM
     if freezes >= rule.max_freezes and (closed or opened):
@@ -80,7 +81,10 @@ class GcPolicy:
             self._timer.start()
 
     def tick(self) -> Action:
-        """Look at the counters once and act."""
+        """Look at the counters once and act. Closed sessions count from the last
+        reclaim, not the last freeze: under steady churn every tick freezes the new
+        sessions, and counting from there would never reach the share, so closed
+        sessions would pile up frozen until ``max_freezes``."""
         opened = self.hub.sessions_opened - self._opened
         closed = self.hub.sessions_closed - self._closed
         action = decide(self._frozen_sessions, closed, opened, self.freezes, self.rule)
@@ -94,11 +98,12 @@ class GcPolicy:
             self.reclaims += 1
             self.freezes = 0
             log.info("gc_reclaim closed_sessions=%d ms=%.0f", closed, self.last_reclaim_ms)
+            self._closed = self.hub.sessions_closed
         else:
             gc.collect(1)  # young garbage is not worth freezing; cheap
         gc.freeze()
         self.freezes += 1
-        self._opened, self._closed = self.hub.sessions_opened, self.hub.sessions_closed
+        self._opened = self.hub.sessions_opened
         self._frozen_sessions = self.hub.sessions
         return action
 

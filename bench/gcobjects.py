@@ -76,8 +76,53 @@ class GcHandler(RequestHandler):
         self.finish(json.dumps(body))
 
 
+def live_counts() -> dict:
+    """What the heap holds right now, without collecting: every tracked object (frozen
+    ones too), Bokeh documents and server sessions alive. A closed session's objects
+    count here until a collection (the policy's reclaim) frees them."""
+    from bokeh.document import Document
+    from bokeh.server.session import ServerSession
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # no collection between unfreeze and freeze: the policy's state stays
+    try:
+        frozen = gc.get_freeze_count()
+        gc.unfreeze()  # gc.get_objects() does not list the permanent generation
+        objs = gc.get_objects()
+        docs = sum(isinstance(o, Document) for o in objs)
+        sessions = sum(isinstance(o, ServerSession) for o in objs)
+        body = {"tracked": len(objs), "frozen": frozen, "documents": docs,
+                "server_sessions": sessions}
+        del objs
+        if frozen:
+            gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
+    return body
+
+
+class LiveHandler(RequestHandler):
+    """``GET /bench/gc/live``: :func:`live_counts` and the GC policy's counters (bench
+    only). Collects nothing, so it shows what the app's policy leaves in memory."""
+
+    def get(self) -> None:
+        from app import gcpolicy
+        from app.hub import get_hub
+
+        body = live_counts()
+        hub = get_hub()
+        body["hub_opened"], body["hub_closed"] = hub.sessions_opened, hub.sessions_closed
+        policy = gcpolicy.get()
+        if policy is not None:
+            body["reclaims"], body["freezes"] = policy.reclaims, policy.freezes
+            body["last_reclaim_ms"] = round(policy.last_reclaim_ms, 1)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+
 #: Loaded by ``panel serve --plugins bench.gcobjects`` in the server under test only.
-ROUTES = [("/bench/gc", GcHandler, {})]
+ROUTES = [("/bench/gc", GcHandler, {}), ("/bench/gc/live", LiveHandler, {})]
 
 
 def serve(logdir: Path) -> ServerProc:

@@ -11,15 +11,19 @@ closes it at once, before the ACK (the race ``app/server_fixes.py`` handles).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
+import os
 import time
+from collections.abc import Callable
 from urllib.parse import urljoin
 
 import aiohttp
 import orjson
 
-from bench.common import ServerProc, symbols_for, universe
+from bench.common import ROOT, ServerProc, get_json, photon_server, symbols_for, universe
 from bench.load import DOCUMENT_READY, FAST_RE, TOKEN_RE, board_changes, bokeh_msg
 
 
@@ -74,11 +78,14 @@ async def one_cycle(http: aiohttp.ClientSession, base: str, i: int, symbols: lis
 
 
 async def soak(server: ServerProc, cycles: int, concurrency: int, max_s: float,
-               k: int = 10, report_every_s: float = 5.0, log=print) -> dict:
+               k: int = 10, report_every_s: float = 5.0, log=print,
+               probe: Callable[[], dict] | None = None) -> dict:
     """Run ``cycles`` open/close cycles. At 0, 10, 25, 50, 75 and 100 % of them the load
     pauses until the server has reaped every session, and the idle RSS is recorded:
     growth between the 50 % checkpoint (long warm) and the end is what a leak would
-    show; allocator high-water marks settle in the first part."""
+    show; allocator high-water marks settle in the first part. ``probe`` (blocking,
+    run in a thread) adds what it returns to each checkpoint, e.g. the server's own
+    object counts."""
     syms = universe()
     counts: dict[str, int] = {}
     series: list[tuple[float, int, int | None, float]] = []
@@ -107,9 +114,12 @@ async def soak(server: ServerProc, cycles: int, concurrency: int, max_s: float,
         await asyncio.sleep(0.5)
         ck = {"cycles": done, "rss_mb": round(server.rss_mb(), 1),
               "sessions": health.get("sessions"), "subscriptions": health.get("subscriptions")}
+        if probe is not None:
+            ck["probe"] = await asyncio.to_thread(probe)
         checkpoints.append(ck)
         log(f"  soak checkpoint: {done} cycles, all reaped: sessions={ck['sessions']} "
-            f"subscriptions={ck['subscriptions']} idle RSS={ck['rss_mb']:.1f} MB")
+            f"subscriptions={ck['subscriptions']} idle RSS={ck['rss_mb']:.1f} MB"
+            + (f" {ck['probe']}" if probe is not None else ""))
         return health
 
     async def worker(http, upto: int):
@@ -160,3 +170,81 @@ async def soak(server: ServerProc, cycles: int, concurrency: int, max_s: float,
             "final_sessions": health.get("sessions"),
             "final_subscriptions": health.get("subscriptions"),
             "rss_end_mb": last["rss_mb"]}
+
+
+def verdict(res: dict) -> list[str]:
+    """The soak's verdict lines: idle RSS slope from the 50 % checkpoint, sessions and
+    ref counts back to nothing, and (with the server's object counts) documents freed."""
+    growth = res["idle_growth_mb_per_1000"]
+    lines = ["idle RSS growth from the 50 % checkpoint: "
+             + ("n/a" if growth is None else f"{growth:+.2f} MB per 1000 cycles")
+             + ("" if growth is None or res["cycles"] < 2000 else
+                f" ({'flat' if growth <= 1.0 else 'NOT flat'}: <= 1 MB per 1000 cycles)"),
+             f"live sessions at end {res['final_sessions']} (must be 0); subscriptions at "
+             f"end {res['final_subscriptions']} (must be {{}})"]
+    probes = [c for c in res["checkpoints"] if "probe" in c]
+    if probes:
+        docs = [c["probe"].get("documents") for c in probes]
+        lines.append("documents alive at the idle checkpoints (as the GC policy left them): "
+                     + ", ".join(str(d) for d in docs))
+    after = res.get("after_collect")
+    if after and probes:
+        base = probes[0]["probe"]  # before the first session: the idle baseline
+        lines.append(f"after one full collection at the end: {after['documents']} documents "
+                     f"(idle baseline {base.get('documents')}), {after['server_sessions']} "
+                     f"server sessions, {after['tracked']} tracked objects (baseline "
+                     f"{base.get('tracked')}, not collected)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.soak``: the soak alone against a fresh Photon server, with the
+    server's own document and object counts at every checkpoint."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--cycles", type=int, default=10_000)
+    p.add_argument("--concurrency", type=int, default=10)
+    p.add_argument("--push-ms", type=int, default=250)
+    p.add_argument("--max-s", type=float, default=3600.0, help="wall-time bound")
+    p.add_argument("--gc", choices=("freeze", "default"), help="PHOTON_GC (app default if unset)")
+    args = p.parse_args(argv)
+    out = ROOT / "bench" / "out" / time.strftime("soak-%Y%m%d-%H%M%S")
+    server = photon_server(args.push_ms, out)
+    server.cmd += ["--plugins", "bench.gcobjects"]  # /bench/gc/live: counts from inside
+    if args.gc:
+        server.env["PHOTON_GC"] = args.gc
+    server.start()
+
+    def probe() -> dict:
+        return get_json(server.base + "/bench/gc/live", timeout=120) or {}
+
+    print(f"soak: {args.cycles} cycles, {args.concurrency} at a time, push {args.push_ms} ms, "
+          f"PHOTON_GC={args.gc or 'app default'}; load average at start "
+          f"{os.getloadavg()[0]:.2f}", flush=True)
+    try:
+        res = asyncio.run(soak(server, args.cycles, args.concurrency, args.max_s,
+                               log=lambda m: print(m, flush=True), probe=probe))
+        res["after_collect"] = get_json(server.base + "/bench/gc", timeout=300)
+        if res["after_collect"]:
+            res["after_collect"].pop("types", None)
+            res["after_collect"].update(probe())
+    finally:
+        server.stop()
+    res["loadavg_end"] = os.getloadavg()
+    print(f"\n{res['cycles']} cycles in {res['elapsed_s']} s; kinds {res['kinds']}; load "
+          f"average at end {res['loadavg_end'][0]:.2f} {res['loadavg_end'][1]:.2f} "
+          f"{res['loadavg_end'][2]:.2f}")
+    print("checkpoint  cycles  idle RSS MB  sessions  documents  tracked objects  reclaims")
+    for c in res["checkpoints"]:
+        pr = c.get("probe", {})
+        print(f"{c['cycles'] / max(args.cycles, 1):9.0%}  {c['cycles']:6d}  {c['rss_mb']:11.1f}"
+              f"  {c['sessions']!s:>8}  {pr.get('documents')!s:>9}  {pr.get('tracked')!s:>15}"
+              f"  {pr.get('reclaims')!s:>8}")
+    for line in verdict(res):
+        print(line)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "soak.json").write_text(json.dumps(res, indent=1))
+    print(f"results: {out / 'soak.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -84,3 +84,28 @@ def test_a_few_closed_sessions_wait_for_the_reclaim(policy):
     hub.sessions_closed += 7
     assert p.tick() is Action.RECLAIM
     assert ref() is None
+
+
+def test_steady_churn_reaches_the_reclaim_before_max_freezes():
+    """One session closes and one opens between every two ticks: every tick freezes the
+    new one, and the closed ones must still add up to the share (counted since the last
+    reclaim, not the last freeze) instead of staying frozen until ``max_freezes``."""
+    hub = FakeHub()
+    p = GcPolicy(hub, Rule(share=0.25, least=2, max_freezes=100), every_ms=None)
+    try:
+        live = [Session() for _ in range(8)]
+        hub.sessions_opened += 8
+        assert p.tick() is Action.FREEZE
+        closed = []
+        actions = []
+        for _ in range(4):
+            closed.append(weakref.ref(live.pop(0)))
+            hub.sessions_closed += 1
+            live.append(Session())
+            hub.sessions_opened += 1
+            actions.append(p.tick())
+        assert Action.RECLAIM in actions, actions
+        assert all(r() is None for r in closed[:2]), "closed sessions freed under churn"
+    finally:
+        p.close()
+        gc.collect()
