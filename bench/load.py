@@ -519,6 +519,23 @@ async def close(sess: Session) -> None:
         sess.task.cancel()
 
 
+async def ramp(sessions: list[Session], runner, http, base: str, batch: int,
+               timeout: float, session_timeout: float) -> None:
+    """Start ``sessions`` in batches of ``batch``, each batch live (or failed, or
+    ``session_timeout`` past) before the next starts; stop starting after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    for b in range(0, len(sessions), batch):
+        group = sessions[b:b + batch]
+        for s in group:
+            s.task = asyncio.create_task(run_one(s, runner, http, base))
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in group)),
+                                   min(left, session_timeout))
+
+
 def emit(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -533,17 +550,8 @@ async def main(args) -> None:
         sessions = [Session(args.first + j, symbols_for(args.first + j, args.k, syms))
                     for j in range(args.count)]
         t0 = time.monotonic()
-        deadline = t0 + args.ramp_timeout
-        for b in range(0, len(sessions), args.batch):
-            batch = sessions[b:b + args.batch]
-            for s in batch:
-                s.task = asyncio.create_task(run_one(s, runner, http, args.base))
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in batch)),
-                                       min(left, args.session_timeout))
+        await ramp(sessions, runner, http, args.base, args.batch, args.ramp_timeout,
+                   args.session_timeout)
         ramp_s = time.monotonic() - t0
         slow = [Session(-1 - j, symbols_for(j, args.k, syms)) for j in range(args.slow)]
         for s in slow:

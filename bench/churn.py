@@ -1,0 +1,382 @@
+"""Steady run with churn: N sessions stay live for a long time while sessions keep
+closing and opening at a steady rate; memory must stay flat and viewers smooth.
+
+The soak (:mod:`bench.soak`) opens and closes sessions with the server nearly idle
+between them; this is the other half of a leak proof: a server that holds hundreds of
+sessions (so the GC policy freezes a large heap) and replaces a few of them every
+second, as real viewers come and go, for half an hour.
+
+* **Load**: ``--workers`` load processes (this module with ``--worker``), each holding
+  its share of ``--sessions`` real sessions (``bench.load``'s raw-protocol client:
+  page, Bokeh WebSocket, ``document_ready``, fast lane) of ``--k`` symbols, ramped in
+  batches of 20. Then, ``--rate`` times a second in all, the oldest session closes and
+  a new one opens (a new index, so a new symbol window).
+* **Samples** every ``--sample-s``: server RSS and CPU, live sessions (the server's
+  ``/health`` and the viewers': connected and updating), sessions opened/closed,
+  full-collection (generation 2) pauses from ``/metrics`` ``photon_gc_pause_seconds``
+  (count and the longest, exact from the server's ``gc_pause`` log lines for pauses of
+  50 ms and more), and each viewer's longest gap between two updates in the interval
+  (p50/p95/max over the sessions live the whole interval). Every ``--objects-every-s``
+  the server's own documents and tracked objects (``/bench/gc/live``, no collection;
+  the count holds the server for a moment, so not often).
+* **Verdict**: the RSS slope after ``--warmup-s`` (least squares over the samples), per
+  10 minutes and per 1000 sessions churned: flat means <= 1 MB per 1000 (the soak's
+  bar); gen-2 pause p99 <= 100 ms (the issue's target); viewers' gap p95.
+
+    python -m bench.churn --sessions 300 --rate 2 --duration 1800          # PHOTON_GC=freeze
+    python -m bench.churn --sessions 300 --rate 2 --duration 600 --gc default
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench import load
+from bench.common import ROOT, ServerProc, get_json, photon_server, symbols_for, universe
+
+GC_PAUSE_RE = re.compile(r"gc_pause generation=2 ms=(\d+)")
+
+
+# -- the load worker ------------------------------------------------------------
+async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
+    """Hold ``hold`` sessions; replace the oldest ``rate`` times a second. Line protocol:
+    prints ``{"event": "ramped"}``, then answers each ``s`` on stdin with a sample and
+    ends (closing every session) on ``q`` or end of input."""
+    syms = universe()
+    load.W.w0, load.W.w1, load.W.end = time.time(), math.inf, math.inf  # gaps count now
+    live: collections.deque[load.Session] = collections.deque()
+    counts = {"opened": 0, "closed": 0, "failed": 0}
+    errors: collections.Counter[str] = collections.Counter()
+    next_i = first
+    sampled: set[int] = set()  # sessions live at the last sample
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=None)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=timeout) as http:
+
+        def new_session() -> load.Session:
+            nonlocal next_i
+            s = load.Session(next_i, symbols_for(next_i, k, syms))
+            next_i += 1
+            counts["opened"] += 1
+            live.append(s)
+            return s
+
+        async def churn() -> None:
+            period = 1.0 / rate
+            t = time.monotonic()
+            while True:
+                t += period
+                await asyncio.sleep(max(0.0, t - time.monotonic()))
+                old = live.popleft()
+                if old.err:
+                    errors[old.err] += 1
+                await load.close(old)
+                counts["closed"] += 1
+                s = new_session()
+                s.task = asyncio.create_task(load.run_one(s, load.photon_session, http, base))
+
+        def sample() -> dict:
+            """Viewer-side figures since the last sample; resets the per-session gaps."""
+            now = time.time()
+            gaps = []
+            updating = 0
+            seen = set()
+            for s in live:
+                if s.t_ready is None or s.err:
+                    continue
+                if s.last_rx is not None and now - s.last_rx < 5.0:
+                    updating += 1
+                if s.i in sampled:  # live for the whole interval
+                    gaps.append(round(max(s.max_gap, now - (s.last_rx or now)), 3))
+                s.max_gap = 0.0
+                seen.add(s.i)
+            sampled.clear()
+            sampled.update(seen)
+            failed = sum(1 for s in live if s.err or (s.t_ready is None and s.ready.is_set()))
+            return {"event": "sample", "held": len(live), "updating": updating,
+                    "failed_now": failed, "gaps": gaps, **counts,
+                    "errors": dict(errors.most_common(3))}
+
+        first_batch = [new_session() for _ in range(hold)]
+        await load.ramp(first_batch, load.photon_session, http, base, 20, 600.0, 60.0)
+        load.emit({"event": "ramped", "ready": sum(s.t_ready is not None and not s.err
+                                                   for s in first_batch)})
+        task = asyncio.create_task(churn())
+        loop = asyncio.get_running_loop()
+        try:
+            while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "s":
+                load.emit(sample())
+        finally:
+            task.cancel()
+            await asyncio.gather(*(load.close(s) for s in live))
+
+
+# -- the driver ---------------------------------------------------------------
+def gc2_pauses(base: str) -> tuple[float, dict[float, float]]:
+    """Generation-2 pauses so far from ``/metrics``: count and cumulative buckets
+    {upper bound s: count}."""
+    try:
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except OSError:
+        return math.nan, {}
+    buckets: dict[float, float] = {}
+    count = math.nan
+    for fam in text_string_to_metric_families(text):
+        if fam.name != "photon_gc_pause_seconds":
+            continue
+        for smp in fam.samples:
+            if smp.labels.get("generation") != "2":
+                continue
+            if smp.name.endswith("_bucket"):
+                buckets[float(smp.labels["le"])] = smp.value
+            elif smp.name.endswith("_count"):
+                count = smp.value
+    return count, buckets
+
+
+def bucket_quantile(before: dict[float, float], after: dict[float, float],
+                    q: float) -> float | None:
+    """Upper bound (s) of the bucket holding quantile ``q`` of the observations made
+    between two cumulative-bucket readings; None without any."""
+    bounds = sorted(after)
+    diff = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = diff[-1] if diff else 0.0
+    if total <= 0:
+        return None
+    for b, c in zip(bounds, diff, strict=True):
+        if c >= q * total:
+            return b
+    return bounds[-1]
+
+
+def logged_pauses_ms(server: ServerProc, offset: int) -> tuple[list[int], int]:
+    """Generation-2 pauses of 50 ms and more logged by the server after byte ``offset``
+    of its log, and the new offset."""
+    try:
+        with server.log_path.open("rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return [], offset
+    return [int(m) for m in GC_PAUSE_RE.findall(text)], offset + len(text.encode())
+
+
+def slope_per_s(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (t, y) points; None with fewer than 3."""
+    if len(points) < 3:
+        return None
+    return statistics.linear_regression([p[0] for p in points], [p[1] for p in points]).slope
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def start_workers(base: str, sessions: int, rate: float, workers: int,
+                  k: int) -> list[subprocess.Popen]:
+    """Start the load processes and wait until each has ramped its sessions."""
+    procs = []
+    per = [sessions // workers + (w < sessions % workers) for w in range(workers)]
+    first = 0
+    for n in per:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "bench.churn", "--worker", "--base", base,
+             "--hold", str(n), "--rate", str(rate / workers), "--first", str(first),
+             "--k", str(k)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        first += 1_000_000  # disjoint indices per worker
+    for p in procs:
+        line = p.stdout.readline()
+        if not line:
+            raise SystemExit("a churn worker ended before its sessions were live")
+        print(f"  worker ramped: {json.loads(line)}", flush=True)
+    return procs
+
+
+def ask(procs: list[subprocess.Popen]) -> list[dict]:
+    for p in procs:
+        p.stdin.write("s\n")
+        p.stdin.flush()
+    return [json.loads(p.stdout.readline()) for p in procs]
+
+
+def run(args) -> dict:
+    out = ROOT / "bench" / "out" / time.strftime("churn-%Y%m%d-%H%M%S")
+    server = photon_server(args.push_ms, out)
+    server.cmd += ["--plugins", "bench.gcobjects"]  # /bench/gc/live
+    if args.gc:
+        server.env["PHOTON_GC"] = args.gc
+    server.start()
+    rows: list[dict] = []
+    try:
+        print(f"churn: {args.sessions} sessions x {args.k} symbols, {args.rate}/s closed and "
+              f"opened, push {args.push_ms} ms, PHOTON_GC={args.gc or 'app default (freeze)'}, "
+              f"{args.duration:.0f} s; load average {os.getloadavg()[0]:.2f}", flush=True)
+        procs = start_workers(server.base, args.sessions, args.rate, args.workers, args.k)
+        try:
+            rows = sample_loop(server, procs, args)
+        finally:
+            for p in procs:
+                p.stdin.write("q\n")
+                p.stdin.close()
+            for p in procs:
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+    finally:
+        server.stop()
+    res = {"argv": vars(args), "rows": rows, "verdict": verdict(rows, args)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "churn.json").write_text(json.dumps(res, indent=1))
+    for line in res["verdict"]["lines"]:
+        print(line)
+    print(f"results: {out / 'churn.json'}")
+    return res
+
+
+HEADER = ("     t  live srv/viewers  opened closed  RSS MB  CPU%  gen2 n  gen2 max ms"
+          "  gap p50/p95/max s  documents  load")
+
+
+def sample_loop(server: ServerProc, procs: list[subprocess.Popen], args) -> list[dict]:
+    rows: list[dict] = []
+    t0 = time.monotonic()
+    cpu0 = server.cpu_seconds()
+    count0, buckets0 = gc2_pauses(server.base)
+    offset = server.log_path.stat().st_size
+    last_objects = -math.inf
+    ask(procs)  # starts every session's gap interval
+    print(HEADER, flush=True)
+    while (el := time.monotonic() - t0) < args.duration:
+        time.sleep(min(args.sample_s, max(0.0, args.duration - el)))
+        el = time.monotonic() - t0
+        cpu1 = server.cpu_seconds()
+        samples = ask(procs)
+        health = server.health(timeout=10) or {}
+        count1, buckets1 = gc2_pauses(server.base)
+        long_ms, offset = logged_pauses_ms(server, offset)
+        row = {"t": round(el, 1), "rss_mb": round(server.rss_mb(), 1),
+               "cpu_pct": round((cpu1 - cpu0) / args.sample_s * 100, 1),
+               "sessions": health.get("sessions"),
+               "updating": sum(s["updating"] for s in samples),
+               "opened": sum(s["opened"] for s in samples),
+               "closed": sum(s["closed"] for s in samples),
+               "failed_now": sum(s["failed_now"] for s in samples),
+               "gaps": sorted(g for s in samples for g in s["gaps"]),
+               "errors": [e for s in samples for e in s["errors"]],
+               "gc2": count1 - count0, "gc2_buckets": (buckets0, buckets1),
+               "gc2_long_ms": long_ms, "loadavg": os.getloadavg()[0],
+               "push_interval_ms": health.get("push_interval_ms")}
+        cpu0, count0, buckets0 = cpu1, count1, buckets1
+        if el - last_objects >= args.objects_every_s:
+            row["objects"] = get_json(server.base + "/bench/gc/live", timeout=120) or {}
+            last_objects = el
+        rows.append(row)
+        print(format_row(row), flush=True)
+    return rows
+
+
+def format_row(r: dict) -> str:
+    g = r["gaps"]
+    gaps = (f"{pct(g, .5):.2f}/{pct(g, .95):.2f}/{g[-1]:.2f}" if g else "-")
+    gc_max = bucket_quantile(*r["gc2_buckets"], 1.0)
+    longest = max(r["gc2_long_ms"], default=None)
+    gmax = (f"{longest}" if longest is not None else
+            f"<{gc_max * 1000:.0f}" if gc_max is not None else "-")
+    docs = r.get("objects", {}).get("documents", "")
+    return (f"{r['t']:6.0f}  {r['sessions']!s:>8}/{r['updating']:<4} {r['opened']:7d} "
+            f"{r['closed']:6d}  {r['rss_mb']:6.1f}  {r['cpu_pct']:4.0f}  {r['gc2']:6.0f}  "
+            f"{gmax:>11}  {gaps:>17}  {docs!s:>9}  {r['loadavg']:4.2f}")
+
+
+def verdict(rows: list[dict], args) -> dict:
+    warm = [r for r in rows if r["t"] >= args.warmup_s]
+    slope = slope_per_s([(r["t"], r["rss_mb"]) for r in warm])
+    churned = (warm[-1]["closed"] - warm[0]["closed"]) if len(warm) > 1 else 0
+    span = (warm[-1]["t"] - warm[0]["t"]) if len(warm) > 1 else 0
+    per_1000 = (slope * span / churned * 1000 if slope is not None and churned else None)
+    buckets = ((warm[0]["gc2_buckets"][0], warm[-1]["gc2_buckets"][1]) if warm else ({}, {}))
+    p99 = bucket_quantile(*buckets, 0.99)
+    long_ms = sorted(ms for r in warm for ms in r["gc2_long_ms"])
+    n_gc2 = sum(r["gc2"] for r in warm)
+    # the exact p99 when it falls among the logged (>= 50 ms) pauses
+    k = int(n_gc2) - math.ceil(0.99 * n_gc2)  # pauses above the p99
+    p99_exact = long_ms[-(k + 1)] if n_gc2 and len(long_ms) > k else None
+    gaps = [g for r in warm for g in r["gaps"]]
+    live = [r["sessions"] for r in warm if r["sessions"] is not None]
+    v = {"rss_slope_mb_per_10min": None if slope is None else slope * 600,
+         "rss_mb_per_1000_churned": per_1000, "churned_after_warmup": churned,
+         "gc2_pauses": n_gc2, "gc2_p99_bucket_s": p99, "gc2_p99_ms": p99_exact,
+         "gc2_max_ms": long_ms[-1] if long_ms else None,
+         "gap_p50_s": pct(gaps, .5), "gap_p95_s": pct(gaps, .95),
+         "gap_max_s": max(gaps, default=None), "live_min": min(live, default=None),
+         "live_max": max(live, default=None),
+         "loadavg_mean": statistics.fmean(r["loadavg"] for r in warm) if warm else None}
+    lines = [f"after {args.warmup_s:.0f} s warm-up ({len(warm)} samples, {churned} sessions "
+             f"churned, load average {v['loadavg_mean'] or math.nan:.2f} on average):"]
+    if slope is not None:
+        lines.append(f"  RSS slope {v['rss_slope_mb_per_10min']:+.1f} MB per 10 min, "
+                     f"{per_1000 if per_1000 is not None else math.nan:+.2f} MB per 1000 "
+                     f"sessions churned: "
+                     + ("flat" if per_1000 is not None and per_1000 <= 1.0 else "NOT flat")
+                     + " (<= 1 MB per 1000)")
+    p99_txt = (f"{p99_exact} ms" if p99_exact is not None else
+               f"<= {p99 * 1000:.0f} ms (bucket)" if p99 is not None else "n/a")
+    ok = (p99_exact if p99_exact is not None else (p99 or 0) * 1000) <= 100
+    lines.append(f"  full-collection (gen 2) pauses: {n_gc2:.0f}, p99 {p99_txt}, longest "
+                 f"{v['gc2_max_ms'] or '< 50'} ms: {'MET' if ok else 'MISSED'} (p99 <= 100 ms)")
+    if gaps:
+        lines.append(f"  viewers' longest gap per {args.sample_s:.0f} s interval: p50 "
+                     f"{v['gap_p50_s']:.2f} s, p95 {v['gap_p95_s']:.2f} s, max "
+                     f"{v['gap_max_s']:.2f} s (push {args.push_ms} ms)")
+    lines.append(f"  live sessions (server) between {v['live_min']} and {v['live_max']}")
+    v["lines"] = lines
+    return v
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--base", help=argparse.SUPPRESS)
+    p.add_argument("--hold", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--sessions", type=int, default=300)
+    p.add_argument("--k", type=int, default=10, help="symbols per session")
+    p.add_argument("--rate", type=float, default=2.0, help="sessions replaced per second")
+    p.add_argument("--duration", type=float, default=1800.0, help="seconds after the ramp")
+    p.add_argument("--push-ms", type=int, default=1000)
+    p.add_argument("--sample-s", type=float, default=30.0)
+    p.add_argument("--warmup-s", type=float, default=300.0)
+    p.add_argument("--objects-every-s", type=float, default=300.0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--gc", choices=("freeze", "default"), help="PHOTON_GC (app default if unset)")
+    args = p.parse_args(argv)
+    os.environ.setdefault("PHOTON_MOCK_SEED", "11")
+    if args.worker:
+        asyncio.run(worker(args.base, args.hold, args.rate, args.first, args.k))
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
