@@ -41,6 +41,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
@@ -220,8 +221,10 @@ def ask(procs: list[subprocess.Popen]) -> list[dict]:
 
 def run(args) -> dict:
     out = ROOT / "bench" / "out" / time.strftime("churn-%Y%m%d-%H%M%S")
-    server = photon_server(args.push_ms, out)
+    server = photon_server(args.push_ms, out, src=args.src)
     server.cmd += ["--plugins", "bench.gcobjects"]  # /bench/gc/live
+    if args.src is not None:  # the app from there, the bench plugin from here
+        server.env["PYTHONPATH"] = f"{args.src}{os.pathsep}{ROOT}"
     if args.gc:
         server.env["PHOTON_GC"] = args.gc
     server.start()
@@ -370,6 +373,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--objects-every-s", type=float, default=300.0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--gc", choices=("freeze", "default"), help="PHOTON_GC (app default if unset)")
+    p.add_argument("--src", type=Path, help="serve the app/ in this directory (e.g. a git "
+                   "archive of another commit) instead of the work tree's")
     args = p.parse_args(argv)
     os.environ.setdefault("PHOTON_MOCK_SEED", "11")
     if args.worker:
