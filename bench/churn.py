@@ -40,14 +40,13 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench import load
 from bench.common import ROOT, ServerProc, get_json, photon_server, symbols_for, universe
+from bench.gcpause import gen2_pauses, p99_bound
 
 GC_PAUSE_RE = re.compile(r"gc_pause generation=2 ms=(\d+)")
 
@@ -127,42 +126,26 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
 
 
 # -- the driver ---------------------------------------------------------------
-def gc2_pauses(base: str) -> tuple[float, dict[float, float]]:
-    """Generation-2 pauses so far from ``/metrics``: count and cumulative buckets
-    {upper bound s: count}."""
-    try:
-        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
-            text = r.read().decode()
-    except OSError:
-        return math.nan, {}
-    buckets: dict[float, float] = {}
-    count = math.nan
-    for fam in text_string_to_metric_families(text):
-        if fam.name != "photon_gc_pause_seconds":
-            continue
-        for smp in fam.samples:
-            if smp.labels.get("generation") != "2":
-                continue
-            if smp.name.endswith("_bucket"):
-                buckets[float(smp.labels["le"])] = smp.value
-            elif smp.name.endswith("_count"):
-                count = smp.value
-    return count, buckets
+def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What a cumulative histogram reading (``gen2_pauses``) gained between two reads."""
+    return {k: v - before.get(k, 0.0) for k, v in after.items()}
 
 
-def bucket_quantile(before: dict[float, float], after: dict[float, float],
-                    q: float) -> float | None:
-    """Upper bound (s) of the bucket holding quantile ``q`` of the observations made
-    between two cumulative-bucket readings; None without any."""
-    bounds = sorted(after)
-    diff = [after[b] - before.get(b, 0.0) for b in bounds]
-    total = diff[-1] if diff else 0.0
-    if total <= 0:
-        return None
-    for b, c in zip(bounds, diff, strict=True):
-        if c >= q * total:
-            return b
-    return bounds[-1]
+def added(deltas: list[dict[str, float]]) -> dict[str, float]:
+    """The sum of consecutive windows' deltas: the whole span's."""
+    out: dict[str, float] = {}
+    for d in deltas:
+        for k, v in d.items():
+            out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def exact_p99_ms(n_pauses: int, logged_ms: list[int]) -> int | None:
+    """The p99 of ``n_pauses`` pauses when it lies among the ``logged_ms`` ones (the
+    server logs every pause of 50 ms and more), else None (it is under 50 ms)."""
+    above = n_pauses - math.ceil(0.99 * n_pauses)  # pauses ranked above the p99
+    longest = sorted(logged_ms)
+    return longest[-(above + 1)] if n_pauses and len(longest) > above else None
 
 
 def logged_pauses_ms(server: ServerProc, offset: int) -> tuple[list[int], int]:
@@ -265,7 +248,7 @@ def sample_loop(server: ServerProc, procs: list[subprocess.Popen], args) -> list
     rows: list[dict] = []
     t0 = time.monotonic()
     cpu0 = server.cpu_seconds()
-    count0, buckets0 = gc2_pauses(server.base)
+    gc0 = gen2_pauses(server.base)
     offset = server.log_path.stat().st_size
     last_objects = -math.inf
     ask(procs)  # starts every session's gap interval
@@ -276,7 +259,7 @@ def sample_loop(server: ServerProc, procs: list[subprocess.Popen], args) -> list
         cpu1 = server.cpu_seconds()
         samples = ask(procs)
         health = server.health(timeout=10) or {}
-        count1, buckets1 = gc2_pauses(server.base)
+        gc1 = gen2_pauses(server.base)
         long_ms, offset = logged_pauses_ms(server, offset)
         row = {"t": round(el, 1), "rss_mb": round(server.rss_mb(), 1),
                "cpu_pct": round((cpu1 - cpu0) / args.sample_s * 100, 1),
@@ -287,10 +270,10 @@ def sample_loop(server: ServerProc, procs: list[subprocess.Popen], args) -> list
                "failed_now": sum(s["failed_now"] for s in samples),
                "gaps": sorted(g for s in samples for g in s["gaps"]),
                "errors": [e for s in samples for e in s["errors"]],
-               "gc2": count1 - count0, "gc2_buckets": (buckets0, buckets1),
+               "gc2": delta(gc0, gc1),
                "gc2_long_ms": long_ms, "loadavg": os.getloadavg()[0],
                "push_interval_ms": health.get("push_interval_ms")}
-        cpu0, count0, buckets0 = cpu1, count1, buckets1
+        cpu0, gc0 = cpu1, gc1
         if el - last_objects >= args.objects_every_s:
             row["objects"] = get_json(server.base + "/bench/gc/live", timeout=120) or {}
             last_objects = el
@@ -302,13 +285,12 @@ def sample_loop(server: ServerProc, procs: list[subprocess.Popen], args) -> list
 def format_row(r: dict) -> str:
     g = r["gaps"]
     gaps = (f"{pct(g, .5):.2f}/{pct(g, .95):.2f}/{g[-1]:.2f}" if g else "-")
-    gc_max = bucket_quantile(*r["gc2_buckets"], 1.0)
     longest = max(r["gc2_long_ms"], default=None)
-    gmax = (f"{longest}" if longest is not None else
-            f"<{gc_max * 1000:.0f}" if gc_max is not None else "-")
+    gmax = f"{longest}" if longest is not None else p99_bound(r["gc2"], 1.0)
     docs = r.get("objects", {}).get("documents", "")
+    n_gc2 = r["gc2"].get("count", 0)
     return (f"{r['t']:6.0f}  {r['sessions']!s:>8}/{r['updating']:<4} {r['opened']:7d} "
-            f"{r['closed']:6d}  {r['rss_mb']:6.1f}  {r['cpu_pct']:4.0f}  {r['gc2']:6.0f}  "
+            f"{r['closed']:6d}  {r['rss_mb']:6.1f}  {r['cpu_pct']:4.0f}  {n_gc2:6.0f}  "
             f"{gmax:>11}  {gaps:>17}  {docs!s:>9}  {r['loadavg']:4.2f}")
 
 
@@ -318,18 +300,15 @@ def verdict(rows: list[dict], args) -> dict:
     churned = (warm[-1]["closed"] - warm[0]["closed"]) if len(warm) > 1 else 0
     span = (warm[-1]["t"] - warm[0]["t"]) if len(warm) > 1 else 0
     per_1000 = (slope * span / churned * 1000 if slope is not None and churned else None)
-    buckets = ((warm[0]["gc2_buckets"][0], warm[-1]["gc2_buckets"][1]) if warm else ({}, {}))
-    p99 = bucket_quantile(*buckets, 0.99)
+    gc2 = added([r["gc2"] for r in warm])
+    n_gc2 = int(gc2.get("count", 0))
     long_ms = sorted(ms for r in warm for ms in r["gc2_long_ms"])
-    n_gc2 = sum(r["gc2"] for r in warm)
-    # the exact p99 when it falls among the logged (>= 50 ms) pauses
-    k = int(n_gc2) - math.ceil(0.99 * n_gc2)  # pauses above the p99
-    p99_exact = long_ms[-(k + 1)] if n_gc2 and len(long_ms) > k else None
+    p99_exact = exact_p99_ms(n_gc2, long_ms)
     gaps = [g for r in warm for g in r["gaps"]]
     live = [r["sessions"] for r in warm if r["sessions"] is not None]
     v = {"rss_slope_mb_per_10min": None if slope is None else slope * 600,
          "rss_mb_per_1000_churned": per_1000, "churned_after_warmup": churned,
-         "gc2_pauses": n_gc2, "gc2_p99_bucket_s": p99, "gc2_p99_ms": p99_exact,
+         "gc2_pauses": n_gc2, "gc2_p99_bucket": p99_bound(gc2), "gc2_p99_ms": p99_exact,
          "gc2_max_ms": long_ms[-1] if long_ms else None,
          "gap_p50_s": pct(gaps, .5), "gap_p95_s": pct(gaps, .95),
          "gap_max_s": max(gaps, default=None), "live_min": min(live, default=None),
@@ -343,10 +322,9 @@ def verdict(rows: list[dict], args) -> dict:
                      f"sessions churned: "
                      + ("flat" if per_1000 is not None and per_1000 <= 1.0 else "NOT flat")
                      + " (<= 1 MB per 1000)")
-    p99_txt = (f"{p99_exact} ms" if p99_exact is not None else
-               f"<= {p99 * 1000:.0f} ms (bucket)" if p99 is not None else "n/a")
-    ok = (p99_exact if p99_exact is not None else (p99 or 0) * 1000) <= 100
-    lines.append(f"  full-collection (gen 2) pauses: {n_gc2:.0f}, p99 {p99_txt}, longest "
+    p99_txt = f"{p99_exact} ms" if p99_exact is not None else p99_bound(gc2)
+    ok = p99_exact is None or p99_exact <= 100  # None: under the 50 ms the server logs
+    lines.append(f"  full-collection (gen 2) pauses: {n_gc2}, p99 {p99_txt}, longest "
                  f"{v['gc2_max_ms'] or '< 50'} ms: {'MET' if ok else 'MISSED'} (p99 <= 100 ms)")
     if gaps:
         lines.append(f"  viewers' longest gap per {args.sample_s:.0f} s interval: p50 "

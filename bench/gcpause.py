@@ -41,14 +41,14 @@ def gen2_pauses(base: str) -> dict[str, float]:
     return out
 
 
-def p99_bound(delta: dict[str, float]) -> str:
-    """The smallest bucket bound holding >= 99 % of the window's pauses."""
+def p99_bound(delta: dict[str, float], q: float = 0.99) -> str:
+    """The smallest bucket bound holding >= ``q`` of the window's pauses."""
     n = delta.get("count", 0)
     if not n:
         return "-"
     bounds = sorted(((float(k[3:]), v) for k, v in delta.items() if k.startswith("le=")))
     for bound, cum in bounds:
-        if cum >= 0.99 * n:
+        if cum >= q * n:
             return f"<= {bound * 1000:.0f} ms"
     return "> top bucket"
 
