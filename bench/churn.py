@@ -63,6 +63,7 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
     errors: collections.Counter[str] = collections.Counter()
     next_i = first
     sampled: set[int] = set()  # sessions live at the last sample
+    closing: set[asyncio.Task] = set()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=None)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                      timeout=timeout) as http:
@@ -84,7 +85,9 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
                 old = live.popleft()
                 if old.err:
                     errors[old.err] += 1
-                await load.close(old)
+                # in the background: a slow close handshake must not slow the churn
+                closing.add(task := asyncio.create_task(load.close(old)))
+                task.add_done_callback(closing.discard)
                 counts["closed"] += 1
                 s = new_session()
                 s.task = asyncio.create_task(load.run_one(s, load.photon_session, http, base))
@@ -122,7 +125,7 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
                 load.emit(sample())
         finally:
             task.cancel()
-            await asyncio.gather(*(load.close(s) for s in live))
+            await asyncio.gather(*(load.close(s) for s in live), *closing)
 
 
 # -- the driver ---------------------------------------------------------------
