@@ -236,7 +236,7 @@ def run(args) -> dict:
         server.stop()
     res = {"argv": vars(args), "rows": rows, "verdict": verdict(rows, args)}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "churn.json").write_text(json.dumps(res, indent=1))
+    (out / "churn.json").write_text(json.dumps(res, indent=1, default=str))
     for line in res["verdict"]["lines"]:
         print(line)
     print(f"results: {out / 'churn.json'}")
