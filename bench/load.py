@@ -30,7 +30,9 @@ Slow clients (``--slow M``, photon only) complete the handshake and the document
 request with a 4 KiB receive buffer, then never read the socket again.
 
 Each update's latency (receipt - row ``ts``) is split at ``at`` into the wait for the
-hub cycle (``at - ts``) and the delivery (receipt - ``at``).
+hub cycle (``at - ts``) and the delivery (receipt - ``at``). Per session it also records
+what the viewer saw in the window: the distinct hub cycles received (``cycles``) and the
+longest wait between two updates (``max_gap``, :class:`bench.common.GapMeter`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import orjson
 
-from bench.common import Histogram, symbols_for, universe
+from bench.common import GapMeter, Histogram, symbols_for, universe
 
 TOKEN_RE = re.compile(r'"token":\s*"([^"]+)"')
 #: The board's fast-lane URL in the document (Photon's fast lane; empty: Bokeh deltas).
@@ -86,7 +88,7 @@ OTHER: dict[str, int] = {}
 class Session:
     __slots__ = ("i", "symbols", "ok", "ready", "delivered", "msgs", "delta_msgs", "frames",
                  "bytes", "last_ts", "err", "t_ready", "ws", "task", "transport", "fast",
-                 "port", "cycles", "last_rx", "max_gap")
+                 "port", "cycles", "gaps", "max_gap")
 
     def __init__(self, i: int, symbols: list[str]):
         self.i = i
@@ -107,8 +109,8 @@ class Session:
         self.fast = None  # the fast-lane socket's task, when the page uses one
         self.port = None  # local ports (slow clients)
         self.cycles: set[int] = set()  # hub cycles of the update messages in the window
-        self.last_rx: float | None = None  # receipt of the last message with an update
-        self.max_gap = 0.0  # longest time between two such messages in the window
+        self.gaps = GapMeter()  # receipts of the messages that carried an update
+        self.max_gap = 0.0  # longest wait between two of them in the window (at its end)
 
     def summary(self) -> dict:
         return {"i": self.i, "ok": self.t_ready is not None, "delivered": self.delivered,
@@ -150,10 +152,8 @@ def on_rows(sess: Session, rows, points, now: float, cycle=None, at=None) -> int
                 DELIV.add(now - at)
             elif cycle is not None:
                 NO_AT.append((cycle, ts, now))
-    if new and W.w0 <= now <= W.end:  # what a viewer sees: time between two updates
-        if sess.last_rx is not None:
-            sess.max_gap = max(sess.max_gap, now - sess.last_rx)
-        sess.last_rx = now
+    if new:  # what a viewer sees: time between two updates
+        sess.gaps.update(now, W.w0, W.w1)
     return new
 
 
@@ -563,6 +563,8 @@ async def main(args) -> None:
         cmd = json.loads(line)
         W.w0, W.w1, W.end = cmd["w0"], cmd["w1"], cmd["end"]
         await asyncio.sleep(max(0.0, W.end - time.time()))
+        for s in sessions:
+            s.max_gap = s.gaps.close(W.w0, W.w1)
         W.w0 = W.w1 = INF  # stop counting
         await asyncio.gather(*(close(s) for s in sessions + slow))
         await asyncio.sleep(0.2)

@@ -37,7 +37,7 @@ HUB: dict = {}
 def health():
     hub = HUB["hub"]
     return jsonify(status="ok", sessions=len(SUBS), subscriptions=hub.refcounts(),
-                   cycle=hub.cycle)
+                   cycle=hub.cycle, push_interval_ms=round(hub.push_interval_s * 1000, 1))
 
 
 @sio.on("join")
