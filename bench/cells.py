@@ -2,7 +2,7 @@
 
 A cell is (target, N sessions, push interval); :func:`run_cell` starts the server,
 ramps the load workers, measures the window from both sides (the server's CPU, RSS and
-/health at both ends; the workers' view of every session) and stops everything.
+/health through it; the workers' view of every session) and stops everything.
 """
 
 from __future__ import annotations
@@ -125,6 +125,8 @@ async def run_cell(cell: Cell, opts) -> dict:
         t0, cpu0, wcpu0 = time.time(), server.cpu_seconds(), workers.cpu_seconds()
         if cell.profile and shutil.which("py-spy"):
             spy = await start_profile(server, cell, opts)
+        readings = [h0.get("push_interval_ms")]  # the cadence promised, through the window
+        sampler = asyncio.create_task(sample_cadence(server, w1, readings))
         rss_series = []
         while time.time() < w1:
             rss_series.append((round(time.time() - w0, 1), round(server.rss_mb(), 1)))
@@ -135,6 +137,8 @@ async def run_cell(cell: Cell, opts) -> dict:
         ta = time.time()
         h1 = await asyncio.to_thread(server.health, 10) or {}
         th1 = (ta + time.time()) / 2
+        await sampler
+        readings.append(h1.get("push_interval_ms"))
         # The span between the two readings: from the hub's own publication times when
         # /health has them (exact, however late a busy loop answered), else the
         # midpoints of the two requests.
@@ -163,10 +167,10 @@ async def run_cell(cell: Cell, opts) -> dict:
         results = await results_task
         res.update(summarise(cell, duration, results, ready, ramp_s, errors))
         # What the viewers saw against the cadence the server promised (/health at both
-        # ends of the window; a server without it promised the cell's interval).
+        # ends of the window and about every second between; a server without it
+        # promised the cell's interval).
         res.update(viewer_figures([s for r in results for s in r["sessions"]], duration,
-                                  h0.get("push_interval_ms"), h1.get("push_interval_ms"),
-                                  cell.push_ms))
+                                  readings, cell.push_ms))
         res.update({
             "server_cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
             "client_cpu_pct": 100 * (wcpu1 - wcpu0) / (t1 - t0),
@@ -202,6 +206,16 @@ async def run_cell(cell: Cell, opts) -> dict:
         await asyncio.to_thread(server.stop)
     log("  " + one_line(res))
     return res
+
+
+async def sample_cadence(server: ServerProc, until: float, out: list) -> None:
+    """Append ``push_interval_ms`` from /health to ``out`` about every second until
+    ``until``: Photon's adaptive cadence can move several times within a window."""
+    while True:
+        await asyncio.sleep(min(1.0, max(0.0, until - time.time())))
+        if time.time() >= until:
+            return
+        out.append((await asyncio.to_thread(server.health, 2) or {}).get("push_interval_ms"))
 
 
 async def start_profile(server: ServerProc, cell: Cell, opts):

@@ -91,12 +91,12 @@ def report(results: list[dict], soak_res: dict | None, opts) -> None:
     rows = viewer_rows(results)
     if rows:
         log("\nWhat the viewers saw (per session, window only): cadence = push_interval_ms "
-            "from /health at the start>end of the window ('~': not reported, the cell's "
-            "interval); promised = window / cadence (mean of the two readings); received = "
+            "from /health through the window, least-most ('~': not reported, the cell's "
+            "interval); promised = window / cadence (mean of the readings); received = "
             "board updates (distinct hub cycles) per session, mean and least; gap = each "
             "session's longest wait between two updates, p50/p95/max over sessions. smooth: "
             "received >= 99 % of promised (give or take one) and gap p95 <= "
-            f"{GAP_P95_FACTOR} x the slower reading")
+            f"{GAP_P95_FACTOR} x the slowest cadence read")
         print_table(rows, VIEW_HEAD)
     log("\nLatency per cell (ms, p50/p99 over the updates with tick time in the window): "
         "tick-to-client = receipt - tick ts = wait (publication 'at' - tick ts: the wait "

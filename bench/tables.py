@@ -110,12 +110,12 @@ def lat_rows(results: list[dict]) -> list[tuple]:
 
 
 def cadence_of(r: dict) -> str:
-    """The push interval /health reported at the start and end of the window ("250>400"
-    when it moved); '~' marks a server that reports none (its nominal interval)."""
+    """The push interval /health reported through the window ("250-760": the least and
+    the most, when it moved); '~' marks a server that reports none (its nominal one)."""
     if not r.get("interval_reported"):
         return "~" + fmt(r["promised_interval_ms"])
-    a, b = r["push_interval_ms_start"], r["push_interval_ms_end"]
-    return fmt(a or b) if not a or not b or round(a) == round(b) else f"{a:.0f}>{b:.0f}"
+    lo, hi = r["push_interval_min_ms"], r["slowest_interval_ms"]
+    return fmt(hi) if round(lo) == round(hi) else f"{lo:.0f}-{hi:.0f}"
 
 
 def viewer_rows(results: list[dict]) -> list[tuple]:

@@ -5,7 +5,8 @@ Delivery against the hub's publications (``deliv %``) cannot see a hub that stal
 publishes less and still scores 100 %. These figures count from the viewer's side
 instead. The promise is the push interval the server reports on ``/health``
 (``push_interval_ms``; adaptive in Photon, between ``PHOTON_PUSH_INTERVAL_MS`` and
-``PHOTON_MAX_PUSH_INTERVAL_MS``), read at both ends of the window.
+``PHOTON_MAX_PUSH_INTERVAL_MS``), read at both ends of the window and about every
+second between.
 """
 
 from __future__ import annotations
@@ -23,33 +24,37 @@ def promised_updates(window_s: float, interval_ms: float) -> float:
     return window_s * 1000.0 / interval_ms
 
 
-def promised_interval(start_ms: float | None, end_ms: float | None,
+def promised_interval(readings: list[float | None],
                       nominal_ms: float) -> tuple[float, float, bool]:
-    """(interval for the promise, longest interval reported, whether /health reported it).
+    """(interval for the promise, longest interval reported, whether /health reported it)
+    from the ``push_interval_ms`` readings taken through the window (None: no reading).
 
-    The promise uses the mean of the two readings (the cadence moved between them, if
-    at all); gaps are judged against the longer one, the slowest cadence the server
+    The promise uses the mean of the readings (taken about every second, so about a
+    time average); gaps are judged against the longest, the slowest cadence the server
     announced in the window. A server without ``push_interval_ms`` in ``/health``
     promised its nominal interval.
     """
-    got = [v for v in (start_ms, end_ms) if v]
+    got = [v for v in readings if v]
     if not got:
         return nominal_ms, nominal_ms, False
     return sum(got) / len(got), max(got), True
 
 
-def viewer_figures(sessions: list[dict], window_s: float, start_ms: float | None,
-                   end_ms: float | None, nominal_ms: float) -> dict:
+def viewer_figures(sessions: list[dict], window_s: float, readings: list[float | None],
+                   nominal_ms: float) -> dict:
     """The viewer-side figures of one cell from its sessions' summaries (bench/load.py):
     ``cycles`` (distinct hub cycles received in the window: one board update each) and
-    ``max_gap`` (longest wait between two updates, seconds). Every session counts, live
-    or not: one that never got an update received 0 and waited the whole window."""
-    interval, slowest, reported = promised_interval(start_ms, end_ms, nominal_ms)
+    ``max_gap`` (longest wait between two updates, seconds), against the cadence read
+    from /health through the window (``readings``, ms). Every session counts, live or
+    not: one that never got an update received 0 and waited the whole window."""
+    interval, slowest, reported = promised_interval(readings, nominal_ms)
     promised = promised_updates(window_s, interval)
     received = [s.get("cycles", 0) for s in sessions]
     mean = sum(received) / len(received) if received else None
+    got = [v for v in readings if v]
     return {
-        "push_interval_ms_start": start_ms, "push_interval_ms_end": end_ms,
+        "push_interval_readings_ms": list(readings),
+        "push_interval_min_ms": min(got) if got else None,
         "promised_interval_ms": interval, "slowest_interval_ms": slowest,
         "interval_reported": reported,
         "promised_per_session": promised,

@@ -70,10 +70,12 @@ def test_updates_promised():
 
 
 def test_promised_interval_from_health_readings():
-    assert promised_interval(250.0, 1000.0, 100) == (625.0, 1000.0, True)
-    assert promised_interval(400.0, 400.0, 100) == (400.0, 400.0, True)
-    assert promised_interval(None, 500.0, 250) == (500.0, 500.0, True)
-    assert promised_interval(None, None, 250) == (250, 250, False)
+    assert promised_interval([250.0, 375.0, 562.5, 1000.0], 100) == (546.875, 1000.0, True)
+    assert promised_interval([400.0, 400.0], 100) == (400.0, 400.0, True)
+    # a reading that timed out (None) is left out, not taken as the nominal interval
+    assert promised_interval([None, 500.0, None], 250) == (500.0, 500.0, True)
+    assert promised_interval([None, None], 250) == (250, 250, False)
+    assert promised_interval([], 250) == (250, 250, False)
 
 
 def sessions(*pairs):
@@ -86,7 +88,7 @@ def cell(n, **figures):
 
 def test_viewer_figures_count_every_session_against_the_reported_cadence():
     got = viewer_figures(sessions((20, 0.55), (20, 0.6), (10, 2.0), (0, 10.0)), 10.0,
-                         500.0, 500.0, 250)
+                         [500.0, 500.0], 250)
     assert got["promised_interval_ms"] == 500.0
     assert got["promised_per_session"] == pytest.approx(20.0)
     assert got["received_per_session"] == pytest.approx(12.5)
@@ -96,28 +98,39 @@ def test_viewer_figures_count_every_session_against_the_reported_cadence():
 
 
 def test_smooth_needs_the_promised_updates_and_short_gaps():
-    fine = viewer_figures(sessions(*[(8, 1.05)] * 20), 8.0, 1000.0, 1000.0, 1000)
+    fine = viewer_figures(sessions(*[(8, 1.05)] * 20), 8.0, [1000.0] * 9, 1000)
     assert smooth(fine) is True
     # a window catches one cycle more or less: 7 of 8 is still every update
     assert received_ok({**fine, "received_per_session": 7.0})
     assert not received_ok({**fine, "received_per_session": 6.9})
-    stalled = viewer_figures(sessions(*[(8, 2.1)] * 20), 8.0, 1000.0, 1000.0, 1000)
+    stalled = viewer_figures(sessions(*[(8, 2.1)] * 20), 8.0, [1000.0] * 9, 1000)
     assert smooth(stalled) is False
-    edge = viewer_figures(sessions(*[(8, 1.5)] * 20), 8.0, 1000.0, 1000.0, 1000)
+    edge = viewer_figures(sessions(*[(8, 1.5)] * 20), 8.0, [1000.0] * 9, 1000)
     assert smooth(edge) is True
     # judged against the slower of the two readings: the cadence stretched to 1000 ms
-    stretched = viewer_figures(sessions(*[(11, 1.4)] * 20), 8.0, 500.0, 1000.0, 250)
+    stretched = viewer_figures(sessions(*[(11, 1.4)] * 20), 8.0,
+                                [500.0, 750.0, 1000.0, 1000.0], 250)
     assert smooth(stretched) is True
     assert smooth({"ratio": 1.0}) is None  # a results.json from before these figures
 
 
 def test_cadence_held_under_overload_allows_no_gap_over_three_intervals():
     ok = cell(2000, **viewer_figures(sessions(*[(10, 1.2)] * 19, (10, 2.9)), 10.0,
-                                     1000.0, 1000.0, 250))
+                                     [1000.0] * 11, 250))
     assert holds_cadence(ok)
     one_long = cell(2000, **viewer_figures(sessions(*[(10, 1.2)] * 19, (10, 3.1)), 10.0,
-                                           1000.0, 1000.0, 250))
+                                           [1000.0] * 11, 250))
     assert not holds_cadence(one_long)
-    few = cell(2000, **viewer_figures(sessions(*[(8, 1.2)] * 20), 10.0, 1000.0, 1000.0, 250))
+    few = cell(2000, **viewer_figures(sessions(*[(8, 1.2)] * 20), 10.0, [1000.0] * 11, 250))
     assert not holds_cadence(few)
     assert not holds_cadence({**ok, "connected": 1999})
+
+
+def test_cadence_column_shows_the_range_read_or_the_nominal_interval():
+    from bench.tables import cadence_of
+
+    moved = {"interval_reported": True, "push_interval_min_ms": 250.0,
+             "slowest_interval_ms": 759.4, "promised_interval_ms": 400.0}
+    assert cadence_of(moved) == "250-759"
+    assert cadence_of({**moved, "push_interval_min_ms": 759.0}) == "759"
+    assert cadence_of({**moved, "interval_reported": False, "promised_interval_ms": 250}) == "~250"
