@@ -31,7 +31,8 @@ request with a 4 KiB receive buffer, then never read the socket again.
 
 Each update's latency (receipt - row ``ts``) is split at ``at`` into the wait for the
 hub cycle (``at - ts``) and the delivery (receipt - ``at``). Per session it also records
-what the viewer saw in the window: the distinct hub cycles received (``cycles``) and the
+what the viewer saw in the window: the hub cycles published in it that it received
+(``updates``; by publication time ``at``, so a window of k intervals holds k) and the
 longest wait between two updates (``max_gap``, :class:`bench.common.GapMeter`).
 """
 
@@ -88,7 +89,7 @@ OTHER: dict[str, int] = {}
 class Session:
     __slots__ = ("i", "symbols", "ok", "ready", "delivered", "msgs", "delta_msgs", "frames",
                  "bytes", "last_ts", "err", "t_ready", "ws", "task", "transport", "fast",
-                 "port", "cycles", "gaps", "max_gap")
+                 "port", "cycles", "updates", "gaps", "max_gap")
 
     def __init__(self, i: int, symbols: list[str]):
         self.i = i
@@ -109,6 +110,9 @@ class Session:
         self.fast = None  # the fast-lane socket's task, when the page uses one
         self.port = None  # local ports (slow clients)
         self.cycles: set[int] = set()  # hub cycles of the update messages in the window
+        #: Hub cycles published in the window (``at`` in [w0, w1), else receipt) and
+        #: received by the end of the drain: the board updates this viewer got.
+        self.updates: set[int] = set()
         self.gaps = GapMeter()  # receipts of the messages that carried an update
         self.max_gap = 0.0  # longest wait between two of them in the window (at its end)
 
@@ -116,7 +120,8 @@ class Session:
         return {"i": self.i, "ok": self.t_ready is not None, "delivered": self.delivered,
                 "msgs": self.msgs, "delta_msgs": self.delta_msgs, "frames": self.frames,
                 "bytes": self.bytes, "err": self.err, "transport": self.transport,
-                "cycles": len(self.cycles), "max_gap": round(self.max_gap, 4),
+                "cycles": len(self.cycles), "updates": len(self.updates),
+                "max_gap": round(self.max_gap, 4),
                 "port": self.port}
 
 
@@ -237,6 +242,8 @@ def count_msg(sess: Session, now: float, frames: int, nbytes: int) -> bool:
 def on_cycle_rows(sess: Session, rows, points, cycle, now: float, in_window: bool,
                   at=None) -> None:
     on_rows(sess, rows, points, now, cycle, at)
+    if cycle is not None and rows and W.w0 <= (at or now) < W.w1 and now <= W.end:
+        sess.updates.add(cycle)
     if in_window:
         sess.delta_msgs += 1
         note_cycle(cycle, now)

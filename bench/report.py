@@ -93,7 +93,7 @@ def report(results: list[dict], soak_res: dict | None, opts) -> None:
         log("\nWhat the viewers saw (per session, window only): cadence = push_interval_ms "
             "from /health through the window, least-most ('~': not reported, the cell's "
             "interval); promised = window / cadence (mean of the readings); received = "
-            "board updates (distinct hub cycles) per session, mean and least; gap = each "
+            "hub cycles published in the window that reached a session, mean and least; gap = each "
             "session's longest wait between two updates, p50/p95/max over sessions. smooth: "
             "received >= 99 % of promised (give or take one) and gap p95 <= "
             f"{GAP_P95_FACTOR} x the slowest cadence read")

@@ -43,13 +43,14 @@ def promised_interval(readings: list[float | None],
 def viewer_figures(sessions: list[dict], window_s: float, readings: list[float | None],
                    nominal_ms: float) -> dict:
     """The viewer-side figures of one cell from its sessions' summaries (bench/load.py):
-    ``cycles`` (distinct hub cycles received in the window: one board update each) and
+    ``updates`` (hub cycles published in the window and received: one board update each;
+    ``cycles``, those received in it, from workers before that) and
     ``max_gap`` (longest wait between two updates, seconds), against the cadence read
     from /health through the window (``readings``, ms). Every session counts, live or
     not: one that never got an update received 0 and waited the whole window."""
     interval, slowest, reported = promised_interval(readings, nominal_ms)
     promised = promised_updates(window_s, interval)
-    received = [s.get("cycles", 0) for s in sessions]
+    received = [s.get("updates", s.get("cycles", 0)) for s in sessions]
     mean = sum(received) / len(received) if received else None
     got = [v for v in readings if v]
     return {

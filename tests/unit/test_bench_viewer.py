@@ -79,7 +79,7 @@ def test_promised_interval_from_health_readings():
 
 
 def sessions(*pairs):
-    return [{"i": i, "cycles": c, "max_gap": g} for i, (c, g) in enumerate(pairs)]
+    return [{"i": i, "updates": c, "max_gap": g} for i, (c, g) in enumerate(pairs)]
 
 
 def cell(n, **figures):
