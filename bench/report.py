@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.common import log
 from bench.latency import print_browser, print_latency
+from bench.report_targets import print_targets
 from bench.summary import rss_per_session
 from bench.tables import (
     LAT_HEAD,
@@ -15,7 +16,6 @@ from bench.tables import (
     table_rows,
     viewer_rows,
 )
-from bench.targets import print_targets
 from bench.verdicts import capacity, client_bound, efficiency, find
 from bench.viewer import GAP_P95_FACTOR
 
