@@ -2,6 +2,7 @@
 
 import logging
 
+import panel as pn
 from tornado import process
 
 from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
@@ -20,6 +21,10 @@ def on_server_loaded(server_context) -> None:
         if not settings.redis_url:
             logging.getLogger(__name__).warning(
                 "--num-procs without PHOTON_REDIS_URL: each worker opens its own upstream")
+    # Once for the process, not in every session's run of main.py (where each call
+    # costs a few ms of a session's start).
+    pn.extension()
+    pn.config.reconnect = True
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()
