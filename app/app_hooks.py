@@ -1,8 +1,10 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
 import logging
+import os
 
 import panel as pn
+from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
 from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
@@ -25,6 +27,10 @@ def on_server_loaded(server_context) -> None:
     # costs a few ms of a session's start).
     pn.extension()
     pn.config.reconnect = True
+    if "BOKEH_PERFORM_ERROR_DIAGNOSTICS" not in os.environ:
+        # Bokeh's signature check of every on_change callback is about a fifth of
+        # building a session (bench.sessionstart); the variable turns it back on.
+        bokeh_settings.perform_error_diagnostics.set_value(False)
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()

@@ -2,6 +2,7 @@
 
     python -m bench.sessionstart                    # 500 live, burst of 200, 20 pages
     python -m bench.sessionstart --live 300 --open 100 --pages 10
+    python -m bench.sessionstart --rev HEAD~1 --rev .   # a commit, then the work tree
 
 1. A fresh Photon server (as ``photon`` starts it, default cadence) and ``--live``
    sessions held live by a load worker (``bench.load``: the Bokeh protocol and the fast
@@ -34,6 +35,7 @@ from bench import load
 from bench.browser import LAUNCH_ARGS
 from bench.common import ROOT, ServerProc, photon_server, symbols_for, universe
 from bench.gcobjects import close_sessions, open_sessions
+from bench.run import export_rev
 
 #: In each new page: the time from the page request to the first price on the board,
 #: found through Panel's shadow roots (polled every 10 ms: that is the resolution).
@@ -170,14 +172,16 @@ async def measure(server: ServerProc, args) -> None:
         browsing = asyncio.create_task(page_loads(browser, url, args.pages, stop))
         took, span = await burst(server.base, args.live, args.open, args.concurrency)
         stop.set()
-        cpu = (server.cpu_seconds() - cpu0) / (time.monotonic() - t0) * 100
+        cpu_s = server.cpu_seconds() - cpu0
+        cpu = cpu_s / (time.monotonic() - t0) * 100
         pages = await browsing
         await browser.close()
     print(f"\nBurst: {args.open} sessions opened, {args.concurrency} in flight, "
           f"beside {args.live} live:")
     print(f"  {len(took)}/{args.open} live in {span:.1f} s: "
           f"{len(took) / span if span else 0:.1f} sessions/s; server CPU {cpu:.0f} %, "
-          f"RSS {server.rss_mb():.0f} MB")
+          f"{cpu_s / max(1, len(took) + len(pages)) * 1000:.0f} ms per session opened "
+          f"(with the live ones' updates meanwhile); RSS {server.rss_mb():.0f} MB")
     print(f"  request to first update (raw client) p50/p95/max ms: {summary(took)}")
     report_pages("Chromium during the burst (returning)", pages)
 
@@ -193,25 +197,21 @@ def as_users_start_it(server: ServerProc) -> ServerProc:
     return server
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--live", type=int, default=500, help="sessions held live throughout")
-    p.add_argument("--open", type=int, default=200, help="sessions opened in the burst")
-    p.add_argument("--concurrency", type=int, default=20, help="burst sessions in flight")
-    p.add_argument("--pages", type=int, default=20, help="Chromium page loads per phase")
-    p.add_argument("--push-ms", type=int, default=100, help="PHOTON_PUSH_INTERVAL_MS (floor)")
-    args = p.parse_args(argv)
+def run(args, label: str, src: Path | None) -> None:
+    """Every phase against one server: the work tree's app (``src`` None) or a copy."""
     logdir = ROOT / "bench" / "out" / time.strftime("start-%Y%m%d-%H%M%S")
-    server = as_users_start_it(photon_server(args.push_ms, Path(logdir))).start()
+    server = as_users_start_it(photon_server(args.push_ms, Path(logdir), src=src)).start()
+    print(f"\n=== {label} ===")
     try:
         close_sessions(open_sessions(server.base, 1), server.base)  # warm: imports, caches
-        idle = server.rss_mb()
+        idle, cpu0 = server.rss_mb(), server.cpu_seconds()
         t0 = time.monotonic()
         worker = open_sessions(server.base, args.live, first=1, need=0.99)
         ramp = time.monotonic() - t0
         print(f"load average {os.getloadavg()[0]:.2f}; {worker.ready} sessions live in "
-              f"{ramp:.1f} s (batches of 20: {worker.ready / ramp:.1f} sessions/s); "
-              f"RSS {idle:.0f} MB idle, {server.rss_mb():.0f} MB with them")
+              f"{ramp:.1f} s (batches of 20: {worker.ready / ramp:.1f} sessions/s, server "
+              f"CPU {(server.cpu_seconds() - cpu0) / worker.ready * 1000:.0f} ms per "
+              f"session); RSS {idle:.0f} MB idle, {server.rss_mb():.0f} MB with them")
         try:
             asyncio.run(measure(server, args))
         finally:
@@ -221,6 +221,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"load average at the end {os.getloadavg()[0]:.2f}; logs in {logdir}")
     finally:
         server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--live", type=int, default=500, help="sessions held live throughout")
+    p.add_argument("--open", type=int, default=200, help="sessions opened in the burst")
+    p.add_argument("--concurrency", type=int, default=20, help="burst sessions in flight")
+    p.add_argument("--pages", type=int, default=20, help="Chromium page loads per phase")
+    p.add_argument("--push-ms", type=int, default=100, help="PHOTON_PUSH_INTERVAL_MS (floor)")
+    p.add_argument("--rev", action="append", default=[],
+                   help="a git revision of app/ to measure ('.': the work tree); repeat "
+                   "to compare in one run (default: the work tree)")
+    args = p.parse_args(argv)
+    for rev in args.rev or ["."]:
+        run(args, "work tree" if rev == "." else rev, None if rev == "." else export_rev(rev))
 
 
 if __name__ == "__main__":
