@@ -163,10 +163,12 @@ def max_bucket(delta: dict[str, float]) -> str:
     n = delta.get("count", 0)
     if not n:
         return "-"
-    for bound, cum in sorted((float(k[3:]), v) for k, v in delta.items() if k.startswith("le=")):
+    finite = sorted((float(k[3:]), v) for k, v in delta.items()
+                    if k.startswith("le=") and math.isfinite(float(k[3:])))
+    for bound, cum in finite:
         if cum >= n:
             return f"<= {bound * 1000:.0f} ms"
-    return "> top bucket"
+    return f"> {finite[-1][0] * 1000:.0f} ms" if finite else "-"
 
 
 def fmt(v, spec: str = ".0f", scale: float = 1.0) -> str:
