@@ -103,6 +103,7 @@ async def run_cell(name: str, window: float, logdir: Path) -> dict:
             await probe.start()
         photon = target == "photon"
         gc0 = await asyncio.to_thread(gen2_pauses, server.base) if photon else {}
+        h0 = await asyncio.to_thread(server.health) or {}
         cpu0, wcpu0, t0 = server.cpu_seconds(), workers.cpu_seconds(), time.time()
         w0, w1 = t0 + 1.0, t0 + 1.0 + window
         cadence: list[float] = []
@@ -113,6 +114,7 @@ async def run_cell(name: str, window: float, logdir: Path) -> dict:
         cpu = (server.cpu_seconds() - cpu0) / elapsed * 100
         wcpu = (workers.cpu_seconds() - wcpu0) / elapsed * 100
         gc1 = await asyncio.to_thread(gen2_pauses, server.base) if photon else {}
+        h1 = await asyncio.to_thread(server.health) or {}
         dom = await probe.collect(w0, w1) if probe else {}
         rss = server.rss_mb()
         await workers.stop()
@@ -121,8 +123,11 @@ async def run_cell(name: str, window: float, logdir: Path) -> dict:
             await probe.stop()
         await asyncio.to_thread(server.stop)
     gc_delta = {k: gc1.get(k, 0) - gc0.get(k, 0) for k in gc1}
-    return summarise(name, target, n, ready, ramp_s, results, cadence or [float(floor)],
-                     window, cpu, wcpu, idle, rss, gc_delta, dom)
+    out = summarise(name, target, n, ready, ramp_s, results, cadence or [float(floor)],
+                    window, cpu, wcpu, idle, rss, gc_delta, dom)
+    # the hub thread woke a whole interval late: starved of the GIL or the CPU
+    out["cycles_missed"] = h1.get("cycles_missed", 0) - h0.get("cycles_missed", 0)
+    return out
 
 
 def summarise(name, target, n, ready, ramp_s, results, cadence, window, cpu, wcpu, idle,
@@ -226,6 +231,8 @@ def report(rows: list[dict]) -> None:
               f"{r['cpu_pct']:.0f} ({r['workers_cpu_pct']:.0f}) | "
               f"{r['rss_mb']:.0f} ({fmt(r['mb_per_session'], '.2f')}) |")
     for r in rows:
+        if r.get("cycles_missed"):
+            print(f"  {r['cell']}: hub cycles missed in the window: {r['cycles_missed']}")
         for line in verdicts(r):
             print(f"  {r['cell']}: {line}")
 
