@@ -137,7 +137,8 @@ PROBE_JS = r"""
       observer = new MutationObserver(onMutations);
       observer.observe(body, {subtree: true, childList: true, characterData: true});
     }
-    return Boolean(model && body);
+    // a reference server's page (bench/ref_socketio.py) keeps its rows in __photonFast
+    return Boolean(body && (model || window.__photonRefPage));
   }
   window.__photonProbe = {
     attach, dom, frame,

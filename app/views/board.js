@@ -71,7 +71,9 @@ export function render({ model, el }) {
   body.className = "photon-body"
   const empty = cell("photon-empty", "No tickers selected: pick some above.")
   const staleNote = cell("photon-stale-note", "")
-  board.append(staleNote, header, body, empty)
+  const notice = cell("photon-message", "")  // e.g. refused input; plain text
+  notice.setAttribute("role", "alert")
+  board.append(notice, staleNote, header, body, empty)
   el.append(board)
   board.classList.toggle("photon-compact", model.compact)  // an embed: one line, no header
   board.style.setProperty("--photon-spark-w", `${model.spark_width}px`)
@@ -194,6 +196,12 @@ export function render({ model, el }) {
   }
   markStale()
   model.on("stale_note", markStale)
+  const showMessage = () => {
+    notice.textContent = model.compact ? "" : model.message
+    notice.hidden = !notice.textContent
+  }
+  showMessage()
+  model.on("message", showMessage)
   // The fast lane: the same deltas over a plain WebSocket. If it cannot be used
   // (no route, a proxy in the way), say so once and Python falls back to Bokeh.
   let socket = null, opened = false, retries = 0, closing = false

@@ -40,6 +40,8 @@ class BoardView(JSComponent):
     fast_url = param.String(default="", doc="Fast-lane WebSocket (relative URL with token); "
                             "empty: changes come as deltas through Bokeh.")
     stale_note = param.String(default="", doc="Set while prices are not live: why (plain text).")
+    message = param.String(default="", doc="A notice above the board, e.g. about refused "
+                           "input (plain text; not shown in compact form).")
     compact = param.Boolean(default=False, doc="One line per symbol, no header: for embeds.")
     spark_width = param.Integer(default=120, bounds=(20, 2000), doc="Sparkline width, px.")
     spark_height = param.Integer(default=28, bounds=(8, 800), doc="Sparkline height, px.")

@@ -97,6 +97,10 @@ class StatusView(JSComponent):
     process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")
     health_url = param.String(default="", doc="Where /health is, relative to the page; "
                               "empty where there is no server (notebooks).")
+    title = param.String(default="", doc="The page's heading above the status line (empty: "
+                         "none, as in a notebook). Part of this component so that a page "
+                         "costs one model less per session.")
+    subtitle = param.String(default="", doc="Smaller words after the title.")
 
     _esm = _HERE / "status.js"
     _stylesheets = [(_HERE / "status.css").read_text()]
