@@ -26,6 +26,7 @@ from bench.common import (
     pct,
     photon_server,
     ref_server,
+    sample_cadence,
     socket_queues,
     symbols_for,
     universe,
@@ -126,7 +127,7 @@ async def run_cell(cell: Cell, opts) -> dict:
         if cell.profile and shutil.which("py-spy"):
             spy = await start_profile(server, cell, opts)
         readings = [h0.get("push_interval_ms")]  # the cadence promised, through the window
-        sampler = asyncio.create_task(sample_cadence(server, w1, readings))
+        sampler = asyncio.create_task(sample_cadence(server.base, w1, readings))
         rss_series = []
         while time.time() < w1:
             rss_series.append((round(time.time() - w0, 1), round(server.rss_mb(), 1)))
@@ -206,16 +207,6 @@ async def run_cell(cell: Cell, opts) -> dict:
         await asyncio.to_thread(server.stop)
     log("  " + one_line(res))
     return res
-
-
-async def sample_cadence(server: ServerProc, until: float, out: list) -> None:
-    """Append ``push_interval_ms`` from /health to ``out`` about every second until
-    ``until``: Photon's adaptive cadence can move several times within a window."""
-    while True:
-        await asyncio.sleep(min(1.0, max(0.0, until - time.time())))
-        if time.time() >= until:
-            return
-        out.append((await asyncio.to_thread(server.health, 2) or {}).get("push_interval_ms"))
 
 
 async def start_profile(server: ServerProc, cell: Cell, opts):

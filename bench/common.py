@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -79,6 +80,19 @@ class GapMeter:
     def close(self, w0: float, w1: float) -> float:
         """The longest gap, counting the one still open at ``w1``."""
         return max(self.longest, w1 - (w0 if self.last is None else self.last))
+
+
+async def sample_cadence(base: str, until: float, out: list[float]) -> None:
+    """Append the push interval ``base``'s /health reports (``push_interval_ms``) to
+    ``out`` about every second until ``until``: Photon's adaptive cadence can move
+    several times within one window."""
+    while True:
+        await asyncio.sleep(min(1.0, max(0.0, until - time.time())))
+        if time.time() >= until:
+            return
+        health = await asyncio.to_thread(get_json, base + "/health", 2.0) or {}
+        if "push_interval_ms" in health:
+            out.append(float(health["push_interval_ms"]))
 
 
 def gap_stats(gaps: list[float]) -> dict[str, float | None]:

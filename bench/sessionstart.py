@@ -33,9 +33,9 @@ import aiohttp
 
 from bench import load
 from bench.browser import LAUNCH_ARGS
+from bench.cells import export_rev
 from bench.common import ROOT, ServerProc, photon_server, symbols_for, universe
 from bench.gcobjects import close_sessions, open_sessions
-from bench.run import export_rev
 
 #: In each new page: the time from the page request to the first price on the board,
 #: found through Panel's shadow roots (polled every 10 ms: that is the resolution).

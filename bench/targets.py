@@ -35,19 +35,21 @@ import time
 from pathlib import Path
 
 from bench.browser import BrowserProbe
+from bench.cells import Cell
 from bench.common import (
     ROOT,
     Histogram,
     ServerProc,
-    get_json,
+    pct,
     photon_server,
     ref_server,
+    sample_cadence,
     symbols_for,
     universe,
 )
 from bench.gcpause import gen2_pauses, p99_bound
-from bench.run import Cell, Workers, pct
 from bench.sessionstart import as_users_start_it
+from bench.workers import Workers
 
 #: name: (target, sessions, floor ms, ceiling ms or None for the default, Chromium)
 CELLS = {
@@ -65,15 +67,6 @@ def start_server(target: str, floor: int, ceiling: int | None, logdir: Path) -> 
     if ceiling is not None:
         server.env["PHOTON_MAX_PUSH_INTERVAL_MS"] = str(ceiling)
     return server.start()
-
-
-async def sample_cadence(base: str, until: float, out: list[float]) -> None:
-    """The push interval the server reports, once a second until ``until``."""
-    while time.time() < until:
-        health = await asyncio.to_thread(get_json, base + "/health", 5.0) or {}
-        if "push_interval_ms" in health:
-            out.append(float(health["push_interval_ms"]))
-        await asyncio.sleep(1.0)
 
 
 def promised_updates(window_s: float, cadence_ms: list[float]) -> float:
