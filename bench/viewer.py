@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from bench.common import gap_stats
 
-#: A session is smooth while its longest gap stays within this many promised intervals
-#: (at p95 over sessions), and never beyond ``GAP_MAX_FACTOR`` of them.
+#: Sessions are smooth while their longest gaps stay within this many intervals (the
+#: slowest reported) at p95 over sessions; under overload (the 2000-session target) no
+#: session's may exceed ``GAP_MAX_FACTOR`` of them.
 GAP_P95_FACTOR = 1.5
 GAP_MAX_FACTOR = 3.0
 
