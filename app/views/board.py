@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 import param
-from panel.custom import JSComponent
 
 from app.quote_book import Changes
+from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent
 
@@ -31,7 +31,7 @@ def delta_json(changes: Changes) -> str:
                        "points": changes.points}, separators=(",", ":"))
 
 
-class BoardView(JSComponent):
+class BoardView(SharedSourceComponent):
     """Browser side of the board; fed by :class:`~app.views.dashboard.Dashboard`."""
 
     snapshot = param.String(default="[]", doc="Full board state as JSON text: the row "
