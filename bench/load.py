@@ -222,8 +222,9 @@ def board_changes(content: dict):
             rows = [_map(r) for r in d.get("rows") or ()]
             points = _map(d.get("points")) or {}
             found = (rows, points, d.get("cycle"), d.get("at"))
-        elif attr == "rows":  # a full snapshot (selection changed): rows carry points
-            rows = [_map(r) for r in ev.get("new") or ()]
+        elif attr in ("rows", "snapshot"):  # the full board (selection changed), with
+            new = ev.get("new")                # points; JSON text since "snapshot"
+            rows = [_map(r) for r in (orjson.loads(new) if isinstance(new, str) else new or ())]
             points = {r["symbol"]: r.get("points") or [] for r in rows}
             found = (rows, points, None, None)
     return found

@@ -148,7 +148,8 @@ export function render({ model, el }) {
     timers.clear()
     entries.clear()
     body.replaceChildren()
-    for (const r of model.rows) {
+    const rows = JSON.parse(model.snapshot || "[]")
+    for (const r of rows) {
       const entry = makeEntry(r)
       update(entry, r)
       entry.points = (r.points || []).slice(-model.max_points)
@@ -156,7 +157,7 @@ export function render({ model, el }) {
       entries.set(r.symbol, entry)
       body.append(entry.row)
     }
-    empty.style.display = model.rows.length ? "none" : ""
+    empty.style.display = rows.length ? "none" : ""
   }
 
   const meter = new DelayMeter()
@@ -227,7 +228,7 @@ export function render({ model, el }) {
   model.on("fast_url", () => { closeFast(); closing = false; opened = false; connectFast() })
   connectFast()
 
-  model.on("rows", build)
+  model.on("snapshot", build)
   model.on("msg:custom", (delta) => apply(JSON.parse(delta)))
   model.on("remove", () => { closeFast(); for (const t of timers) clearTimeout(t) })
   build()

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import param
-from panel.custom import JSComponent
 
 from app.feeds.base import FeedState
 from app.health import Health
 from app.process import PROCESS_ID
+from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent
 
@@ -79,7 +79,7 @@ def cadence_text(interval_s: float) -> str:
     return f"every {interval_s:.1f} s".replace(".0 s", " s")
 
 
-class StatusView(JSComponent):
+class StatusView(SharedSourceComponent):
     """Browser side of the status line; :meth:`show` maps a hub ``Health`` onto it."""
 
     feed = param.String(default="", doc="Feed label, e.g. 'Mock'.")
