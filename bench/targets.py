@@ -16,10 +16,10 @@ Per cell: sessions live; updates delivered against what the server published
 (the hub's publication log, as ``bench.run`` defines it); each session's longest gap
 between two updates (p50 / p95 / max over sessions) against the cadence the server
 reported (``/health`` ``push_interval_ms``, sampled every second); updates a session
-received per promised cycle (distinct hub cycles a session got updates of, over the
-window divided by the mean reported cadence; a cycle in which none of its 10 symbols
-traded promises nothing, so a little under 1 is normal); tick-to-client and, with
-Chromium, tick-to-DOM (p50 / p99); full-collection pauses
+received per promised cycle (hub cycles published in the window that reached a session,
+against the window divided by the mean reported cadence: ``bench/viewer.py``; a cycle in
+which none of its 10 symbols traded brings nothing, so a little under 1 is normal);
+tick-to-client and, with Chromium, tick-to-DOM (p50 / p99); full-collection pauses
 (``photon_gc_pause_seconds``, generation 2); server CPU; RSS per session. Session
 start is ``bench.sessionstart``. Figures and verdicts are printed, not asserted: the
 machine is shared.
@@ -49,6 +49,7 @@ from bench.common import (
 )
 from bench.gcpause import gen2_pauses, p99_bound
 from bench.sessionstart import as_users_start_it
+from bench.viewer import viewer_figures
 from bench.workers import Workers
 
 #: name: (target, sessions, floor ms, ceiling ms or None for the default, Chromium)
@@ -67,14 +68,6 @@ def start_server(target: str, floor: int, ceiling: int | None, logdir: Path) -> 
     if ceiling is not None:
         server.env["PHOTON_MAX_PUSH_INTERVAL_MS"] = str(ceiling)
     return server.start()
-
-
-def promised_updates(window_s: float, cadence_ms: list[float]) -> float:
-    """Cycles a session watching busy symbols is promised in the window: one per push
-    interval at the mean cadence the server reported."""
-    if not cadence_ms:
-        return float("nan")
-    return window_s * 1000.0 / (sum(cadence_ms) / len(cadence_ms))
 
 
 async def run_cell(name: str, window: float, logdir: Path) -> dict:
@@ -126,27 +119,23 @@ async def run_cell(name: str, window: float, logdir: Path) -> dict:
 def summarise(name, target, n, ready, ramp_s, results, cadence, window, cpu, wcpu, idle,
               rss, gc_delta, dom) -> dict:
     delivered = intended = 0
-    gaps: list[float] = []
-    msgs: list[int] = []  # per session
     hist = Histogram()  # tick-to-client, every update of every session
+    sessions = [s for r in results for s in r["sessions"]]
     for r in results:
         hist.merge(r["hist"])
         publog = {sym: len(ts) for sym, ts in r["publog"].items()}
         for s in r["sessions"]:
-            if not s["ok"]:
-                continue
             delivered += s["delivered"]
-            gaps.append(s["max_gap"])
-            msgs.append(s["cycles"])  # distinct hub cycles this session got updates of
             intended += sum(publog.get(sym, 0) for sym in symbols_for(s["i"], 10, universe()))
-    promised = promised_updates(window, cadence)
+    # every session counts: one that never got an update waited the whole window
+    seen = viewer_figures(sessions, window, cadence, cadence[0])
     dom_ms = sorted(1000 * x for x in dom.get("dom", []))
     return {
         "cell": name, "target": target, "n": n, "ready": ready, "ramp_s": ramp_s,
         "delivered_pct": 100.0 * delivered / intended if intended else 0.0,
         "cadence_ms": (min(cadence), sorted(cadence)[len(cadence) // 2], max(cadence)),
-        "gap_s": (pct(gaps, 0.5), pct(gaps, 0.95), max(gaps, default=None)),
-        "per_cycle": (sum(msgs) / len(msgs) / promised) if msgs and promised else None,
+        "gap_s": (seen["gap_p50"], seen["gap_p95"], seen["gap_max"]),
+        "per_cycle": seen["received_ratio"],
         "tick_client_ms": (hist.quantile(0.5), hist.quantile(0.99)),
         "tick_dom_ms": (pct(dom_ms, 0.5), pct(dom_ms, 0.99), len(dom_ms)),
         "cpu_pct": cpu, "workers_cpu_pct": wcpu, "rss_mb": rss,

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
-from bench.targets import max_bucket, promised_updates, verdicts
-
-
-def test_promised_cycles_follow_the_mean_reported_cadence():
-    assert promised_updates(30.0, [1000.0]) == 30.0
-    assert promised_updates(10.0, [100.0, 300.0]) == 50.0  # mean 200 ms
-    assert math.isnan(promised_updates(10.0, []))
+from bench.targets import max_bucket, verdicts
 
 
 def test_max_bucket_is_the_smallest_bound_holding_every_pause():
