@@ -70,7 +70,13 @@ def start_server(target: str, floor: int, ceiling: int | None, logdir: Path) -> 
     return server.start()
 
 
-async def run_cell(name: str, window: float, logdir: Path) -> dict:
+async def cpu_at(when: float, server: ServerProc, workers: Workers) -> tuple[float, float]:
+    """CPU seconds of the server and of the load workers at ``when`` (Unix time)."""
+    await asyncio.sleep(max(0.0, when - time.time()))
+    return server.cpu_seconds(), workers.cpu_seconds()
+
+
+async def run_cell(name: str, window: float, logdir: Path, settle: float = 5.0) -> dict:
     target, n, floor, ceiling, browser = CELLS[name]
     server = await asyncio.to_thread(start_server, target, floor, ceiling, logdir)
     probe = None
@@ -82,6 +88,7 @@ async def run_cell(name: str, window: float, logdir: Path) -> dict:
         ramps = await workers.start()
         ramp_s = time.monotonic() - t_ramp
         ready = sum(r["ready"] for r in ramps)
+        await asyncio.sleep(settle)  # the ramp's load off the cadence controller
         if browser:
             path = "/app" if target == "photon" else "/"
             probe = BrowserProbe(f"{server.base}{path}?symbols="
@@ -94,11 +101,12 @@ async def run_cell(name: str, window: float, logdir: Path) -> dict:
         w0, w1 = t0 + 1.0, t0 + 1.0 + window
         cadence: list[float] = []
         sampler = asyncio.create_task(sample_cadence(server.base, w1, cadence))
+        at_end = asyncio.create_task(cpu_at(w1, server, workers))  # workers exit after
         results = await workers.measure(w0, w1, w1 + 2.0)
         await sampler
-        elapsed = time.time() - t0
-        cpu = (server.cpu_seconds() - cpu0) / elapsed * 100
-        wcpu = (workers.cpu_seconds() - wcpu0) / elapsed * 100
+        scpu1, wcpu1 = await at_end
+        cpu = (scpu1 - cpu0) / (w1 - t0) * 100
+        wcpu = (wcpu1 - wcpu0) / (w1 - t0) * 100
         gc1 = await asyncio.to_thread(gen2_pauses, server.base) if photon else {}
         h1 = await asyncio.to_thread(server.health) or {}
         dom = await probe.collect(w0, w1) if probe else {}
@@ -223,12 +231,14 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--only", default=",".join(CELLS), help="cells to run, comma-separated")
     p.add_argument("--window", type=float, default=30.0, help="seconds measured per cell")
+    p.add_argument("--settle", type=float, default=5.0,
+                   help="seconds between the last session live and the window")
     args = p.parse_args(argv)
     logdir = ROOT / "bench" / "out" / time.strftime("targets-%Y%m%d-%H%M%S")
     rows = []
     for name in [c.strip() for c in args.only.split(",") if c.strip()]:
         print(f"- {name}: {CELLS[name][:4]}, load average {os.getloadavg()[0]:.2f}", flush=True)
-        rows.append(asyncio.run(run_cell(name, args.window, logdir)))
+        rows.append(asyncio.run(run_cell(name, args.window, logdir, args.settle)))
     report(rows)
     print(f"logs in {logdir}")
 
