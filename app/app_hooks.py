@@ -1,7 +1,10 @@
 """Bokeh server lifecycle hooks: the hub starts with the server, not per session."""
 
 import logging
+import os
 
+import panel as pn
+from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
 from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
@@ -20,6 +23,14 @@ def on_server_loaded(server_context) -> None:
         if not settings.redis_url:
             logging.getLogger(__name__).warning(
                 "--num-procs without PHOTON_REDIS_URL: each worker opens its own upstream")
+    # Once for the process, not in every session's run of main.py (where each call
+    # costs a few ms of a session's start).
+    pn.extension()
+    pn.config.reconnect = True
+    if "BOKEH_PERFORM_ERROR_DIAGNOSTICS" not in os.environ:
+        # Bokeh's signature check of every on_change callback is about a fifth of
+        # building a session (bench.sessionstart); the variable turns it back on.
+        bokeh_settings.perform_error_diagnostics.set_value(False)
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()

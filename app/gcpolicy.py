@@ -1,11 +1,12 @@
 """Garbage-collection policy: built sessions are frozen out of full collections.
 
-Each session holds about 2,100 objects the cyclic collector tracks (Bokeh models,
-param watchers, Panel layouts: ``python -m bench.gcobjects``), and a full collection
-walks all of them while every thread waits: about 1.4 ms per live session, so over a
-second at 1,000 sessions. They live as long as their session, so walking them again
-and again finds nothing. ``gc.freeze()`` moves every tracked object into a permanent
-generation that collections skip (the same heap of 200 sessions: 360 ms, then under
+Each session holds about 1,600 objects the cyclic collector tracks (Bokeh models,
+param watchers, Panel layouts: ``python -m bench.gcobjects``; 2,100 before the page
+was flattened), and a full collection walks all of them while every thread waits:
+about 0.8 ms per live session, so most of a second at 1,000 sessions. They live as
+long as their session, so walking them again and again finds nothing.
+``gc.freeze()`` moves every tracked object into a permanent generation that collections
+skip (the same heap of 200 sessions: 360 ms, then under
 1 ms). A frozen object is only ever freed by reference counting, so a closed
 session's cycles would stay; the *reclaim* step (unfreeze, one full collection,
 freeze again) frees them, and runs only once enough frozen sessions have closed:

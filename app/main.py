@@ -13,8 +13,8 @@ from app.hub import get_hub
 from app.views import theme
 from app.views.dashboard import Dashboard
 
-pn.extension()
-pn.config.reconnect = True
+# pn.extension() and pn.config.reconnect are set once for the process, in
+# app_hooks.on_server_loaded: here they would run again for every session.
 
 settings = get_settings()
 # ?symbols= (even empty: a cleared board reloads cleared) overrides the defaults.
@@ -38,14 +38,11 @@ dashboard = Dashboard(
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
     fast_lane=fastlane.get() if "app.routes" in sys.modules else None,
     bokeh_lane=bokehlane.get(),
+    max_width=1100,
 )
 dashboard.start()
-dashboard.status.health_url = "../health"  # /app -> /health, also under a --prefix
-
-pn.Column(
-    pn.pane.HTML("<h1 class='photon-title'>Photon <small>live market board</small></h1>",
-                 stylesheets=[theme.TITLE_CSS]),
-    dashboard,
-    sizing_mode="stretch_width",
-    max_width=1100,
-).servable(title="Photon")
+dashboard.status.param.update(
+    health_url="../health",  # /app -> /health, also under a --prefix
+    title="Photon", subtitle="live market board",
+)
+dashboard.servable(title="Photon")

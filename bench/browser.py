@@ -79,7 +79,8 @@ PROBE_JS = r"""
       const all = doc._all_models ? [...doc._all_models.values()] : [...(doc.all_models || [])];
       for (const m of all) {
         const props = m.properties || {};
-        if ("fast_url" in props && "rows" in props && "max_points" in props) return m;
+        const board = "snapshot" in props || "rows" in props;  // "rows": older apps
+        if (board && "fast_url" in props && "max_points" in props) return m;
       }
     }
     return null;
@@ -137,7 +138,8 @@ PROBE_JS = r"""
       observer = new MutationObserver(onMutations);
       observer.observe(body, {subtree: true, childList: true, characterData: true});
     }
-    return Boolean(model && body);
+    // a reference server's page (bench/ref_socketio.py) keeps its rows in __photonFast
+    return Boolean(body && (model || window.__photonRefPage));
   }
   window.__photonProbe = {
     attach, dom, frame,

@@ -1,8 +1,10 @@
-"""Shared helpers: server processes, symbol assignment, histograms, resource sampling."""
+"""Shared helpers: server processes, symbol assignment, histograms, percentiles, gaps."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import os
 import socket
 import subprocess
@@ -31,6 +33,72 @@ def symbols_for(index: int, k: int, symbols: list[str]) -> list[str]:
     n = len(symbols)
     start = (index * 3) % n
     return [symbols[(start + j) % n] for j in range(min(k, n))]
+
+
+def is_photon(target: str) -> bool:
+    """Photon or photon-bokeh (the same server, two transports), not a reference."""
+    return target.startswith("photon")
+
+
+def log(*a) -> None:
+    print(*a, flush=True)
+
+
+def pct(values: list[float], q: float) -> float | None:
+    """The ``q`` quantile of ``values`` by nearest rank (the smallest value with at least
+    ``q`` of them at or below it), None when empty."""
+    if not values:
+        return None
+    v = sorted(values)
+    rank = math.ceil(q * len(v) - 1e-9)  # float: 0.07 * 100 = 7.000000000000001
+    return v[min(len(v), max(1, rank)) - 1]
+
+
+class GapMeter:
+    """One session's longest wait between two updates inside a window [w0, w1].
+
+    What a viewer sees: an update received before the window starts the first gap (a
+    board frozen across ``w0`` counts), and the time from the last update to ``w1`` is
+    a gap too (a board frozen at the end counts; a session that got nothing at all
+    waited the whole window). Receipts after ``w1`` are ignored.
+    """
+
+    __slots__ = ("last", "longest")
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.longest = 0.0
+
+    def update(self, now: float, w0: float, w1: float) -> None:
+        """An update arrived at ``now``."""
+        if now > w1:
+            return
+        if now >= w0:
+            self.longest = max(self.longest, now - (w0 if self.last is None else self.last))
+        self.last = now
+
+    def close(self, w0: float, w1: float) -> float:
+        """The longest gap, counting the one still open at ``w1``."""
+        return max(self.longest, w1 - (w0 if self.last is None else self.last))
+
+
+async def sample_cadence(base: str, until: float, out: list[float]) -> None:
+    """Append the push interval ``base``'s /health reports (``push_interval_ms``) to
+    ``out`` about every second until ``until``: Photon's adaptive cadence can move
+    several times within one window."""
+    while True:
+        await asyncio.sleep(min(1.0, max(0.0, until - time.time())))
+        if time.time() >= until:
+            return
+        health = await asyncio.to_thread(get_json, base + "/health", 2.0) or {}
+        if "push_interval_ms" in health:
+            out.append(float(health["push_interval_ms"]))
+
+
+def gap_stats(gaps: list[float]) -> dict[str, float | None]:
+    """p50, p95 and max over sessions of each session's longest gap (seconds)."""
+    return {"gap_p50": pct(gaps, 0.5), "gap_p95": pct(gaps, 0.95),
+            "gap_max": max(gaps) if gaps else None}
 
 
 def free_port() -> int:

@@ -30,7 +30,10 @@ Slow clients (``--slow M``, photon only) complete the handshake and the document
 request with a 4 KiB receive buffer, then never read the socket again.
 
 Each update's latency (receipt - row ``ts``) is split at ``at`` into the wait for the
-hub cycle (``at - ts``) and the delivery (receipt - ``at``).
+hub cycle (``at - ts``) and the delivery (receipt - ``at``). Per session it also records
+what the viewer saw in the window: the hub cycles published in it that it received
+(``updates``; by publication time ``at``, so a window of k intervals holds k) and the
+longest wait between two updates (``max_gap``, :class:`bench.common.GapMeter`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import orjson
 
-from bench.common import Histogram, symbols_for, universe
+from bench.common import GapMeter, Histogram, symbols_for, universe
 
 TOKEN_RE = re.compile(r'"token":\s*"([^"]+)"')
 #: The board's fast-lane URL in the document (Photon's fast lane; empty: Bokeh deltas).
@@ -86,7 +89,7 @@ OTHER: dict[str, int] = {}
 class Session:
     __slots__ = ("i", "symbols", "ok", "ready", "delivered", "msgs", "delta_msgs", "frames",
                  "bytes", "last_ts", "err", "t_ready", "ws", "task", "transport", "fast",
-                 "port", "cycles", "last_rx", "max_gap")
+                 "port", "cycles", "updates", "gaps", "max_gap")
 
     def __init__(self, i: int, symbols: list[str]):
         self.i = i
@@ -107,14 +110,18 @@ class Session:
         self.fast = None  # the fast-lane socket's task, when the page uses one
         self.port = None  # local ports (slow clients)
         self.cycles: set[int] = set()  # hub cycles of the update messages in the window
-        self.last_rx: float | None = None  # receipt of the last message with an update
-        self.max_gap = 0.0  # longest time between two such messages in the window
+        #: Hub cycles published in the window (``at`` in [w0, w1), else receipt) and
+        #: received by the end of the drain: the board updates this viewer got.
+        self.updates: set[int] = set()
+        self.gaps = GapMeter()  # receipts of the messages that carried an update
+        self.max_gap = 0.0  # longest wait between two of them in the window (at its end)
 
     def summary(self) -> dict:
         return {"i": self.i, "ok": self.t_ready is not None, "delivered": self.delivered,
                 "msgs": self.msgs, "delta_msgs": self.delta_msgs, "frames": self.frames,
                 "bytes": self.bytes, "err": self.err, "transport": self.transport,
-                "cycles": len(self.cycles), "max_gap": round(self.max_gap, 4),
+                "cycles": len(self.cycles), "updates": len(self.updates),
+                "max_gap": round(self.max_gap, 4),
                 "port": self.port}
 
 
@@ -150,10 +157,8 @@ def on_rows(sess: Session, rows, points, now: float, cycle=None, at=None) -> int
                 DELIV.add(now - at)
             elif cycle is not None:
                 NO_AT.append((cycle, ts, now))
-    if new and W.w0 <= now <= W.end:  # what a viewer sees: time between two updates
-        if sess.last_rx is not None:
-            sess.max_gap = max(sess.max_gap, now - sess.last_rx)
-        sess.last_rx = now
+    if new:  # what a viewer sees: time between two updates
+        sess.gaps.update(now, W.w0, W.w1)
     return new
 
 
@@ -217,8 +222,9 @@ def board_changes(content: dict):
             rows = [_map(r) for r in d.get("rows") or ()]
             points = _map(d.get("points")) or {}
             found = (rows, points, d.get("cycle"), d.get("at"))
-        elif attr == "rows":  # a full snapshot (selection changed): rows carry points
-            rows = [_map(r) for r in ev.get("new") or ()]
+        elif attr in ("rows", "snapshot"):  # the full board (selection changed), with
+            new = ev.get("new")                # points; JSON text since "snapshot"
+            rows = [_map(r) for r in (orjson.loads(new) if isinstance(new, str) else new or ())]
             points = {r["symbol"]: r.get("points") or [] for r in rows}
             found = (rows, points, None, None)
     return found
@@ -237,6 +243,8 @@ def count_msg(sess: Session, now: float, frames: int, nbytes: int) -> bool:
 def on_cycle_rows(sess: Session, rows, points, cycle, now: float, in_window: bool,
                   at=None) -> None:
     on_rows(sess, rows, points, now, cycle, at)
+    if cycle is not None and rows and W.w0 <= (at or now) < W.w1 and now <= W.end:
+        sess.updates.add(cycle)
     if in_window:
         sess.delta_msgs += 1
         note_cycle(cycle, now)
@@ -571,6 +579,8 @@ async def main(args) -> None:
         cmd = json.loads(line)
         W.w0, W.w1, W.end = cmd["w0"], cmd["w1"], cmd["end"]
         await asyncio.sleep(max(0.0, W.end - time.time()))
+        for s in sessions:
+            s.max_gap = s.gaps.close(W.w0, W.w1)
         W.w0 = W.w1 = INF  # stop counting
         await asyncio.gather(*(close(s) for s in sessions + slow))
         await asyncio.sleep(0.2)

@@ -9,6 +9,11 @@ gets one Socket.IO message per changed symbol per cycle, with the same payload
 Photon's board delta carries for that symbol.
 
     python -m bench.ref_socketio --port 8002 --push-interval-ms 1000
+
+``/?symbols=AAPL,MSFT`` is a minimal board page for the browser probe
+(bench/browser.py): the official Socket.IO client (bench/static/socket.io.min.js,
+socket.io-client 4.8.4, MIT, vendored: no CDN here) joins the rooms and sets each
+ticker's price as text, with the same test hooks as Photon's board.
 """
 
 from __future__ import annotations
@@ -33,11 +38,57 @@ SUBS: dict = {}
 HUB: dict = {}
 
 
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Socket.IO reference</title>
+<script src="/static/socket.io.min.js"></script></head>
+<body><div class="photon-body"></div>
+<script>
+  // Rows keyed by symbol, with Photon's test hooks; the latest tick's trade time and
+  // publication time are kept where the probe reads them (window.__photonFast).
+  window.__photonRefPage = true
+  window.__photonFast = {rows: new Map(), at: null, fresh: false, messages: 0}
+  const symbols = (new URLSearchParams(location.search).get("symbols") || "").split(",")
+    .filter(Boolean)
+  const body = document.querySelector(".photon-body")
+  const prices = new Map()
+  for (const sym of symbols) {
+    const row = document.createElement("div")
+    row.dataset.symbol = sym
+    const px = document.createElement("span")
+    px.className = "photon-price"
+    px.textContent = "—"
+    row.append(sym + " ", px)
+    body.append(row)
+    prices.set(sym, px)
+  }
+  const socket = io({transports: ["websocket"]})
+  socket.on("connect", () => {
+    console.log("WebSocket Connected")
+    socket.emit("join", {symbols})
+  })
+  socket.on("tick", (t) => {
+    const f = window.__photonFast
+    f.rows = new Map([[t.symbol, t.ts]])
+    f.at = t.at
+    f.fresh = true
+    f.messages++
+    const px = prices.get(t.symbol)
+    if (px) px.textContent = t.price
+  })
+</script></body></html>
+"""
+
+
+@app.route("/")
+def page():
+    return PAGE
+
+
 @app.route("/health")
 def health():
     hub = HUB["hub"]
     return jsonify(status="ok", sessions=len(SUBS), subscriptions=hub.refcounts(),
-                   cycle=hub.cycle)
+                   cycle=hub.cycle, push_interval_ms=round(hub.push_interval_s * 1000, 1))
 
 
 @sio.on("join")

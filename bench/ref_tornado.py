@@ -71,7 +71,9 @@ class Health(web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"status": "ok", "sessions": len(SESSIONS),
                                 "subscriptions": self.hub.refcounts(),
-                                "cycle": self.hub.cycle}))
+                                "cycle": self.hub.cycle,
+                                # the fixed cadence it promises (the push loop's interval)
+                                "push_interval_ms": round(self.hub.push_interval_s * 1000, 1)}))
 
 
 def push_all(hub: Hub) -> None:

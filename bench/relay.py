@@ -29,8 +29,10 @@ from pathlib import Path
 
 import psutil
 
-from bench.common import ROOT, ServerProc, free_port
-from bench.run import Cell, Workers, pct
+from bench.cells import Cell
+from bench.common import ROOT, ServerProc, free_port, gap_stats, pct
+from bench.viewer import GAP_P95_FACTOR
+from bench.workers import Workers
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -124,7 +126,7 @@ async def run_cell(setup: Setup, n: int, window: float) -> dict:
                             for sym in _symbols(s["i"]))
     return {"setup": setup.kind, "n": n, "ready": ready, "push_ms": setup.push_ms,
             "delivered_pct": 100.0 * delivered / intended if intended else 0.0,
-            "gap_p50": pct(gaps, 0.5), "gap_p95": pct(gaps, 0.95), "cpu_pct": cpu,
+            **gap_stats(gaps), "cpu_pct": cpu,
             "rss_mb": setup.rss_mb()}
 
 
@@ -135,7 +137,7 @@ def _symbols(i: int) -> list[str]:
 
 
 def held(r: dict) -> bool:
-    gap_ok = r["gap_p95"] is not None and r["gap_p95"] <= 1.5 * r["push_ms"] / 1000
+    gap_ok = r["gap_p95"] is not None and r["gap_p95"] <= GAP_P95_FACTOR * r["push_ms"] / 1000
     return r["ready"] == r["n"] and r["delivered_pct"] >= 99.0 and gap_ok
 
 

@@ -71,7 +71,9 @@ export function render({ model, el }) {
   body.className = "photon-body"
   const empty = cell("photon-empty", "No tickers selected: pick some above.")
   const staleNote = cell("photon-stale-note", "")
-  board.append(staleNote, header, body, empty)
+  const notice = cell("photon-message", "")  // e.g. refused input; plain text
+  notice.setAttribute("role", "alert")
+  board.append(notice, staleNote, header, body, empty)
   el.append(board)
   board.classList.toggle("photon-compact", model.compact)  // an embed: one line, no header
   board.style.setProperty("--photon-spark-w", `${model.spark_width}px`)
@@ -146,7 +148,8 @@ export function render({ model, el }) {
     timers.clear()
     entries.clear()
     body.replaceChildren()
-    for (const r of model.rows) {
+    const rows = JSON.parse(model.snapshot || "[]")
+    for (const r of rows) {
       const entry = makeEntry(r)
       update(entry, r)
       entry.points = (r.points || []).slice(-model.max_points)
@@ -154,7 +157,7 @@ export function render({ model, el }) {
       entries.set(r.symbol, entry)
       body.append(entry.row)
     }
-    empty.style.display = model.rows.length ? "none" : ""
+    empty.style.display = rows.length ? "none" : ""
   }
 
   const meter = new DelayMeter()
@@ -194,6 +197,12 @@ export function render({ model, el }) {
   }
   markStale()
   model.on("stale_note", markStale)
+  const showMessage = () => {
+    notice.textContent = model.compact ? "" : model.message
+    notice.hidden = !notice.textContent
+  }
+  showMessage()
+  model.on("message", showMessage)
   // The fast lane: the same deltas over a plain WebSocket. If it cannot be used
   // (no route, a proxy in the way), say so once and Python falls back to Bokeh.
   let socket = null, opened = false, retries = 0, closing = false
@@ -219,7 +228,7 @@ export function render({ model, el }) {
   model.on("fast_url", () => { closeFast(); closing = false; opened = false; connectFast() })
   connectFast()
 
-  model.on("rows", build)
+  model.on("snapshot", build)
   model.on("msg:custom", (delta) => apply(JSON.parse(delta)))
   model.on("remove", () => { closeFast(); for (const t of timers) clearTimeout(t) })
   build()

@@ -1,7 +1,7 @@
 """The ticker board: one row per watched symbol, rendered by a small JS component.
 
-The whole board is one Bokeh model. Python sends the full ``rows`` only when the
-selection changes, then one delta per push cycle holding just the symbols that
+The whole board is one Bokeh model. Python sends the full board (``snapshot``, JSON
+text) only when the selection changes, then one delta per push cycle holding just the symbols that
 changed, so one cycle is one WebSocket message. A delta is a message to the
 browser (``msg:custom``), not a model property: it is transient, so nothing is
 kept in the document, and it skips param's and Bokeh's property machinery. It is
@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 import param
-from panel.custom import JSComponent
 
 from app.quote_book import Changes
+from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent
 
@@ -31,15 +31,18 @@ def delta_json(changes: Changes) -> str:
                        "points": changes.points}, separators=(",", ":"))
 
 
-class BoardView(JSComponent):
+class BoardView(SharedSourceComponent):
     """Browser side of the board; fed by :class:`~app.views.dashboard.Dashboard`."""
 
-    rows = param.List(default=[], doc="Full board state: row dicts, each with its points.")
+    snapshot = param.String(default="[]", doc="Full board state as JSON text: the row "
+                            "dicts, each with its points (see :attr:`rows`).")
     max_points = param.Integer(default=240, doc="Sparkline length kept in the browser.")
     flash_ms = param.Integer(default=600, doc="How long a price flash lasts.")
     fast_url = param.String(default="", doc="Fast-lane WebSocket (relative URL with token); "
                             "empty: changes come as deltas through Bokeh.")
     stale_note = param.String(default="", doc="Set while prices are not live: why (plain text).")
+    message = param.String(default="", doc="A notice above the board, e.g. about refused "
+                           "input (plain text; not shown in compact form).")
     compact = param.Boolean(default=False, doc="One line per symbol, no header: for embeds.")
     spark_width = param.Integer(default=120, bounds=(20, 2000), doc="Sparkline width, px.")
     spark_height = param.Integer(default=28, bounds=(8, 800), doc="Sparkline height, px.")
@@ -52,6 +55,18 @@ class BoardView(JSComponent):
         self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": [], "chart": []}
         self.last_delta = ""
         """The last delta sent (for notebooks and tests to look at)."""
+
+    @property
+    def rows(self) -> list[dict]:
+        """The full board state: row dicts, each with its sparkline points."""
+        return json.loads(self.snapshot)
+
+    @rows.setter
+    def rows(self, rows: list[dict]) -> None:
+        # Kept as one string, not as nested lists: a board's history (hundreds of
+        # [time, price] pairs) would otherwise be thousands of objects per session that
+        # the garbage collector walks and Bokeh validates, and nothing reads it again.
+        self.snapshot = json.dumps(rows, separators=(",", ":"))
 
     def send_delta(self, delta: str) -> None:
         """Send one cycle's changes (:func:`delta_json`) to every view of the board."""

@@ -9,7 +9,6 @@ changes go to the browser as one board update: over the fast lane
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from urllib.parse import parse_qsl, urlencode
@@ -62,6 +61,7 @@ class Dashboard(pn.viewable.Viewer):
     bokeh_lane = param.ClassSelector(class_=BokehLane, default=None, allow_None=True,
                                      doc="Push Bokeh updates after each hub cycle (served "
                                      "sessions); without it, on a timer of our own.")
+    max_width = param.Integer(default=None, allow_None=True, doc="Widest the page grows, px.")
 
     def __init__(self, **params):
         requested = params.pop("symbols", [])
@@ -76,8 +76,6 @@ class Dashboard(pn.viewable.Viewer):
             # at least 1: a relay that has not said its universe yet gives no options
             search_option_limit=max(1, len(options)), stylesheets=[theme.PICKER_CSS],
         )
-        self._notice = pn.pane.HTML("", visible=False, sizing_mode="stretch_width",
-                                    css_classes=["photon-message"])
         self._board = BoardView(max_points=self.hub.history_len, compact=self.compact,
                                 sizing_mode="stretch_width")
         self._status = StatusView(sizing_mode="stretch_width")
@@ -85,7 +83,7 @@ class Dashboard(pn.viewable.Viewer):
         self._board.on_fast_lane_failure(self._use_bokeh)
         self._board.on_chart_request(self.open_chart)
         self._chart: TickerChart | None = None
-        self._chart_area = pn.Column(sizing_mode="stretch_width")
+        self._chart_view = None  # the chart's object in the layout while open
         self._token: str | None = None
         self._broadcaster: broadcast.Broadcaster | None = None
         self._started = False
@@ -96,9 +94,12 @@ class Dashboard(pn.viewable.Viewer):
         self._setting = False
         self.select(requested)
         self._picker.param.watch(self._on_pick, "value")
+        # As few Panel objects as a page needs: each is Bokeh models, stylesheets and
+        # watchers built for every session (notices live in the board, the title in the
+        # status line, and the chart joins the column only while open).
         self._layout = self._board if self.compact else pn.Column(
-            self._status, self._picker, self._notice, self._board, self._chart_area,
-            sizing_mode="stretch_width", css_classes=["photon-dashboard"])
+            self._status, self._picker, self._board, sizing_mode="stretch_width",
+            max_width=self.max_width, css_classes=["photon-dashboard"])
 
     # -- selection ---------------------------------------------------------
     def select(self, raw) -> None:
@@ -139,11 +140,7 @@ class Dashboard(pn.viewable.Viewer):
 
     @param.depends("message", watch=True)
     def _show_message(self) -> None:
-        self._notice.object = (
-            f'<div class="photon-message" role="alert">{html.escape(self.message)}</div>'
-            if self.message else ""
-        )
-        self._notice.visible = bool(self.message)
+        self._board.message = self.message  # plain text: board.js sets textContent
 
     # -- pushing -------------------------------------------------------------
     def _send_snapshot(self) -> None:
@@ -265,14 +262,18 @@ class Dashboard(pn.viewable.Viewer):
         self._chart = TickerChart(hub=self.hub, symbol=symbol,
                                   interval_ms=self.push_interval_ms)
         self._chart.on_close(self.close_chart)
-        self._chart_area.objects = [self._chart]
+        if isinstance(self._layout, pn.Column):
+            self._layout.append(self._chart)
+            self._chart_view = self._layout[-1]  # what the column made of the chart
 
     def close_chart(self) -> None:
         """Remove the chart and stop its timer (only an open chart costs anything)."""
         if self._chart is not None:
             self._chart.close()
+            if self._chart_view is not None:
+                self._layout.remove(self._chart_view)
+                self._chart_view = None
             self._chart = None
-            self._chart_area.objects = []
 
     @property
     def chart(self) -> TickerChart | None:

@@ -12,6 +12,17 @@ export function render({ model, el, view }) {
   const detail = document.createElement("span")
   detail.className = "photon-status-detail"
   bar.append(dot, text, detail)
+  if (model.title) {  // the page's heading (set once, with the page)
+    const h1 = document.createElement("h1")
+    h1.className = "photon-title"
+    h1.textContent = model.title
+    if (model.subtitle) {
+      const small = document.createElement("small")
+      small.textContent = ` ${model.subtitle}`
+      h1.append(small)
+    }
+    el.append(h1)
+  }
   el.append(bar)
 
   let connected = true

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import param
-from panel.custom import JSComponent
 
 from app.feeds.base import FeedState
 from app.health import Health
 from app.process import PROCESS_ID
+from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent
 
@@ -79,7 +79,7 @@ def cadence_text(interval_s: float) -> str:
     return f"every {interval_s:.1f} s".replace(".0 s", " s")
 
 
-class StatusView(JSComponent):
+class StatusView(SharedSourceComponent):
     """Browser side of the status line; :meth:`show` maps a hub ``Health`` onto it."""
 
     feed = param.String(default="", doc="Feed label, e.g. 'Mock'.")
@@ -97,6 +97,10 @@ class StatusView(JSComponent):
     process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")
     health_url = param.String(default="", doc="Where /health is, relative to the page; "
                               "empty where there is no server (notebooks).")
+    title = param.String(default="", doc="The page's heading above the status line (empty: "
+                         "none, as in a notebook). Part of this component so that a page "
+                         "costs one model less per session.")
+    subtitle = param.String(default="", doc="Smaller words after the title.")
 
     _esm = _HERE / "status.js"
     _stylesheets = [(_HERE / "status.css").read_text()]

@@ -21,12 +21,6 @@ _PAGE_CSS = """
 body { background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb); }
 """
 
-#: The page title (an HTML pane: its own shadow root, so its own stylesheet).
-TITLE_CSS = """
-:host { color: light-dark(#111827, #f3f4f6); }
-small { color: light-dark(#4b5563, #9ca3af); font-weight: 500; }
-"""
-
 #: Panel's ticker picker (Choices.js), whose own stylesheet has fixed light colours.
 PICKER_CSS = """
 :host { color: light-dark(#111827, #e5e7eb); }

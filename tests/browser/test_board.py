@@ -36,6 +36,8 @@ def test_console_logs_websocket_connected_and_status_is_live(page, server):
     assert "Mock · live" in status and "3 symbols" in status
     cadence = re.search(r"every (\d+) ms", status)  # the adaptive cadence, as it is now
     assert cadence and 100 <= int(cadence.group(1)) <= 1000, status
+    heading = page.get_by_role("heading", level=1)  # part of the status component
+    assert heading.count() == 1 and heading.inner_text() == "Photon live market board"
     assert not page.console.errors
 
 

@@ -1,0 +1,30 @@
+"""Photon's JS components, with their module source read once per process.
+
+Panel reads a component's ``_esm`` file and dedents it again for every session that
+renders it: a new copy of the same tens of kilobytes each time, kept as long as the
+session lives. The source does not change while the server runs (Panel's autoreload
+is the exception, and then Panel's own reading is kept), so every session shares one
+string.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from panel.config import config
+from panel.custom import JSComponent
+
+
+class SharedSourceComponent(JSComponent):
+    """A :class:`~panel.custom.JSComponent` whose rendered module source is cached."""
+
+    @classmethod
+    def _render_esm(cls, compiled=True, server: bool = False):
+        if config.autoreload:
+            return super()._render_esm(compiled, server=server)
+        return _rendered(cls, compiled, server)
+
+
+@cache
+def _rendered(cls: type[JSComponent], compiled, server: bool) -> str:
+    return super(SharedSourceComponent, cls)._render_esm(compiled, server=server)
