@@ -45,7 +45,15 @@ from pathlib import Path
 import aiohttp
 
 from bench import load
-from bench.common import ROOT, ServerProc, get_json, photon_server, symbols_for, universe
+from bench.common import (
+    ROOT,
+    ServerProc,
+    get_json,
+    pct,
+    photon_server,
+    symbols_for,
+    universe,
+)
 from bench.gcpause import gen2_pauses, p99_bound
 
 GC_PAUSE_RE = re.compile(r"gc_pause generation=2 ms=(\d+)")
@@ -63,6 +71,7 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
     errors: collections.Counter[str] = collections.Counter()
     next_i = first
     sampled: set[int] = set()  # sessions live at the last sample
+    since = [time.time()]  # when the last sample was taken
     closing: set[asyncio.Task] = set()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=None)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
@@ -101,14 +110,15 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
             for s in live:
                 if s.t_ready is None or s.err:
                     continue
-                if s.last_rx is not None and now - s.last_rx < 5.0:
+                if s.gaps.last is not None and now - s.gaps.last < 5.0:
                     updating += 1
                 if s.i in sampled:  # live for the whole interval
-                    gaps.append(round(max(s.max_gap, now - (s.last_rx or now)), 3))
-                s.max_gap = 0.0
+                    gaps.append(round(s.gaps.close(since[0], now), 3))
+                s.gaps.longest = 0.0  # the next interval's gaps start now
                 seen.add(s.i)
             sampled.clear()
             sampled.update(seen)
+            since[0] = now
             failed = sum(1 for s in live if s.err or (s.t_ready is None and s.ready.is_set()))
             return {"event": "sample", "held": len(live), "updating": updating,
                     "failed_now": failed, "gaps": gaps, **counts,
@@ -168,13 +178,6 @@ def slope_per_s(points: list[tuple[float, float]]) -> float | None:
     if len(points) < 3:
         return None
     return statistics.linear_regression([p[0] for p in points], [p[1] for p in points]).slope
-
-
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    v = sorted(values)
-    return v[min(len(v) - 1, int(q * len(v)))]
 
 
 def start_workers(base: str, sessions: int, rate: float, workers: int,
