@@ -110,7 +110,11 @@ class FastLane:
             self._fragments[sym] = (changes.cycle, json.dumps(payload, separators=(",", ":")))
         for gone in [s for s in self._fragments if s not in watched]:
             del self._fragments[gone]
-        head = f'{{"cycle":{changes.cycle},"at":{changes.at:.6f},"rows":['
+        # The cadence rides along with each update (board.js shows it on the status line)
+        # rather than as a status change: that would be a Bokeh message to every
+        # session each time the cadence moves, seconds of work with thousands open.
+        every = round(self.hub.push_interval_s * 1000)
+        head = f'{{"cycle":{changes.cycle},"at":{changes.at:.6f},"every":{every},"rows":['
         sent = sum(sock.send_changes(self._fragments, self.cycle, head) for sock in sockets)
         self.rows_sent += sent
         metrics.observe_fanout(time.perf_counter() - t0, sent)

@@ -161,6 +161,7 @@ export function render({ model, el }) {
   }
 
   const meter = new DelayMeter()
+  let every = 0
   function apply(delta) {
     if (!delta || !delta.rows) return
     const trades = []
@@ -170,6 +171,11 @@ export function render({ model, el }) {
       if (r.ts && r.ts !== entry.ts) trades.push(r.ts)  // a new trade, not just a note
       entry.ts = r.ts
       update(entry, r)
+    }
+    if (delta.every && delta.every !== every) {  // the server's cadence, for the status line
+      every = delta.every
+      window.photonCadenceMs = every  // for a status line rendered after this
+      window.dispatchEvent(new CustomEvent("photon-cadence", {detail: every}))
     }
     if (delta.at) {
       const ms = meter.observe(Date.now(), delta.at, trades)

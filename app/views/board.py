@@ -25,10 +25,11 @@ from app.views.esm import SharedSourceComponent
 _HERE = Path(__file__).parent
 
 
-def delta_json(changes: Changes) -> str:
-    """One cycle's changes as the ``delta`` text board.js applies."""
-    return json.dumps({"cycle": changes.cycle, "at": changes.at, "rows": changes.rows,
-                       "points": changes.points}, separators=(",", ":"))
+def delta_json(changes: Changes, every_ms: int = 0) -> str:
+    """One cycle's changes as the ``delta`` text board.js applies; ``every_ms`` is the
+    cadence at the time (the status line shows it: see board.js)."""
+    return json.dumps({"cycle": changes.cycle, "at": changes.at, "every": every_ms,
+                       "rows": changes.rows, "points": changes.points}, separators=(",", ":"))
 
 
 class BoardView(SharedSourceComponent):

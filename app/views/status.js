@@ -1,6 +1,13 @@
 // Photon status line. Logs "WebSocket Connected" when the session's connection is up
 // and shows "disconnected" while the browser has lost the server.
 
+// "every 100 ms", "every 1.5 s": how often the server sends updates now.
+export function cadenceText(ms) {
+  if (!(ms > 0)) return ""
+  if (ms < 1000) return `every ${Math.round(ms)} ms`
+  return `every ${(ms / 1000).toFixed(1)} s`.replace(".0 s", " s")
+}
+
 export function render({ model, el, view }) {
   const bar = document.createElement("div")
   bar.className = "photon-status"
@@ -34,6 +41,11 @@ export function render({ model, el, view }) {
     if (Date.now() - delayPainted > 1000) { delayPainted = Date.now(); paint() }
   }
   window.addEventListener("photon-delay", onDelay)
+  // The cadence comes with each update the board applies (board.js), not from the
+  // server as a status change: that would be a message to every session each time.
+  let cadence = cadenceText(window.photonCadenceMs)
+  const onCadence = (ev) => { cadence = cadenceText(ev.detail); paint() }
+  window.addEventListener("photon-cadence", onCadence)
 
   // Bokeh reconnects into a session of the same id. If the server process was
   // restarted meanwhile, that session is a fresh one whose model ids can clash
@@ -62,7 +74,7 @@ export function render({ model, el, view }) {
     const delay = model.state === "live" && model.measure_delay && delayMs != null
       ? `delay ${delayMs} ms` : ""
     const parts = [`${model.feed} · ${model.words}`, `last tick ${model.age}`, delay,
-                   model.cadence, `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
+                   cadence, `${model.symbols} symbol${model.symbols === 1 ? "" : "s"}`]
     text.textContent = parts.filter(Boolean).join(" · ")
     detail.textContent = [model.detail, retryText()].filter(Boolean).join("; ")
   }
@@ -80,7 +92,7 @@ export function render({ model, el, view }) {
     paint()
   }
 
-  for (const p of ["feed", "state", "words", "age", "cadence", "symbols", "detail",
+  for (const p of ["feed", "state", "words", "age", "symbols", "detail",
                    "measure_delay"]) {
     model.on(p, paint)
   }
@@ -88,6 +100,7 @@ export function render({ model, el, view }) {
   model.on("remove", () => {
     clearInterval(countdown)
     window.removeEventListener("photon-delay", onDelay)
+    window.removeEventListener("photon-cadence", onCadence)
   })
   const doc = view.model.document
   if (doc != null) {

@@ -64,19 +64,9 @@ def status_values(health: Health) -> dict[str, str | float]:
         "age": age_text(health.last_tick_age),
         "detail": health.last_error,
         "retry_at": health.retry_at or 0.0,
-        "cadence": cadence_text(health.push_interval_s),
         # A replay's trades are hours old by design: their delay says nothing.
         "measure_delay": health.feed != "replay",
     }
-
-
-def cadence_text(interval_s: float) -> str:
-    """``every 100 ms``, ``every 1.5 s``: how often this server sends updates now."""
-    if interval_s <= 0:
-        return ""
-    if interval_s < 1:
-        return f"every {round(interval_s * 1000)} ms"
-    return f"every {interval_s:.1f} s".replace(".0 s", " s")
 
 
 class StatusView(SharedSourceComponent):
@@ -90,8 +80,6 @@ class StatusView(SharedSourceComponent):
     detail = param.String(default="", doc="Why the state is what it is (plain text).")
     measure_delay = param.Boolean(default=True, doc="Show the tick-to-screen delay "
                                   "(not for replays, whose trades are old by design).")
-    cadence = param.String(default="", doc="How often updates go out now (the cadence "
-                           "stretches when the server is busy), in words.")
     retry_at = param.Number(default=0.0, doc="When the feed next tries to reconnect "
                             "(Unix seconds; 0: not waiting). The page counts down to it.")
     process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")

@@ -80,3 +80,15 @@ def test_old_samples_leave_the_window(meter_page):
     shown = observe(meter_page, slow + fast)
     assert shown[29] == 900
     assert shown[-1] == 40
+
+
+STATUS_JS = BOARD_JS.with_name("status.js")
+
+
+def test_the_cadence_in_words(meter_page):
+    """status.js words the cadence each update carries (``every`` in ms)."""
+    src = "data:text/javascript;base64," + base64.b64encode(STATUS_JS.read_bytes()).decode()
+    words = meter_page.evaluate(
+        "async ([src, values]) => { const { cadenceText } = await import(src);"
+        " return values.map(cadenceText) }", [src, [100, 225.4, 1000, 1500, 0, None]])
+    assert words == ["every 100 ms", "every 225 ms", "every 1 s", "every 1.5 s", "", ""]

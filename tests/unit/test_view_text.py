@@ -35,13 +35,6 @@ def test_status_values_carry_when_the_feed_retries():
     assert status_values(live)["retry_at"] == 0.0
 
 
-def test_cadence_in_words():
-    from app.views.status import cadence_text
-
-    assert [cadence_text(s) for s in (0.1, 0.2254, 1.0, 1.5, 0.0)] == [
-        "every 100 ms", "every 225 ms", "every 1 s", "every 1.5 s", ""]
-
-
 def test_relay_down_in_words():
     from app.feeds.base import FeedState
     from app.views.status import STATE_WORDS, stale_note
