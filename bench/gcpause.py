@@ -11,6 +11,7 @@ opened by a load worker (``bench.load``), then a window in which the server's ow
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 import urllib.request
@@ -46,11 +47,12 @@ def p99_bound(delta: dict[str, float], q: float = 0.99) -> str:
     n = delta.get("count", 0)
     if not n:
         return "-"
-    bounds = sorted(((float(k[3:]), v) for k, v in delta.items() if k.startswith("le=")))
+    bounds = sorted((float(k[3:]), v) for k, v in delta.items()
+                    if k.startswith("le=") and math.isfinite(float(k[3:])))
     for bound, cum in bounds:
         if cum >= q * n:
             return f"<= {bound * 1000:.0f} ms"
-    return "> top bucket"
+    return f"> {bounds[-1][0] * 1000:.0f} ms" if bounds else "-"
 
 
 def run(policy: str, sessions: int, window: float) -> dict:

@@ -149,21 +149,8 @@ def summarise(name, target, n, ready, ramp_s, results, cadence, window, cpu, wcp
         "cpu_pct": cpu, "workers_cpu_pct": wcpu, "rss_mb": rss,
         "mb_per_session": (rss - idle) / ready if ready else None,
         "gc_pauses": int(gc_delta.get("count", 0)), "gc_p99": p99_bound(gc_delta),
-        "gc_max_bucket": max_bucket(gc_delta),
+        "gc_max_bucket": p99_bound(gc_delta, 1.0),  # every pause
     }
-
-
-def max_bucket(delta: dict[str, float]) -> str:
-    """The smallest bucket bound holding every pause of the window."""
-    n = delta.get("count", 0)
-    if not n:
-        return "-"
-    finite = sorted((float(k[3:]), v) for k, v in delta.items()
-                    if k.startswith("le=") and math.isfinite(float(k[3:])))
-    for bound, cum in finite:
-        if cum >= n:
-            return f"<= {bound * 1000:.0f} ms"
-    return f"> {finite[-1][0] * 1000:.0f} ms" if finite else "-"
 
 
 def fmt(v, spec: str = ".0f", scale: float = 1.0) -> str:

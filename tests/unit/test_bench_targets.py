@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from bench.targets import max_bucket, verdicts
+from bench.gcpause import p99_bound
+from bench.targets import verdicts
 
 
-def test_max_bucket_is_the_smallest_bound_holding_every_pause():
+def test_the_bucket_bound_holding_every_pause_or_a_share_of_them():
     delta = {"count": 3, "sum": 0.2, "le=0.01": 1, "le=0.1": 2, "le=0.25": 3, "le=+Inf": 3}
-    assert max_bucket(delta) == "<= 250 ms"
-    assert max_bucket({"count": 0}) == "-"
-    assert max_bucket({"count": 2, "le=0.1": 1, "le=+Inf": 2}) == "> 100 ms"
+    assert p99_bound(delta, 1.0) == "<= 250 ms"
+    assert p99_bound(delta, 0.5) == "<= 100 ms"
+    assert p99_bound({"count": 0}, 1.0) == "-"
+    assert p99_bound({"count": 2, "le=0.1": 1, "le=+Inf": 2}, 1.0) == "> 100 ms"
 
 
 def cell(**over) -> dict:
