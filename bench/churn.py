@@ -42,9 +42,6 @@ import sys
 import time
 from pathlib import Path
 
-import aiohttp
-
-from bench import load
 from bench.common import (
     ROOT,
     ServerProc,
@@ -64,6 +61,12 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
     """Hold ``hold`` sessions; replace the oldest ``rate`` times a second. Line protocol:
     prints ``{"event": "ramped"}``, then answers each ``s`` on stdin with a sample and
     ends (closing every session) on ``q`` or end of input."""
+    # The load client's dependencies (aiohttp) only where it runs: the verdict
+    # arithmetic below imports without bench/requirements.txt (the tests' environment).
+    import aiohttp
+
+    from bench import load
+
     syms = universe()
     load.W.w0, load.W.w1, load.W.end = time.time(), math.inf, math.inf  # gaps count now
     live: collections.deque[load.Session] = collections.deque()

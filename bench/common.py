@@ -249,6 +249,17 @@ def photon_server(push_ms: int, logdir: Path, src: Path | None = None,
                       extra=extra)
 
 
+def as_users_start_it(server: ServerProc) -> ServerProc:
+    """Without the bench's one-second unused-session lifetime: a browser that takes longer
+    than that to open its WebSocket (loading BokehJS) would have its session built twice."""
+    cmd = server.cmd
+    for flag in ("--check-unused-sessions", "--unused-session-lifetime"):
+        if flag in cmd:
+            i = cmd.index(flag)
+            del cmd[i:i + 2]
+    return server
+
+
 def supports_transport(src: Path | None) -> bool:
     """Whether this Photon reads ``PHOTON_TRANSPORT`` (has the fast lane)."""
     config = (src or ROOT) / "app" / "config.py"

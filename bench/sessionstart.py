@@ -34,7 +34,14 @@ import aiohttp
 from bench import load
 from bench.browser import LAUNCH_ARGS
 from bench.cells import export_rev
-from bench.common import ROOT, ServerProc, photon_server, symbols_for, universe
+from bench.common import (
+    ROOT,
+    ServerProc,
+    as_users_start_it,
+    photon_server,
+    symbols_for,
+    universe,
+)
 from bench.gcobjects import close_sessions, open_sessions
 
 #: In each new page: the time from the page request to the first price on the board,
@@ -184,17 +191,6 @@ async def measure(server: ServerProc, args) -> None:
           f"(with the live ones' updates meanwhile); RSS {server.rss_mb():.0f} MB")
     print(f"  request to first update (raw client) p50/p95/max ms: {summary(took)}")
     report_pages("Chromium during the burst (returning)", pages)
-
-
-def as_users_start_it(server: ServerProc) -> ServerProc:
-    """Without the bench's one-second unused-session lifetime: a browser that takes longer
-    than that to open its WebSocket (loading BokehJS) would have its session built twice."""
-    cmd = server.cmd
-    for flag in ("--check-unused-sessions", "--unused-session-lifetime"):
-        if flag in cmd:
-            i = cmd.index(flag)
-            del cmd[i:i + 2]
-    return server
 
 
 def run(args, label: str, src: Path | None) -> None:

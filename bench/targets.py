@@ -40,6 +40,7 @@ from bench.common import (
     ROOT,
     Histogram,
     ServerProc,
+    as_users_start_it,
     pct,
     photon_server,
     ref_server,
@@ -48,7 +49,6 @@ from bench.common import (
     universe,
 )
 from bench.gcpause import gen2_pauses, p99_bound
-from bench.sessionstart import as_users_start_it
 from bench.viewer import viewer_figures
 from bench.workers import Workers
 
