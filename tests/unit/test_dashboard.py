@@ -25,6 +25,9 @@ def test_selection_is_the_subscription(hub):
     assert dash.symbols == ["TSLA", "AAPL"]
     assert hub.refcounts() == {"TSLA": 1, "AAPL": 1}
     assert [r["symbol"] for r in dash._board.rows] == ["TSLA", "AAPL"]
+    # the board keeps its full state as one JSON string, not as nested lists
+    assert isinstance(dash.board.snapshot, str)
+    assert json.loads(dash.board.snapshot) == dash.board.rows
     dash._picker.value = ["MSFT"]  # the viewer edits the picker
     assert hub.refcounts() == {"MSFT": 1}
     dash.symbols = ["googl", "MSFT"]  # or code sets the parameter
@@ -61,6 +64,8 @@ def test_push_sends_only_changed_symbols_once_per_cycle(hub):
     assert delta["rows"][0]["price"] == "$102.00"
     assert delta["points"] == {"AAPL": [[2.0, 102.0]]}
     assert (delta["cycle"], delta["at"]) == (hub.cycle, hub.changes_since(0, []).at)
+    # the cadence travels with the update (the status line shows it), in ms
+    assert delta["every"] == round(hub.push_interval_s * 1000) > 0
     dash.push()  # nothing new: the delta is not re-sent
     assert dash._board.last_delta is sent
     dash.close()

@@ -100,6 +100,7 @@ def test_each_socket_gets_one_message_with_only_its_changed_symbols(setup):
     assert a.raw[-1] == b.raw[-1]  # the same serialised fragment for both
     assert a.messages[0]["cycle"] == hub.cycle
     assert a.messages[0]["at"] == pytest.approx(hub.changes_since(0, []).at, abs=1e-6)
+    assert a.messages[0]["every"] == round(hub.push_interval_s * 1000)  # the cadence, ms
     cycle(hub, lane)  # nothing changed: nothing sent
     assert len(a.messages) == 1
 
