@@ -113,8 +113,8 @@ class FastLane:
         # The cadence rides along with each update (board.js shows it on the status line)
         # rather than as a status change: that would be a Bokeh message to every
         # session each time the cadence moves, seconds of work with thousands open.
-        every = round(self.hub.push_interval_s * 1000)
-        head = f'{{"cycle":{changes.cycle},"at":{changes.at:.6f},"every":{every},"rows":['
+        head = (f'{{"cycle":{changes.cycle},"at":{changes.at:.6f},'
+                f'"every":{self.hub.push_interval_ms},"rows":[')
         sent = sum(sock.send_changes(self._fragments, self.cycle, head) for sock in sockets)
         self.rows_sent += sent
         metrics.observe_fanout(time.perf_counter() - t0, sent)

@@ -98,6 +98,11 @@ class Hub:
         """The current push interval (the cadence may have stretched it)."""
         return self.cadence.interval_s
 
+    @property
+    def push_interval_ms(self) -> int:
+        """The same in whole milliseconds, as every update carries it (``every``)."""
+        return round(self.cadence.interval_s * 1000)
+
     def add_listener(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(cycle)`` (on the hub's thread) after each cycle that changed."""
         self._listeners.append(listener)

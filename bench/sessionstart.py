@@ -38,6 +38,7 @@ from bench.common import (
     ROOT,
     ServerProc,
     as_users_start_it,
+    pct,
     photon_server,
     symbols_for,
     universe,
@@ -76,16 +77,10 @@ FIRST_PRICE_JS = r"""
 """
 
 
-def pct(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values`` by nearest rank; NaN when empty."""
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q * len(s) + 0.5) - 1))]
-
-
 def summary(values: list[float]) -> str:
-    """``p50 / p95 / max`` in milliseconds."""
+    """``p50 / p95 / max`` in milliseconds (``-`` when there are none)."""
+    if not values:
+        return "-"
     return " / ".join(f"{pct(values, q) * 1000:.0f}" for q in (0.5, 0.95, 1.0))
 
 

@@ -163,7 +163,7 @@ class Dashboard(pn.viewable.Viewer):
         self._since_status_ms += self.push_interval_ms
         with pn.io.hold():
             if changes.rows:
-                self._board.send_delta(delta_json(changes, round(self.hub.push_interval_s * 1000)))
+                self._board.send_delta(delta_json(changes, self.hub.push_interval_ms))
             if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
                 self._show_status()  # no process-wide broadcaster here (a notebook)
         metrics.observe_session_push(time.perf_counter() - t0, len(changes.rows))
