@@ -78,7 +78,8 @@ class Dashboard(pn.viewable.Viewer):
         )
         self._board = BoardView(max_points=self.hub.history_len, compact=self.compact,
                                 sizing_mode="stretch_width")
-        self._status = StatusView(sizing_mode="stretch_width")
+        self._status = StatusView(cadence_ms=self.hub.push_interval_ms,
+                                  sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
         self._board.on_chart_request(self.open_chart)

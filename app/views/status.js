@@ -43,7 +43,8 @@ export function render({ model, el, view }) {
   window.addEventListener("photon-delay", onDelay)
   // The cadence comes with each update the board applies (board.js), not from the
   // server as a status change: that would be a message to every session each time.
-  let cadence = cadenceText(window.photonCadenceMs)
+  // Until the first update arrives, the cadence the server had when it built the page.
+  let cadence = cadenceText(window.photonCadenceMs || model.cadence_ms)
   const onCadence = (ev) => { cadence = cadenceText(ev.detail); paint() }
   window.addEventListener("photon-cadence", onCadence)
 

@@ -89,6 +89,8 @@ class StatusView(SharedSourceComponent):
                          "none, as in a notebook). Part of this component so that a page "
                          "costs one model less per session.")
     subtitle = param.String(default="", doc="Smaller words after the title.")
+    cadence_ms = param.Integer(default=0, doc="The hub's cadence when the page was built, "
+                               "so the first paint says it; later updates carry it.")
 
     _esm = _HERE / "status.js"
     _stylesheets = [(_HERE / "status.css").read_text()]
