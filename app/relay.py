@@ -11,7 +11,6 @@ when the holder's lock expires. Formats: :mod:`app.bus`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -23,12 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 import redis
 from redis.exceptions import LockError
 
-from app import bus
+from app import bus, logs, metrics
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed, FeedState, Tick
 from app.quotes import Quote, fold
 
 log = logging.getLogger(__name__)
+_malformed_log = logs.RateLimitedLog(log, 10.0)
 
 #: How long the last quote of a symbol nobody watches stays in Redis.
 QUOTE_KEPT_S = 24 * 3600
@@ -74,7 +74,12 @@ class Relay:
                     delay = full_jitter(attempt, base=0.5, cap=10.0)
                     attempt += 1
                     log.warning("relay redis_error url=%s error=%r retry_in=%.1fs",
-                                bus.redact_url(self.url), str(exc)[:200], delay)
+                                bus.redact_url(self.url), logs.redact(str(exc))[:200], delay)
+                    self._stop.wait(delay)
+                except Exception:  # a bug or input nobody foresaw: never a silent death
+                    delay = full_jitter(attempt, base=0.5, cap=10.0) + 0.5
+                    attempt += 1
+                    log.exception("relay_error id=%s retry_in=%.1fs", self.relay_id, delay)
                     self._stop.wait(delay)
         finally:
             self._stop_feed()
@@ -152,16 +157,42 @@ class Relay:
 
     # -- what servers watch ---------------------------------------------------
     def wanted(self) -> set[str]:
-        """The union of the symbols every live server process declares."""
+        """The union of the symbols every live server process declares, each set checked
+        (:func:`app.bus.decode_declaration`) before the upstream hears of it."""
         now = time.time()
         pipe = self._client.pipeline(transaction=False)
         pipe.zremrangebyscore(bus.PROCS_KEY, "-inf", now - bus.WANT_TTL_S)
         pipe.zrangebyscore(bus.PROCS_KEY, now - bus.WANT_TTL_S, "+inf")
-        _, procs = pipe.execute()
+        _, members = pipe.execute()
+        procs = []
+        for member in members:
+            try:
+                procs.append(bus.decode_proc(member))
+            except bus.Malformed as exc:
+                self._malformed("procs", bus.PROCS_KEY, exc)
         if not procs:
             return set()
-        keys = [bus.want_key(p.decode()) for p in procs]
-        return {s.decode() for s in self._client.sunion(keys)}
+        pipe = self._client.pipeline(transaction=False)
+        for proc in procs:
+            pipe.smembers(bus.want_key(proc))
+        union: set[str] = set()
+        for proc, members in zip(procs, pipe.execute(), strict=True):
+            try:
+                symbols, bad = bus.decode_declaration(members)
+            except bus.Malformed as exc:
+                self._malformed("want", bus.want_key(proc), exc)
+                continue
+            if bad:
+                self._malformed("want", bus.want_key(proc),
+                                bus.Malformed(f"{bad} symbol(s) with the wrong syntax"), bad)
+            union |= symbols
+        return union
+
+    def _malformed(self, source: str, key: str, exc: Exception, n: int = 1) -> None:
+        """Drop, count and log (at a bounded rate) what a server wrote wrong."""
+        metrics.observe_malformed(source, n)
+        _malformed_log.warning(source, "malformed_redis source=%s key=%r error=%r",
+                               source, key[:80], str(exc))
 
     def reconcile(self) -> None:
         """Subscribe the upstream to what is watched, and drop what nobody watches."""
@@ -216,7 +247,8 @@ class Relay:
                 for t in batch:
                     q = fold(q, t)
                 self._quotes[sym] = q
-                pipe.publish(bus.tick_channel(sym), bus.encode_ticks(batch, at))
+                for part in bus.batches(batch):
+                    pipe.publish(bus.tick_channel(sym), bus.encode_ticks(part, at))
                 pipe.hset(bus.quote_key(sym), mapping=bus.encode_quote(
                     {"last": q.last, "high": q.high, "low": q.low, "ts": q.ts}))
         try:
@@ -231,17 +263,14 @@ class Relay:
         if feed is None:
             return
         msg = feed.last_message_mono
-        fields = {
-            "feed": feed.feed_type, "label": feed.label or feed.feed_type,
-            "state": FeedState(feed.state).value, "last_error": feed.last_error,
-            "reconnects": str(feed.reconnects), "relay": self.relay_id,
-            "retry_at": repr(feed.retry_at) if feed.retry_at else "",
-            "msg_at": repr(time.time() - (time.monotonic() - msg)) if msg else "",
-            "notes": json.dumps(feed.unavailable()), "beat": repr(time.time()),
-        }
-        self._client.hset(bus.FEED_KEY, mapping=fields)
+        status = bus.FeedStatus(
+            beat=time.time(), state=FeedState(feed.state), feed=feed.feed_type,
+            label=feed.label or feed.feed_type, last_error=feed.last_error,
+            reconnects=feed.reconnects, relay=self.relay_id, retry_at=feed.retry_at,
+            msg_at=time.time() - (time.monotonic() - msg) if msg else None,
+            notes=feed.unavailable())
+        self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
 
     def _publish_universe(self, feed: Feed) -> None:
-        data = {"open": feed.open_universe,
-                "symbols": [[i.symbol, i.name] for i in feed.universe()]}
-        self._client.set(bus.UNIVERSE_KEY, json.dumps(data))
+        self._client.set(bus.UNIVERSE_KEY,
+                         bus.encode_universe(feed.open_universe, feed.universe()))

@@ -171,7 +171,7 @@ class ReconnectLoop:
         try:
             msg = json.loads(raw)
         except (ValueError, TypeError):
-            self.malformed_count += 1
+            self._malformed()
             log.debug("%s: skipped a message that is not JSON", self._tag)
             return
         self._handle(conn, msg)

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import param
 
-from app import logs
+from app import logs, metrics
 from app.feeds.base import Feed, FeedState, Reference, Tick
 from app.feeds.dedup import RecentTrades
 from app.feeds.reconnect import ReconnectLoop
@@ -168,9 +168,15 @@ class StreamingFeed(ReconnectLoop, Feed):
         self.last_error = f"{self.label}: {text}"
         log.warning("%s: upstream error: %s", self._tag, text)
 
+    def _malformed(self, n: int = 1) -> None:
+        """``n`` frames or entries did not match the protocol: dropped and counted."""
+        if n > 0:
+            self.malformed_count += n
+            metrics.observe_malformed(self.feed_type, n)
+
     def _deliver(self, ticks: list[Tick], bad: int = 0) -> None:
         """Hand parsed trades on, minus unwanted symbols and repeats."""
-        self.malformed_count += bad
+        self._malformed(bad)
         wanted = self.symbols
         fresh: list[Tick] = []
         for tick in ticks:
