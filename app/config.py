@@ -213,7 +213,9 @@ class Settings:
 def _shown(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(map(str, value))
-    return str(value)
+    from app.logs import redact  # a URL's password never goes into an error
+
+    return redact(str(value))
 
 
 def env_var(name: str) -> str:

@@ -41,6 +41,8 @@ class Relay:
                  lock_ttl_s: float = 6.0, relay_id: str | None = None):
         self.make_feed = make_feed
         self.url = url
+        for secret in bus.url_secrets(url):  # masked in every log line from now on
+            logs.protect(secret)
         self.lock_ttl_s = lock_ttl_s
         self.relay_id = relay_id or uuid.uuid4().hex[:12]
         self.role = "starting"

@@ -41,6 +41,8 @@ class RedisFeed(Feed):
                  reference_wait_s: float = 5.0, proc_id: str | None = None, **params):
         super().__init__(**params)
         self.url = url
+        for secret in bus.url_secrets(url):  # masked in every log line from now on
+            logs.protect(secret)
         self.relay_down_after_s = relay_down_after_s
         self.reference_wait_s = reference_wait_s
         self.proc_id = proc_id or uuid.uuid4().hex[:12]
