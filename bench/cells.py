@@ -14,10 +14,10 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from bench.cell import Cell
 from bench.common import (
     ROOT,
     ServerProc,
@@ -47,20 +47,6 @@ def make_server(target: str, push_ms: int, opts) -> ServerProc:
     if target == "photon-bokeh":
         return photon_server(push_ms, opts.logdir, src=opts.src, transport="bokeh")
     return SERVERS[target](push_ms, opts.logdir)
-
-
-@dataclass
-class Cell:
-    target: str
-    n: int
-    push_ms: int
-    k: int = 10
-    slow: int = 0
-    browser: bool = False
-    latency: bool = False  # a cell of the latency sweep (Photon, N=100, per push interval)
-    profile: bool = False
-    label: str = ""
-    duration: float | None = None
 
 
 def export_rev(rev: str) -> Path:

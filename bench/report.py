@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.common import log
 from bench.latency import print_browser, print_latency
-from bench.report_targets import print_targets
+from bench.report_acceptance import print_targets
 from bench.summary import rss_per_session
 from bench.tables import (
     LAT_HEAD,

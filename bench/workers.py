@@ -14,7 +14,7 @@ import psutil
 from bench.common import ROOT, is_photon
 
 if TYPE_CHECKING:
-    from bench.cells import Cell
+    from bench.cell import Cell
 
 
 class Workers:
