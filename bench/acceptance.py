@@ -52,7 +52,7 @@ from bench.gcpause import gen2_pauses, p99_bound
 from bench.viewer import viewer_figures
 from bench.workers import Workers
 
-#: name: (target, sessions, floor ms, ceiling ms or None for the default, Chromium)
+#: name: (server_name, sessions, floor ms, ceiling ms or None for the default, Chromium)
 CELLS = {
     "t1000": ("photon", 1000, 1000, 1000, False),
     "t2000": ("photon", 2000, 100, None, False),
@@ -61,8 +61,8 @@ CELLS = {
 }
 
 
-def start_server(target: str, floor: int, ceiling: int | None, logdir: Path) -> ServerProc:
-    if target == "socketio":
+def start_server(server_name: str, floor: int, ceiling: int | None, logdir: Path) -> ServerProc:
+    if server_name == "socketio":
         return ref_server("socketio", floor, logdir).start()
     server = as_users_start_it(photon_server(floor, logdir))
     if ceiling is not None:
@@ -77,12 +77,12 @@ async def cpu_at(when: float, server: ServerProc, workers: Workers) -> tuple[flo
 
 
 async def run_cell(name: str, window: float, logdir: Path, settle: float = 5.0) -> dict:
-    target, n, floor, ceiling, browser = CELLS[name]
-    server = await asyncio.to_thread(start_server, target, floor, ceiling, logdir)
+    server_name, n, floor, ceiling, browser = CELLS[name]
+    server = await asyncio.to_thread(start_server, server_name, floor, ceiling, logdir)
     probe = None
     try:
         idle = server.rss_mb()
-        workers = Workers(Cell(target, n, floor, k=10), server.base,
+        workers = Workers(Cell(server_name, n, floor, k=10), server.base,
                           nproc=math.ceil(n / 1000), batch=20, ramp_timeout=600)
         t_ramp = time.monotonic()
         ramps = await workers.start()
@@ -90,11 +90,11 @@ async def run_cell(name: str, window: float, logdir: Path, settle: float = 5.0) 
         ready = sum(r["ready"] for r in ramps)
         await asyncio.sleep(settle)  # the ramp's load off the cadence controller
         if browser:
-            path = "/app" if target == "photon" else "/"
+            path = "/app" if server_name == "photon" else "/"
             probe = BrowserProbe(f"{server.base}{path}?symbols="
                                  f"{','.join(symbols_for(0, 10, universe()))}")
             await probe.start()
-        photon = target == "photon"
+        photon = server_name == "photon"
         gc0 = await asyncio.to_thread(gen2_pauses, server.base) if photon else {}
         h0 = await asyncio.to_thread(server.health) or {}
         cpu0, wcpu0, t0 = server.cpu_seconds(), workers.cpu_seconds(), time.time()
@@ -117,14 +117,14 @@ async def run_cell(name: str, window: float, logdir: Path, settle: float = 5.0) 
             await probe.stop()
         await asyncio.to_thread(server.stop)
     gc_delta = {k: gc1.get(k, 0) - gc0.get(k, 0) for k in gc1}
-    out = summarise(name, target, n, ready, ramp_s, results, cadence or [float(floor)],
+    out = summarise(name, server_name, n, ready, ramp_s, results, cadence or [float(floor)],
                     window, cpu, wcpu, idle, rss, gc_delta, dom)
     # the hub thread woke a whole interval late: starved of the GIL or the CPU
     out["cycles_missed"] = h1.get("cycles_missed", 0) - h0.get("cycles_missed", 0)
     return out
 
 
-def summarise(name, target, n, ready, ramp_s, results, cadence, window, cpu, wcpu, idle,
+def summarise(name, server_name, n, ready, ramp_s, results, cadence, window, cpu, wcpu, idle,
               rss, gc_delta, dom) -> dict:
     delivered = intended = 0
     hist = Histogram()  # tick-to-client, every update of every session
@@ -139,7 +139,7 @@ def summarise(name, target, n, ready, ramp_s, results, cadence, window, cpu, wcp
     seen = viewer_figures(sessions, window, cadence, cadence[0])
     dom_ms = sorted(1000 * x for x in dom.get("dom", []))
     return {
-        "cell": name, "target": target, "n": n, "ready": ready, "ramp_s": ramp_s,
+        "cell": name, "server": server_name, "n": n, "ready": ready, "ramp_s": ramp_s,
         "delivered_pct": 100.0 * delivered / intended if intended else 0.0,
         "cadence_ms": (min(cadence), sorted(cadence)[len(cadence) // 2], max(cadence)),
         "gap_s": (seen["gap_p50"], seen["gap_p95"], seen["gap_max"]),
@@ -184,7 +184,7 @@ def verdicts(r: dict) -> list[str]:
         p99 = r["tick_dom_ms"][1]
         out.append(f"tick-to-DOM p99 <= 150 ms: {'yes' if p99 is not None and p99 <= 150 else 'NO'}"
                    f" ({fmt(p99)} ms over {r['tick_dom_ms'][2]} updates)")
-    if r["target"] == "photon" and r["mb_per_session"] is not None:
+    if r["server"] == "photon" and r["mb_per_session"] is not None:
         out.append(f"RSS <= 0.3 MB per session: {'yes' if r['mb_per_session'] <= 0.3 else 'NO'} "
                    f"({r['mb_per_session']:.2f} MB)")
     return out
@@ -199,7 +199,7 @@ def report(rows: list[dict]) -> None:
     for r in rows:
         cad = "/".join(f"{c:.0f}" for c in r["cadence_ms"])
         gap = "/".join(fmt(g, ".2f") for g in r["gap_s"])
-        print(f"| {r['cell']} ({r['target']}) | {r['ready']}/{r['n']} | {r['ramp_s']:.0f} | "
+        print(f"| {r['cell']} ({r['server']}) | {r['ready']}/{r['n']} | {r['ramp_s']:.0f} | "
               f"{cad} | "
               f"{r['delivered_pct']:.1f} % | {gap} | {fmt(r['per_cycle'], '.2f')} | "
               f"{fmt(r['tick_client_ms'][0])}/{fmt(r['tick_client_ms'][1])} | "

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 @dataclass
 class Cell:
-    """What one cell measures; ``target`` names the server compared (photon, tornado,
-    socketio), not an acceptance target."""
+    """What one cell measures: the ``server`` compared (photon, photon-bokeh, tornado,
+    socketio), with ``n`` sessions at ``push_ms``."""
 
-    target: str
+    server: str
     n: int
     push_ms: int
     k: int = 10

@@ -135,7 +135,7 @@ def serve(logdir: Path) -> ServerProc:
 def open_sessions(base: str, n: int, first: int = 0, need: float = 1.0) -> subprocess.Popen:
     """A load worker holding ``n`` live sessions until its stdin closes (at least
     ``need`` of them live, or it stops; ``proc.ready`` says how many were)."""
-    proc = subprocess.Popen([sys.executable, "-m", "bench.load", "--target", "photon",
+    proc = subprocess.Popen([sys.executable, "-m", "bench.load", "--server", "photon",
                              "--base", base, "--count", str(n), "--first", str(first)],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:

@@ -13,12 +13,12 @@ from bench.viewer import GAP_MAX_FACTOR, GAP_P95_FACTOR, holds_cadence
 def print_targets(results: list[dict], soak_res: dict | None) -> None:
     log("\nTargets (Photon as configured by default"
         + (", and with PHOTON_TRANSPORT=bokeh" if any(
-            r["cell"]["target"] == "photon-bokeh" for r in results) else "") + ")")
+            r["cell"]["server"] == "photon-bokeh" for r in results) else "") + ")")
 
     def verdict(ok):
         return "n/a (not measured or too short)" if ok is None else ("MET" if ok else "MISSED")
 
-    sweep = {t["target"]: t for t in (latency_summary(results) or {}).get("targets", ())}
+    sweep = {t["server"]: t for t in (latency_summary(results) or {}).get("targets", ())}
 
     def swept(name: str) -> str:
         t = sweep.get(name)
@@ -28,16 +28,16 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
         return ("; push interval sweep (Latency): " + (f"met up to {best} ms" if best is not None
                                                        else "not met at any interval measured"))
 
-    for target in [t for t in ("photon", "photon-bokeh")
-                   if any(r["cell"]["target"] == t for r in results)]:
-        log(f"  [{target}]")
+    for server_name in [t for t in ("photon", "photon-bokeh")
+                   if any(r["cell"]["server"] == t for r in results)]:
+        log(f"  [{server_name}]")
         lines = []
         for n, push in ((1000, 1000),):
-            cand = [r for r in results if r["cell"]["target"] == target and
+            cand = [r for r in results if r["cell"]["server"] == server_name and
                     r["cell"]["push_ms"] == push and plain(r) and
                     r["cell"]["n"] >= n and "ratio" in r]
             r = min(cand, key=lambda r: r["cell"]["n"]) if cand else None
-            below = [r for r in results if r["cell"]["target"] == target and "ratio" in r
+            below = [r for r in results if r["cell"]["server"] == server_name and "ratio" in r
                      and r["cell"]["push_ms"] == push and plain(r)
                      and r["cell"]["n"] < n and not passed(r)]
             if r is None and below:  # a smaller N already failed: the target is missed
@@ -52,7 +52,7 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
                          f"{GAP_P95_FACTOR * push / 1000:g} s: "
                          f"{verdict(None if r is None else passed(r) and r['cell']['n'] >= n)}"
                          f"{got}")
-        many = [r for r in results if r["cell"]["target"] == target and plain(r)
+        many = [r for r in results if r["cell"]["server"] == server_name and plain(r)
                 and "ratio" in r and r["cell"]["n"] >= 2000 and "promised_per_session" in r]
         r = min(many, key=lambda r: r["cell"]["n"]) if many else None
         lines.append(
@@ -65,7 +65,7 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
                f"cadence {cadence_of(r)} ms, {fmt(r['received_per_session'], '.1f')}/"
                f"{r['promised_per_session']:.1f} updates per session, longest gap max "
                f"{fmt(r['gap_max'], '.2f')} s)"))
-        ph = [r for r in results if r["cell"]["target"] == target and "ratio" in r
+        ph = [r for r in results if r["cell"]["server"] == server_name and "ratio" in r
               and plain(r)]
         if ph:
             fpm = max(r["frames_per_msg"] or 0 for r in ph)
@@ -79,14 +79,14 @@ def print_targets(results: list[dict], soak_res: dict | None) -> None:
                 f"max {fpm:.1f}"
                 + (", a Bokeh message being header + metadata + content frames)" if fpm > 2
                    else ")"))
-        r = find(results, target, 100, 250)
+        r = find(results, server_name, 100, 250)
         if r is not None and "ratio" in r:
             lines.append(f"tick-to-client p99 < 100 ms @ 100 sessions / 250 ms: "
                          f"{verdict(r['lat_p99_ms'] is not None and r['lat_p99_ms'] < 100)} "
                          f"(p50 {fmt(r['lat_p50_ms'])} ms, p99 {fmt(r['lat_p99_ms'])} ms"
-                         + (swept("tick-to-client p99 < 100 ms") if target == "photon" else "")
+                         + (swept("tick-to-client p99 < 100 ms") if server_name == "photon" else "")
                          + ")")
-            rb = find(results, target, 100, 250, latency=True) or {}
+            rb = find(results, server_name, 100, 250, latency=True) or {}
             b = rb.get("browser")
             if b:
                 lines.append(

@@ -15,7 +15,7 @@ def test_the_bucket_bound_holding_every_pause_or_a_share_of_them():
 
 
 def cell(**over) -> dict:
-    base = {"cell": "t2000", "target": "photon", "n": 2000, "ready": 2000,
+    base = {"cell": "t2000", "server": "photon", "n": 2000, "ready": 2000,
             "delivered_pct": 99.5, "cadence_ms": (300.0, 400.0, 500.0),
             "gap_s": (0.6, 0.9, 1.4), "tick_dom_ms": (None, None, 0),
             "mb_per_session": 0.25, "gc_p99": "-", "gc_pauses": 0, "gc_max_bucket": "-"}
