@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 
-from app.feeds.base import Tick
+from app.ticks import Tick
 
 
 class RecentTrades:

@@ -18,17 +18,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import websocket
 
-from app import metrics
 from app.feeds import backoff, watchdog
-from app.feeds.base import FeedState
 from app.feeds.wsconn import Conn, abort, describe
-
-if TYPE_CHECKING:
-    from app.feeds.streaming import StreamingFeed
+from app.runtime import metrics
+from app.ticks import FeedState
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +66,7 @@ class ReconnectLoop:
     ``_on_opened``, ``_handle``, ``_handshake_refused``).
     """
 
-    def _run(self: StreamingFeed) -> None:
+    def _run(self) -> None:
         if not all(self._secrets()) or not self._secrets():
             self._set_ws_state(FeedState.AUTH_FAILED, self.no_key_text)
             log.warning("%s: %s; not connecting", self._tag, self.no_key_text)
@@ -105,7 +101,7 @@ class ReconnectLoop:
             self.retry_at = None
             dog.stop()
 
-    def _connect_once(self: StreamingFeed) -> Conn:
+    def _connect_once(self) -> Conn:
         """One connection, from handshake to close; returns how it went."""
         ws = websocket.WebSocketApp(
             self._connect_url(),
@@ -133,7 +129,7 @@ class ReconnectLoop:
             self._upstream.clear()
         return conn
 
-    def _watch(self: StreamingFeed) -> None:
+    def _watch(self) -> None:
         """The watchdog's check: close a connection that stalls or never becomes ready."""
         with self._conn_lock:
             conn = self._conn

@@ -12,7 +12,7 @@ the connect URL, what to send on open, how to read a frame, the subscribe and
 unsubscribe frames, and the REST reference lookup. Each concern has its module:
 :mod:`~app.feeds.reconnect` (the backoff rule), :mod:`~app.feeds.watchdog`,
 :mod:`~app.feeds.symbol_cap`, :mod:`~app.feeds.dedup`, :mod:`~app.feeds.wsconn`
-(one connection), and :mod:`app.logs` (keys masked in every log line).
+(one connection), and :mod:`app.runtime.logs` (keys masked in every log line).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from typing import ClassVar
 
 import param
 
-from app import logs, metrics
-from app.feeds.base import Feed, FeedState, Reference, Tick
+from app.feeds.base import Feed
 from app.feeds.dedup import RecentTrades
 from app.feeds.reconnect import ReconnectLoop
 from app.feeds.restkit import (
@@ -38,6 +37,8 @@ from app.feeds.restkit import (
 )
 from app.feeds.symbol_cap import SymbolCap
 from app.feeds.wsconn import Conn, abort, describe, send
+from app.runtime import logs, metrics
+from app.ticks import FeedState, Reference, Tick
 
 __all__ = ["Conn", "RecentTrades", "StreamingFeed"]
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
-from app import logs
-from app.feeds.base import FeedState
+from app.runtime import logs
+from app.ticks import FeedState
 
-if TYPE_CHECKING:
-    from app.feeds.base import Feed
+#: A :class:`app.feeds.base.Feed` (not imported: base imports this module).
+Feed = Any
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import websocket
 
-from app.feeds.base import FeedState
 from app.feeds.restkit import redact
+from app.ticks import FeedState
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from app.feeds.base import FeedState
 from app.feeds.reconnect import after_close
 from app.feeds.symbol_cap import SymbolCap
 from app.feeds.watchdog import Watchdog, period, stall_reason
 from app.feeds.wsconn import Conn
+from app.ticks import FeedState
 from tests.fakes import wait_until
 
 

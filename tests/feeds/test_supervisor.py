@@ -7,11 +7,12 @@ import threading
 
 import pytest
 
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
+from app.feeds.base import Feed
 from app.feeds.mock import MockFeed
 from app.feeds.supervisor import restart_delay
-from app.hub import Hub
-from app.routes import health_report
+from app.hub.hub import Hub
+from app.lanes.routes import health_report
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 from tests.fakes import wait_until
 
 
@@ -145,7 +146,7 @@ def test_a_crashing_sink_is_a_feed_error_too(stopped):
 def test_health_answers_503_with_the_error_and_the_restart_while_it_waits():
     feed = CrashingFeed(crashes=1, restart_base_s=2.0)
     feed.go.clear()
-    hub = Hub(feed, push_interval_s=0.05, stale_after_s=0.2).start()
+    hub = Hub(feed, push_interval_ms=50, stale_after_s=0.2).start()
     try:
         hub.subscribe(["AAPL"])
         wait_until(lambda: hub.health().state is FeedState.LIVE, what="live")

@@ -2,7 +2,7 @@
 
 The issue's case first: ``publish photon:t:AAPL '[1,2]'`` killed the server's Redis
 reader while /health said ok. Now every message and hash has a schema
-(:mod:`app.bus`); what breaks it is dropped, counted in /metrics and logged, and
+(:mod:`app.feeds.redis_formats`); what breaks it is dropped, counted in /metrics and logged, and
 the prices keep flowing.
 """
 
@@ -15,12 +15,13 @@ import time
 
 import pytest
 
-from app import bus, metrics
-from app.feeds.base import FeedState
+from app.feeds import redis_formats as bus
 from app.feeds.redis_feed import RedisFeed
-from app.hub import Hub
-from app.relay import Relay
-from app.routes import health_report
+from app.hub.hub import Hub
+from app.lanes.routes import health_report
+from app.relay.publisher import Relay
+from app.runtime import metrics
+from app.ticks import FeedState
 from tests.conftest import ManualFeed
 from tests.redisd import redis_server
 from tests.support import wait_until
@@ -52,7 +53,7 @@ def start_relay(url: str, started) -> Relay:
 
 
 def start_hub(url: str, started, proc: str = "server") -> Hub:
-    hub = Hub(RedisFeed(url, proc_id=proc, relay_down_after_s=1.5), push_interval_s=0.05)
+    hub = Hub(RedisFeed(url, proc_id=proc, relay_down_after_s=1.5), push_interval_ms=50)
     hub.start()
     started(hub.stop)
     return hub

@@ -21,13 +21,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from app import bus, metrics
-from app.feeds.base import FeedState
+from app.feeds import redis_formats as bus
 from app.feeds.mock import MockFeed
 from app.feeds.redis_feed import RedisFeed
-from app.hub import Hub
-from app.relay import Relay
-from app.routes import health_report
+from app.hub.hub import Hub
+from app.lanes.routes import health_report
+from app.relay.publisher import Relay
+from app.runtime import metrics
+from app.ticks import FeedState
 from tests.redisd import REDIS_SERVER, relay_process
 from tests.support import ROOT, RawSession, free_port, photon_server, wait_until
 
@@ -74,7 +75,7 @@ def run_relay_and_hub(url: str, caplog) -> None:
     relay = Relay(lambda: MockFeed(seed=4), url)
     thread = threading.Thread(target=relay.run, daemon=True)
     thread.start()
-    hub = Hub(RedisFeed(url, proc_id="auth"), push_interval_s=0.05).start()
+    hub = Hub(RedisFeed(url, proc_id="auth"), push_interval_ms=50).start()
     try:
         hub.subscribe(["AAPL"])
         wait_until(lambda: hub.health().state is FeedState.LIVE, what="live through Redis")
@@ -110,7 +111,7 @@ def test_a_wrong_password_says_so_without_showing_it(requirepass, caplog, url):
     caplog.set_level(logging.DEBUG)
     wrong = "Wrong-" + QUOTED
     url = url.format(pw=wrong, port=requirepass)
-    hub = Hub(RedisFeed(url, proc_id="wrong"), push_interval_s=0.05).start()
+    hub = Hub(RedisFeed(url, proc_id="wrong"), push_interval_ms=50).start()
     try:
         health = wait_until(lambda: (h := hub.health()).state is FeedState.DOWN and h,
                             what="down")
