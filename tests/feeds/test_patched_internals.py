@@ -1,7 +1,7 @@
 """Every private attribute Photon patches or relies on still exists, in the versions
 installed, and those versions are within pyproject's pins.
 
-Photon patches Bokeh (``app/server_fixes.py``), Panel (``app/embed/policy.py``,
+Photon patches Bokeh (``app/runtime/server_fixes.py``), Panel (``app/embed/policy.py``,
 ``app/views/esm.py``) and finnhub-python's session (``app/feeds/finnhub_rest.py``),
 and shuts websocket-client's socket from another thread (``app/feeds/wsconn.py``).
 A new release may rename any of these without notice: raise a pin in pyproject only
