@@ -24,7 +24,7 @@ from app.config import (
     exit_on_bad_settings,
     load_settings,
 )
-from app.feeds.redis_formats import redact_url
+from app.feeds.redis_url import redact_url
 from app.feeds.registry import require_feed_settings
 
 APP_DIR = Path(__file__).resolve().parent

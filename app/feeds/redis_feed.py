@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from app.feeds import redis_formats as bus
+from app.feeds import redis_url
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed
 from app.runtime import logs, metrics
@@ -43,7 +44,7 @@ class RedisFeed(Feed):
                  reference_wait_s: float = 5.0, proc_id: str | None = None, **params):
         super().__init__(**params)
         self.url = url
-        for secret in bus.url_secrets(url):  # masked in every log line from now on
+        for secret in redis_url.url_secrets(url):  # masked in every log line from now on
             logs.protect(secret)
         self.relay_down_after_s = relay_down_after_s
         self.reference_wait_s = reference_wait_s
@@ -69,7 +70,7 @@ class RedisFeed(Feed):
                    proc_id=PROCESS_ID)
 
     def __repr__(self) -> str:
-        return f"RedisFeed(url={bus.redact_url(self.url)!r}, proc={self.proc_id!r})"
+        return f"RedisFeed(url={redis_url.redact_url(self.url)!r}, proc={self.proc_id!r})"
 
     @property
     def upstream(self) -> str:
@@ -132,10 +133,10 @@ class RedisFeed(Feed):
                 attempt += 1
                 self.reconnects += 1
                 self.state = FeedState.DOWN
-                self.last_error = (f"Redis unreachable at {bus.redact_url(self.url)} "
+                self.last_error = (f"Redis unreachable at {redis_url.redact_url(self.url)} "
                                    f"({type(exc).__name__}); retrying")
                 log.warning("redis_error url=%s error=%r retry_in=%.1fs",
-                            bus.redact_url(self.url), str(exc)[:200], delay)
+                            redis_url.redact_url(self.url), str(exc)[:200], delay)
                 self.retry_at = time.time() + delay
                 self._stop.wait(delay)
                 self.retry_at = None

@@ -23,6 +23,7 @@ import redis
 from redis.exceptions import LockError
 
 from app.feeds import redis_formats as bus
+from app.feeds import redis_url
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed
 from app.quotes import Quote, fold
@@ -43,7 +44,7 @@ class Relay:
                  lock_ttl_s: float = 6.0, relay_id: str | None = None):
         self.make_feed = make_feed
         self.url = url
-        for secret in bus.url_secrets(url):  # masked in every log line from now on
+        for secret in redis_url.url_secrets(url):  # masked in every log line from now on
             logs.protect(secret)
         self.lock_ttl_s = lock_ttl_s
         self.relay_id = relay_id or uuid.uuid4().hex[:12]
@@ -57,7 +58,8 @@ class Relay:
         self._refs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-ref")
 
     def __repr__(self) -> str:
-        return f"Relay(url={bus.redact_url(self.url)!r}, id={self.relay_id!r}, role={self.role})"
+        url = redis_url.redact_url(self.url)
+        return f"Relay(url={url!r}, id={self.relay_id!r}, role={self.role})"
 
     def stop(self) -> None:
         self._stop.set()
@@ -78,7 +80,7 @@ class Relay:
                     delay = full_jitter(attempt, base=0.5, cap=10.0)
                     attempt += 1
                     log.warning("relay redis_error url=%s error=%r retry_in=%.1fs",
-                                bus.redact_url(self.url), logs.redact(str(exc))[:200], delay)
+                                redis_url.redact_url(self.url), logs.redact(str(exc))[:200], delay)
                     self._stop.wait(delay)
                 except Exception:  # a bug or input nobody foresaw: never a silent death
                     delay = full_jitter(attempt, base=0.5, cap=10.0) + 0.5

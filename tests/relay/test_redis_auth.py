@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.feeds import redis_formats as bus
+from app.feeds import redis_url
 from app.feeds.mock import MockFeed
 from app.feeds.redis_feed import RedisFeed
 from app.hub.hub import Hub
@@ -188,6 +188,6 @@ def test_relay_and_server_work_over_tls_with_a_password(tls, caplog):
 
 def test_a_plain_client_on_the_tls_port_is_an_error_not_a_hang(tls):
     port, _ = tls
-    why = bus.ping(f"redis://:{QUOTED}@127.0.0.1:{port}/0", timeout_s=2)
+    why = redis_url.ping(f"redis://:{QUOTED}@127.0.0.1:{port}/0", timeout_s=2)
     assert why is not None and "cannot reach Redis" in why
     no_password_in(why)
