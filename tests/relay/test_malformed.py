@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -23,8 +24,8 @@ from app.relay.publisher import Relay
 from app.runtime import metrics
 from app.ticks import FeedState
 from tests.conftest import ManualFeed
-from tests.redisd import redis_server
-from tests.support import wait_until
+from tests.redisd import redis_server, relay_process
+from tests.support import RawSession, photon_server, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -216,3 +217,29 @@ def test_the_relay_subscribes_only_well_formed_declarations(redisd, started):
     wait_until(lambda: malformed_total("want") - before[0] == 5 and
                malformed_total("procs") - before[1] == 2, what="counted")
     assert relay.wanted() == {"AAPL"} and relay.role == "leader"
+
+
+def test_the_issues_case_with_processes_the_server_keeps_its_prices(tmp_path):
+    """As the operator tried it: a relay, a server, a viewer on AAPL and TSLA, then
+    ``publish photon:t:AAPL '[1,2]'``."""
+    with redis_server(tmp_path) as redisd, relay_process(tmp_path, redisd.url), \
+            photon_server(tmp_path, env={"PHOTON_REDIS_URL": redisd.url}) as server:
+        session = RawSession(server.url("/app?symbols=AAPL,TSLA"))
+        try:
+            wait_until(lambda: server.health()["state"] == "live", timeout=30, what="live")
+            redisd.client().publish("photon:t:AAPL", "[1,2]")
+
+            def dropped() -> bool:
+                with urllib.request.urlopen(server.url("/metrics"), timeout=5) as r:
+                    return 'photon_malformed_messages_total{source="ticks"} 1.0' in \
+                        r.read().decode()
+
+            wait_until(dropped, what="the message counted in /metrics")
+            assert "malformed_redis source=ticks" in server.output()
+            before = server.health()
+            after = wait_until(lambda: (h := server.health())["ticks_received"]
+                               > before["ticks_received"] and h["cycle"] > before["cycle"]
+                               and h, what="ticks and cycles go on")
+            assert (after["status"], after["state"]) == ("ok", "live")
+        finally:
+            session.close()
