@@ -191,6 +191,9 @@ def record_main(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from app import procs
+
+    procs.follow_supervisor()  # started by `photon --procs`: stop when it does
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["relay"]:
         return relay_main(argv[1:])
@@ -212,8 +215,6 @@ def main(argv: list[str] | None = None) -> None:
                  "own and show its own market")
     os.environ.update(overrides)  # the served app reads the same settings, options first
     if args.procs > 1:
-        from app import procs
-
         redis_url = settings.redis_url or ""
         cmds = procs.commands(args.procs, settings.port, args.address, redis_url, extra,
                               with_relay=not procs.relay_running(redis_url))
