@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -56,8 +56,9 @@ def ports_up(*ports: int) -> bool:
                for p in ports)
 
 
-def trades_seen(port: int, seconds: float) -> dict[float, float]:
-    """Trade time -> price of the IBM trades a session on ``port`` is shown over ``seconds``.
+def watch_trades(port: int, seen: dict[float, float], stop: threading.Event) -> None:
+    """Fill ``seen`` (trade time -> price) with the IBM trades a session on ``port`` is
+    shown, until ``stop``.
 
     IBM trades about 1.5 times a second, so whatever the cadence each server shows most
     of its trades; a trade shown by two servers has the same time and price only if
@@ -66,10 +67,8 @@ def trades_seen(port: int, seconds: float) -> dict[float, float]:
     session = RawSession(f"http://127.0.0.1:{port}/app?symbols=IBM")
     lane = session.open_fast_lane()
     lane.settimeout(1.0)
-    seen: dict[float, float] = {}
-    end = time.monotonic() + seconds
     try:
-        while time.monotonic() < end:
+        while not stop.is_set():
             try:
                 msg = json.loads(lane.recv())
             except Exception:  # a timeout between cycles
@@ -79,7 +78,6 @@ def trades_seen(port: int, seconds: float) -> dict[float, float]:
     finally:
         lane.close()
         session.close()
-    return seen
 
 
 def test_procs_serve_one_market_and_sigterm_stops_every_process(tmp_path):
@@ -93,8 +91,19 @@ def test_procs_serve_one_market_and_sigterm_stops_every_process(tmp_path):
             # The relay names its upstream with its first heartbeat, just after start.
             wait_until(lambda: get_json(f"http://127.0.0.1:{port}/health")[1]["upstream"]
                        == "mock", what="the relay's upstream named")
+            a: dict[float, float] = {}
+            b: dict[float, float] = {}
+            stop = threading.Event()
             with ThreadPoolExecutor(2) as pool:  # two tabs, watching at the same time
-                a, b = pool.map(lambda p: trades_seen(p, 6), (port, port + 1))
+                watching = [pool.submit(watch_trades, p, seen, stop)
+                            for p, seen in ((port, a), (port + 1, b))]
+                try:
+                    wait_until(lambda: len(set(a) & set(b)) >= 2 or any(
+                        w.done() for w in watching), timeout=120, what="trades on both")
+                finally:
+                    stop.set()
+                for w in watching:
+                    w.result()  # a tab that failed says why
             # One relay, one market: the two tabs show the same trades, at the same prices.
             common = a.keys() & b.keys()
             assert len(common) >= 2, (a, b)
