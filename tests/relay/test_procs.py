@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from app import process, procs
+from app.relay import supervisor as procs
+from app.runtime import process
 from tests.redisd import redis_server
 from tests.support import ROOT, RawSession, free_port, get_json, wait_until
 
@@ -163,7 +164,7 @@ def test_num_procs_workers_do_not_outlive_the_server(tmp_path):
 
 def test_a_child_of_the_supervisor_dies_with_it_even_after_kill_9(tmp_path):
     """What ``follow_supervisor`` promises, on a stand-in supervisor (no server needed)."""
-    child = ("import time; from app import procs; procs.follow_supervisor(); "
+    child = ("import time; from app.relay import supervisor as procs; procs.follow_supervisor(); "
              "print('ready', flush=True); time.sleep(120)")
     parent = ("import os, subprocess, sys, time; "
               f"env = {{**os.environ, {procs.SUPERVISOR_ENV!r}: str(os.getpid())}}; "
@@ -186,7 +187,7 @@ def test_a_child_of_the_supervisor_dies_with_it_even_after_kill_9(tmp_path):
 def test_a_process_whose_supervisor_already_exited_stops_at_once():
     # It compares with the supervisor's PID, not with 1: as a container's entry point
     # the supervisor is PID 1, and its children must not take that for "orphaned".
-    code = ("import os, time; from app import procs; "
+    code = ("import os, time; from app.relay import supervisor as procs; "
             "procs.follow_supervisor({'PHOTON_SUPERVISOR_PID': str(os.getppid())}); "
             "print('alive', flush=True); "
             "procs.follow_supervisor({'PHOTON_SUPERVISOR_PID': str(os.getppid() + 1)}); "
