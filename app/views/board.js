@@ -323,6 +323,14 @@ export function render({ model, el }) {
   }
 
   if (!model.compact) board.addEventListener("keydown", onBoardKey)
+  // The page's picker may render after the board: look for it a few times.
+  let untidy = null, tries = 0
+  const findPicker = () => {
+    const input = pickerInput()
+    if (input) untidy = tidyPicker(input)
+    else if (tries++ < 40) setTimeout(findPicker, 250)
+  }
+  if (model.shortcuts && !model.compact) findPicker()
   if (model.shortcuts && !model.compact) document.addEventListener("keydown", onPageKey)
 
   // -- alerts -------------------------------------------------------------------
@@ -483,6 +491,8 @@ export function render({ model, el }) {
     for (const t of timers) clearTimeout(t)
     clearInterval(resortTimer)
     document.removeEventListener("keydown", onPageKey)
+    if (untidy) untidy()
+    tries = Infinity
   })
   paintSortHeads()
   build()

@@ -194,3 +194,22 @@ export function makeFiredList(keep = 5) {
   }
   return {el: box, add}
 }
+
+// Panel's ticker picker (Choices.js) marks its chosen items aria-selected without a role
+// that allows it (axe: aria-allowed-attr), and gives its search input role="textbox"
+// (a search input is a searchbox already). Tidy both, now and whenever it re-renders.
+// Returns a function that stops watching.
+export function tidyPicker(input) {
+  const root = input.getRootNode()
+  const box = input.closest(".choices") || root
+  const tidy = () => {
+    box.querySelectorAll("[aria-selected]:not([role])").forEach((e) =>
+      e.removeAttribute("aria-selected"))
+    if (input.getAttribute("role") === "textbox") input.removeAttribute("role")
+  }
+  tidy()
+  const watch = new MutationObserver(tidy)
+  watch.observe(box, {subtree: true, childList: true, attributes: true,
+                      attributeFilter: ["aria-selected", "role"]})
+  return () => watch.disconnect()
+}
