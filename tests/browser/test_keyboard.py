@@ -5,7 +5,7 @@ stay there."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -35,7 +35,8 @@ def focused_symbol(page) -> str | None:
 
 
 def url_symbols(page) -> list[str]:
-    return parse_qs(urlparse(page.url).query).get("symbols", [""])[0].split(",")
+    query = parse_qs(page.evaluate("() => location.search").lstrip("?"))
+    return query.get("symbols", [""])[0].split(",")
 
 
 def test_search_from_the_keyboard(page, server):
