@@ -59,18 +59,6 @@ export class DelayMeter {
   }
 }
 
-// A bell (drawn: fonts with emoji are not everywhere), decorative: the button has words.
-function bellIcon() {
-  const svg = document.createElementNS(SVG, "svg")
-  svg.setAttribute("viewBox", "0 0 16 16")
-  svg.setAttribute("class", "photon-bell-icon")
-  svg.setAttribute("aria-hidden", "true")
-  const path = document.createElementNS(SVG, "path")
-  path.setAttribute("d", "M8 1.5a4 4 0 0 0-4 4v3L2.5 11h11L12 8.5v-3a4 4 0 0 0-4-4zM6.5 12.5a1.5 1.5 0 0 0 3 0")
-  svg.append(path)
-  return svg
-}
-
 // How often rows re-sort while prices move: often enough to follow, rarely enough to read.
 const RESORT_MS = 1000
 
@@ -81,25 +69,7 @@ export function render({ model, el }) {
   table.className = "photon-table"
   table.setAttribute("role", "table")
   table.setAttribute("aria-label", "Tickers")
-  const header = document.createElement("div")
-  header.className = "photon-row photon-head"
-  header.setAttribute("role", "row")
-  const sortHeads = {}
-  const heads = [["symbol", "Symbol"], ["last", "Last"], ["change", "Change"],
-                 ["volume", "Volume"], [null, "Updated"], [null, "Trend"]]
-  if (!model.compact) heads.push([null, "Alerts"])
-  for (const [key, text] of heads) {
-    const head = cell("head", key ? "" : text)
-    head.setAttribute("role", "columnheader")
-    if (key) {  // sortable: a button in the header cell, which carries aria-sort
-      const button = h("button", {type: "button", class: "photon-sort"}, text,
-                       h("span", {class: "photon-sort-mark", "aria-hidden": "true"}))
-      button.addEventListener("click", () => sortBy(key))
-      head.append(button)
-      sortHeads[key] = head
-    }
-    header.append(head)
-  }
+  const {header, heads: sortHeads} = makeHeader(model.compact, (key) => sortBy(key))
   const body = document.createElement("div")
   body.className = "photon-body"
   body.setAttribute("role", "rowgroup")
@@ -206,15 +176,6 @@ export function render({ model, el }) {
   body.addEventListener("pointerenter", () => { pointerOnRows = true })
   body.addEventListener("pointerleave", () => { pointerOnRows = false })
 
-  function paintSortHeads() {
-    for (const [key, head] of Object.entries(sortHeads)) {
-      const on = sort.key === key
-      if (on) head.setAttribute("aria-sort", sort.dir < 0 ? "descending" : "ascending")
-      else head.removeAttribute("aria-sort")
-      head.querySelector(".photon-sort-mark").textContent = on ? (sort.dir < 0 ? " ▼" : " ▲") : ""
-    }
-  }
-
   function applySort() {
     resortDue = false
     const want = orderRows(order.map((s) => entries.get(s)).filter(Boolean), sort)
@@ -232,7 +193,7 @@ export function render({ model, el }) {
 
   function sortBy(key) {
     sort = sort.key === key ? {key, dir: -sort.dir} : {key, dir: 1}
-    paintSortHeads()
+    paintSortHeads(sortHeads, sort)
     applySort()
     model.sort = sortText(sort)  // Python keeps it in the URL (?sort=)
   }
@@ -272,17 +233,6 @@ export function render({ model, el }) {
   function removeRow(entry) {
     refocusAt = rowEntries().indexOf(entry)
     model.send_msg({type: "remove", symbol: entry.symbol})
-  }
-
-  function pickerInput() {
-    // Panel's MultiChoice (Choices.js) lives in shadow roots of the page.
-    const found = []
-    const walk = (root) => {
-      root.querySelectorAll("input.choices__input").forEach((e) => found.push(e))
-      root.querySelectorAll("*").forEach((e) => { if (e.shadowRoot) walk(e.shadowRoot) })
-    }
-    walk(document)
-    return found[0] || null
   }
 
   // Keys on a row (also in a notebook); handled keys go no further (e.g. to Jupyter).
@@ -334,7 +284,7 @@ export function render({ model, el }) {
   if (model.shortcuts && !model.compact) document.addEventListener("keydown", onPageKey)
 
   // -- alerts -------------------------------------------------------------------
-  let alertStates = new Map()  // key -> {alert, armed, base, hit}
+  const book = new AlertBook()
 
   function notify(text, key) {
     if (typeof Notification === "undefined" || Notification.permission !== "granted") return
@@ -343,22 +293,11 @@ export function render({ model, el }) {
   }
 
   function checkAlerts(entry) {
-    let hit = false, count = 0
-    for (const st of alertStates.values()) {
-      if (st.alert.symbol !== entry.symbol) continue
-      count += 1
-      if (st.alert.op === "~" && st.base == null && entry.last != null) st.base = entry.last
-      const [firedNow, armed] = alertStep(st.alert, st.armed, entry.last, st.base)
-      st.armed = armed
-      if (firedNow) {
-        st.hit = true
-        const text = `${entry.symbol} ${alertWords(st.alert, st.base)}: last ${entry.price.textContent}`
-        fired.add(text, entry.symbol)
-        notify(text, st.alert.key)
-      } else if (armed) {
-        st.hit = false
-      }
-      hit = hit || st.hit
+    const {fired: now, hit, count} = book.check(entry.symbol, entry.last)
+    for (const st of now) {
+      const text = `${entry.symbol} ${alertWords(st.alert, st.base)}: last ${entry.price.textContent}`
+      fired.add(text, entry.symbol)
+      notify(text, st.alert.key)
     }
     entry.row.classList.toggle("photon-alert-hit", hit)
     if (entry.bell) {
@@ -370,13 +309,7 @@ export function render({ model, el }) {
   function setAlerts() {
     let list = []
     try { list = JSON.parse(model.alerts || "[]") } catch (e) { list = [] }
-    const next = new Map()
-    for (const a of list) {
-      const e = entries.get(a.symbol)
-      next.set(a.key, alertStates.get(a.key) ||
-               {alert: a, armed: true, base: e ? e.last : null, hit: false})
-    }
-    alertStates = next
+    book.set(list, (symbol) => entries.get(symbol)?.last)
     editor.refresh(list)
     for (const e of entries.values()) checkAlerts(e)
   }
@@ -484,7 +417,11 @@ export function render({ model, el }) {
 
   model.on("snapshot", build)
   model.on("alerts", setAlerts)
-  model.on("sort", () => { sort = parseSort(model.sort); paintSortHeads(); applySort() })
+  model.on("sort", () => {
+    sort = parseSort(model.sort)
+    paintSortHeads(sortHeads, sort)
+    applySort()
+  })
   model.on("msg:custom", (delta) => apply(JSON.parse(delta)))
   model.on("remove", () => {
     closeFast()
@@ -494,7 +431,7 @@ export function render({ model, el }) {
     if (untidy) untidy()
     tries = Infinity
   })
-  paintSortHeads()
+  paintSortHeads(sortHeads, sort)
   build()
   setAlerts()
   // A view rendered later than its model (a notebook re-display) asks for fresh state.

@@ -42,6 +42,36 @@ export function parseVolume(text) {
   return parseFloat(m[1]) * ({"": 1, K: 1e3, M: 1e6, B: 1e9}[m[2]])
 }
 
+// The header row: a columnheader per column; the sortable ones hold a button (what a
+// click sorts by) and carry aria-sort while they order the rows.
+export function makeHeader(compact, onSort) {
+  const header = h("div", {class: "photon-row photon-head", role: "row"})
+  const heads = {}
+  const columns = [...Object.entries(SORT_COLUMNS), [null, "Updated"], [null, "Trend"]]
+  if (!compact) columns.push([null, "Alerts"])
+  for (const [key, text] of columns) {
+    const head = h("span", {class: "head", role: "columnheader"}, key ? null : text)
+    if (key) {
+      const button = h("button", {type: "button", class: "photon-sort"}, text,
+                       h("span", {class: "photon-sort-mark", "aria-hidden": "true"}))
+      button.addEventListener("click", () => onSort(key))
+      head.append(button)
+      heads[key] = head
+    }
+    header.append(head)
+  }
+  return {header, heads}
+}
+
+export function paintSortHeads(heads, sort) {
+  for (const [key, head] of Object.entries(heads)) {
+    const on = sort.key === key
+    if (on) head.setAttribute("aria-sort", sort.dir < 0 ? "descending" : "ascending")
+    else head.removeAttribute("aria-sort")
+    head.querySelector(".photon-sort-mark").textContent = on ? (sort.dir < 0 ? " ▼" : " ▲") : ""
+  }
+}
+
 // Rows ({symbol, last, pct, vol}) in `sort` order: unknown values last whichever the
 // direction, ties by symbol; no sort key: the order given (the picker's).
 export function orderRows(rows, sort) {
@@ -57,6 +87,18 @@ export function orderRows(rows, sort) {
     const c = typeof va === "string" ? va.localeCompare(vb) : va - vb
     return c ? c * sort.dir : (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0)
   })
+}
+
+// A bell (drawn: fonts with emoji are not everywhere), decorative: the button has words.
+export function bellIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg")
+  svg.setAttribute("viewBox", "0 0 16 16")
+  svg.setAttribute("class", "photon-bell-icon")
+  svg.setAttribute("aria-hidden", "true")
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path")
+  path.setAttribute("d", "M8 1.5a4 4 0 0 0-4 4v3L2.5 11h11L12 8.5v-3a4 4 0 0 0-4-4zM6.5 12.5a1.5 1.5 0 0 0 3 0")
+  svg.append(path)
+  return svg
 }
 
 // -- keyboard shortcuts ---------------------------------------------------------
@@ -193,6 +235,17 @@ export function makeFiredList(keep = 5) {
     while (box.children.length > keep) box.lastElementChild.remove()
   }
   return {el: box, add}
+}
+
+// The page's ticker search: Panel's MultiChoice (Choices.js), in shadow roots of the page.
+export function pickerInput() {
+  const found = []
+  const walk = (root) => {
+    root.querySelectorAll("input.choices__input").forEach((e) => found.push(e))
+    root.querySelectorAll("*").forEach((e) => { if (e.shadowRoot) walk(e.shadowRoot) })
+  }
+  walk(document)
+  return found[0] || null
 }
 
 // Panel's ticker picker (Choices.js) marks its chosen items aria-selected without a role

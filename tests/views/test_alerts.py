@@ -122,3 +122,31 @@ def test_alerts_js_fires_like_python():
     got = json.loads(proc.stdout)
     assert got["out"] == [run_python(c) for c in CASES]
     assert got["words"] == "moved 2% or more from $120.00"
+
+
+BOOK_JS = """
+const src = await (await import("node:fs/promises")).readFile(process.argv[1], "utf8")
+const m = await import("data:text/javascript;base64," + Buffer.from(src).toString("base64"))
+const book = new m.AlertBook()
+const up = {key: "A>103", symbol: "A", op: ">", value: 103}
+const move = {key: "A~5%", symbol: "A", op: "~", value: 5}
+const keys = (r) => r.fired.map((st) => st.alert.key)
+const out = []
+book.set([up, move], () => 100)         // set while A is at 100: the move's base
+out.push(keys(book.check("A", 104)))    // above 103 already: fires at the first price
+out.push(keys(book.check("A", 105)))    // +5 %: the move fires; the other holds: no repeat
+book.set([up, move], () => 999)         // the same list again keeps each state
+out.push(keys(book.check("A", 106)))
+const r = book.check("B", 1)
+out.push([r.count, r.hit, book.check("A", 101).hit])  // B has none; A back: both re-armed
+out.push(keys(book.check("A", 104)))    // and the level fires again
+console.log(JSON.stringify(out))
+"""
+
+
+def test_the_browsers_alert_book_keeps_state_across_updates():
+    proc = subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", BOOK_JS,
+                           "--", str(ALERTS_JS)], capture_output=True, text=True, timeout=30,
+                          check=True)
+    assert json.loads(proc.stdout) == [["A>103"], ["A~5%"], [], [0, False, False],
+                                          ["A>103"]]
