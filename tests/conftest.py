@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
+from app.feeds.base import Feed
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 
 class ManualFeed(Feed):

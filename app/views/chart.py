@@ -16,7 +16,7 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, CrosshairTool, HoverTool, Span
 from bokeh.plotting import figure
 
-from app.hub import Hub
+from app.hub.hub import Hub
 from app.quotes import format_price
 from app.views import theme
 
@@ -29,7 +29,6 @@ class TickerChart(pn.viewable.Viewer):
 
     hub = param.ClassSelector(class_=Hub)
     symbol = param.String()
-    interval_ms = param.Integer(default=250, bounds=(20, None))
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -43,7 +42,8 @@ class TickerChart(pn.viewable.Viewer):
         self._title = pn.pane.HTML(self._caption(), css_classes=["photon-chart-title"],
                                    sizing_mode="stretch_width", stylesheets=[theme.TEXT_CSS])
         self._close = pn.widgets.Button(label="Close chart", color="light", width=110)
-        self._callback = pn.state.add_periodic_callback(self.update, self.interval_ms)
+        self._callback = pn.state.add_periodic_callback(self.update,
+                                                        self.hub.push_interval_floor_ms)
         self._layout = pn.Column(
             pn.Row(self._title, self._close, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width"),
@@ -65,8 +65,8 @@ class TickerChart(pn.viewable.Viewer):
         volume = figure(x_axis_type="datetime", height=90, sizing_mode="stretch_width",
                         x_range=price.x_range, tools="", toolbar_location=None,
                         y_axis_label="volume")
-        volume.vbar("time", top="volume", width=self.interval_ms * 0.8, source=self._volume,
-                    fill_alpha=0.6)
+        volume.vbar("time", top="volume", width=self.hub.push_interval_floor_ms * 0.8,
+                    source=self._volume, fill_alpha=0.6)
         volume.add_tools(CrosshairTool(overlay=crosshair))
         return column(price, volume, sizing_mode="stretch_width")
 
