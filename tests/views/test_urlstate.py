@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.hub import Hub
+from app.hub.hub import Hub
 from app.views.dashboard import Dashboard
 from app.views.urlstate import parse_sort, with_query
 from tests.conftest import ManualFeed
@@ -34,7 +34,7 @@ def test_with_query_replaces_keys_and_keeps_the_rest():
 @pytest.fixture
 def hub():
     feed = ManualFeed()
-    h = Hub(feed, push_interval_s=3600)
+    h = Hub(feed, push_interval_ms=3_600_000)
     feed.start(h._on_ticks)
     yield h
     h.stop()
