@@ -191,6 +191,9 @@ def record_main(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from app.relay import supervisor
+
+    supervisor.follow_supervisor()  # started by `photon --procs`: stop when it does
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["relay"]:
         return relay_main(argv[1:])
@@ -212,11 +215,9 @@ def main(argv: list[str] | None = None) -> None:
                  "own and show its own market")
     os.environ.update(overrides)  # the served app reads the same settings, options first
     if args.procs > 1:
-        from app.relay import supervisor
-
         redis_url = settings.redis_url or ""
         cmds = supervisor.commands(args.procs, settings.port, args.address, redis_url, extra,
-                              with_relay=not supervisor.relay_running(redis_url))
+                                   with_relay=not supervisor.relay_running(redis_url))
         for i in range(args.procs):
             print(f"Photon: http://{args.address}:{settings.port + i}/app", flush=True)
         sys.exit(supervisor.supervise(cmds))

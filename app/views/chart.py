@@ -18,6 +18,7 @@ from bokeh.plotting import figure
 
 from app.hub.hub import Hub
 from app.quotes import format_price
+from app.views import theme
 
 #: Points a chart keeps (at the default 100 ms cadence, a few minutes of a busy name).
 KEEP = 1200
@@ -39,7 +40,7 @@ class TickerChart(pn.viewable.Viewer):
         self._last_volume = q.volume if q else 0.0
         self._cycle = self.hub.cycle
         self._title = pn.pane.HTML(self._caption(), css_classes=["photon-chart-title"],
-                                   sizing_mode="stretch_width")
+                                   sizing_mode="stretch_width", stylesheets=[theme.TEXT_CSS])
         self._close = pn.widgets.Button(label="Close chart", color="light", width=110)
         self._callback = pn.state.add_periodic_callback(self.update,
                                                         self.hub.push_interval_floor_ms)

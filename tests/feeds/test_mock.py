@@ -67,23 +67,30 @@ def test_busy_names_trade_several_times_a_second():
     assert counts["NVDA"] > counts["KO"]
 
 
+def wait_for(cond, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_feed_thread_delivers_only_subscribed_symbols():
     got = []
     feed = MockFeed(seed=9)
     feed.start(got.extend)
     try:
         feed.subscribe(["AAPL"])
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not got:
-            time.sleep(0.05)
+        wait_for(lambda: got)
         assert feed.state == FeedState.LIVE
         feed.unsubscribe(["AAPL"])
         feed.subscribe(["MSFT"])
-        time.sleep(0.3)
-        n = len(got)
-        time.sleep(1.2)
-        assert {t.symbol for t in got} <= {"AAPL", "MSFT"}
-        assert {t.symbol for t in got[n:]} == {"MSFT"}
+        # Each step trades the symbols as they were when it began: once MSFT trades, no
+        # step can still trade AAPL. Wait for that, then for ten more MSFT trades.
+        wait_for(lambda: any(t.symbol == "MSFT" for t in got))
+        first = next(i for i, t in enumerate(got) if t.symbol == "MSFT")
+        wait_for(lambda: len(got) >= first + 11)
+        assert {t.symbol for t in got} == {"AAPL", "MSFT"}
+        assert {t.symbol for t in got[first:]} == {"MSFT"}
     finally:
         feed.stop()
     assert feed.state == FeedState.STOPPED
