@@ -10,6 +10,7 @@ from tornado import process
 from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
 from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
 from app.embed import policy as embed_policy
+from app.history import service as history
 from app.hub import get_hub, reset_hub
 from app.views.status import status_values
 
@@ -34,6 +35,8 @@ def on_server_loaded(server_context) -> None:
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()
+    if (kept := history.open_history(settings, hub.feed)) is not None:
+        history.install(kept.attach(hub))
     broadcast.install(hub, status_values)
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if settings.transport == "fast":
@@ -57,3 +60,4 @@ def on_server_unloaded(server_context) -> None:
     gcpolicy.uninstall()
     gcwatch.uninstall()
     reset_hub()
+    history.uninstall()

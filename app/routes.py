@@ -13,6 +13,8 @@ from tornado.web import RequestHandler
 
 from app import bokehlane, fastlane
 from app.feeds.base import FeedState
+from app.history import service as history
+from app.history.handler import HistoryHandler
 from app.hub import PROCESS_ID, Hub, get_hub
 from app.metrics import MetricsHandler
 
@@ -49,6 +51,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "process": PROCESS_ID,
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
         "bokeh_lane_sessions": None if (lane := bokehlane.get()) is None else len(lane),
+        "history": None if (kept := history.get()) is None else kept.status(),
     }
     return (503 if h.state in UNHEALTHY else 200), body
 
@@ -72,4 +75,5 @@ ROUTES = [
     ("/health", HealthHandler, {}),
     ("/metrics", MetricsHandler, {}),
     (fastlane.PATH, fastlane.TickSocket, {}),
+    ("/history", HistoryHandler, {}),
 ]
