@@ -141,18 +141,20 @@ class History:
                 self._reader = None
             return []
 
+    def latest(self, symbol: str) -> int | None:
+        """Start of the newest bar of ``symbol`` on record."""
+        store = self._store()
+        try:
+            return None if store is None else store.latest(symbol)
+        except StoreError:
+            return None
+
     def day(self, symbol: str, now: float | None = None) -> list[Bar]:
         """The one-minute bars of ``symbol``'s last session on record (stocks: its
         regular session; crypto: the last 24 hours)."""
         from app.history.backfill import session_around
 
-        store = self._store()
-        if store is None:
-            return []
-        try:
-            latest = store.latest(symbol)
-        except StoreError:
-            return []
+        latest = self.latest(symbol)
         if latest is None:
             return []
         start, end = session_around(symbol, latest)
