@@ -24,6 +24,7 @@ from app.history.writer import BarWriter
 
 if TYPE_CHECKING:
     from app.history.backfill import Backfill
+    from app.history.shared import SharedBars
     from app.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -55,21 +56,21 @@ class History:
     """Reads for everyone; writes and backfills only where this process holds the lock."""
 
     def __init__(self, path: str | Path, *, days: int = 30, write: bool = True,
-                 backfill: Backfill | None = None, flush_s: float = 0.5):
+                 backfill: Backfill | None = None, flush_s: float = 0.5,
+                 shared: SharedBars | None = None):
         self.path = Path(path)
         self.days = days
+        self.flush_s = flush_s
+        self.shared = shared
+        """Recent bars in Redis: the writer puts them there, a reader falls back to them."""
         self._open_error = ""
-        try:
-            self._lock_file = writer_lock(self.path) if write else None
-        except OSError as exc:
-            self._lock_file = None
-            self._open_error = f"cannot open {self.path}: {exc.strerror or exc}"
-            log.error("history paused: %s (live prices go on)", self._open_error)
+        self._lock_file: IO | None = None
         self.writer: BarWriter | None = None
-        if self._lock_file is not None:
-            self.writer = BarWriter(lambda: BarStore(self.path), flush_s=flush_s,
-                                    days=days).start()
+        if write:
+            self.claim_writer()
         self.backfill = backfill
+        self.follower = None
+        """In the relay: what backfills the symbols it streams (app.history.relayed)."""
         self._reader: BarStore | None = None
         self._read_error = ""
         self._reader_lock = threading.Lock()
@@ -78,6 +79,26 @@ class History:
         self._notes: dict[str, tuple[str, float]] = {}
         """{symbol: (text, until)}: a backfill's note, on the row for a few seconds."""
         log.info("history %s: %s", "writer" if self.writer else "reader", self.path)
+
+    def claim_writer(self) -> bool:
+        """Become the file's writer if no other process is (a relay taking over)."""
+        if self.writer is not None:
+            return True
+        try:
+            self._lock_file = writer_lock(self.path)
+        except OSError as exc:
+            self._open_error = f"cannot open {self.path}: {exc.strerror or exc}"
+            log.error("history paused: %s (live prices go on)", self._open_error)
+            return False
+        if self._lock_file is None:
+            return False
+        self._open_error = ""
+        self.writer = BarWriter(lambda: BarStore(self.path), flush_s=self.flush_s,
+                                days=self.days)
+        if self.shared is not None:
+            self.writer.on_written = self.shared.publish
+        self.writer.start()
+        return True
 
     # -- status ----------------------------------------------------------------------
     @property
@@ -127,27 +148,36 @@ class History:
              end: int | None = None) -> list[Bar]:
         """Bars of ``symbol`` at ``interval`` with ``start <= t < end``, sorted by ``t``."""
         seconds = INTERVALS[interval]
-        store = self._store()
-        if store is None:
-            return []
         lo = None if start is None else int(start) - int(start) % seconds
-        try:
-            return resample(store.bars(symbol, lo, end), seconds)
-        except StoreError as exc:
-            if self._read_error != str(exc):
-                log.error("history paused: %s", exc)
-            self._read_error = str(exc)
-            with self._reader_lock:
-                self._reader = None
-            return []
+        return resample(self._minutes(symbol, lo, end), seconds)
+
+    def _minutes(self, symbol: str, start: int | None, end: int | None) -> list[Bar]:
+        """One-minute bars from the file, or from Redis where the file has none."""
+        store = self._store()
+        found: list[Bar] = []
+        if store is not None:
+            try:
+                found = store.bars(symbol, start, end)
+            except StoreError as exc:
+                if self._read_error != str(exc):
+                    log.error("history paused: %s", exc)
+                self._read_error = str(exc)
+                with self._reader_lock:
+                    self._reader = None
+        if not found and self.shared is not None and self.writer is None:
+            found = self.shared.bars(symbol, start, end)
+        return found
 
     def latest(self, symbol: str) -> int | None:
         """Start of the newest bar of ``symbol`` on record."""
         store = self._store()
         try:
-            return None if store is None else store.latest(symbol)
+            latest = None if store is None else store.latest(symbol)
         except StoreError:
-            return None
+            latest = None
+        if latest is None and self.shared is not None and self.writer is None:
+            latest = self.shared.latest(symbol)
+        return latest
 
     def day(self, symbol: str, now: float | None = None) -> list[Bar]:
         """The one-minute bars of ``symbol``'s last session on record (stocks: its
@@ -190,7 +220,7 @@ class History:
         else:
             self._pool.submit(self._backfill, hub, missing, most)
 
-    def _backfill(self, hub: Hub, symbols: list[str], most: int) -> None:
+    def _backfill(self, hub: Hub | None, symbols: list[str], most: int) -> None:
         for sym in symbols:
             start, end = self.backfill.window(sym)
             stored = self.bars(sym, "1m", start, end)
@@ -206,12 +236,16 @@ class History:
             if not got.bars or self.writer is None:
                 continue
             self.writer.backfill(sym, got.bars)
+            if hub is None:
+                continue
             # Seed from what was fetched (the writer stores it on its own thread).
             known = {b.t: b for b in got.bars}
             known.update({b.t: b for b in self.day(sym)})
             hub.seed_points(sym, closes(sorted(known.values(), key=lambda b: b.t), most))
 
     def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self.writer is not None:
             self.writer.stop()
@@ -253,6 +287,10 @@ def open_history(settings, feed) -> History | None:
 
     if settings.history == "off":
         return None
-    upstream = not settings.redis_url
-    return History(settings.history, days=settings.history_days, write=upstream,
-                   backfill=backfill_for(feed, settings) if upstream else None)
+    if settings.redis_url:
+        from app.history.shared import SharedBars
+
+        return History(settings.history, days=settings.history_days, write=False,
+                       shared=SharedBars(settings.redis_url))
+    return History(settings.history, days=settings.history_days,
+                   backfill=backfill_for(feed, settings))

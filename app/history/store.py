@@ -135,6 +135,18 @@ class BarStore:
             return [Bar(*row) for row in cur]
         return self._run(go, list)
 
+    def get(self, keys: Iterable[tuple[str, int]]) -> list[tuple[str, Bar]]:
+        """The stored bars at (symbol, start) keys, as they are now."""
+        def go(db: sqlite3.Connection) -> list[tuple[str, Bar]]:
+            out = []
+            for sym, t in keys:
+                row = db.execute("SELECT t, o, h, l, c, v FROM bars WHERE symbol = ? AND t = ?",
+                                 (sym, t)).fetchone()
+                if row is not None:
+                    out.append((sym, Bar(*row)))
+            return out
+        return self._run(go, list)
+
     def latest(self, symbol: str) -> int | None:
         """Start of the newest bar of ``symbol``, if any."""
         return self._run(lambda db: db.execute(

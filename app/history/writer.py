@@ -49,6 +49,9 @@ class BarWriter:
         self.flushes = 0
         self._next_open = 0.0
         self._next_prune = 0.0
+        self.on_written: Callable[[list[tuple[str, Bar]]], None] | None = None
+        """Called on the writer's thread with each flush's bars as stored (the relay
+        puts them into Redis for servers on other hosts)."""
 
     # -- in (any thread) -----------------------------------------------------------
     def sink(self, ticks: list[Tick]) -> None:
@@ -124,17 +127,21 @@ class BarWriter:
             self.trades_dropped += sum(len(i) for i in items if isinstance(i, list))
             return
         bars: dict[tuple[str, int], Bar] = {}
+        touched: list[tuple[str, int]] = []
         n = 0
         try:
             for item in items:
                 if isinstance(item, tuple):
                     store.backfill(*item)
+                    touched.extend((item[0], b.t) for b in item[1])
                 else:
                     fold(item, bars)
                     n += len(item)
             store.write(bars)
             self.trades_written += n
             self.flushes += 1
+            if self.on_written is not None and (touched or bars):
+                self._tell(store.get([*touched, *bars]))
             self._maybe_prune(store)
         except StoreError as exc:
             self.trades_dropped += n
@@ -142,6 +149,12 @@ class BarWriter:
             store.close()
             self._store = None
             self._next_open = time.monotonic() + self.retry_s
+
+    def _tell(self, stored: list[tuple[str, Bar]]) -> None:
+        try:
+            self.on_written(stored)
+        except Exception:  # a listener's fault is not the store's
+            log.exception("history: on_written failed")
 
     def _maybe_prune(self, store: BarStore) -> None:
         now = time.monotonic()
