@@ -50,3 +50,36 @@ def test_history_is_served_seeds_first_paint_and_survives_a_restart(tmp_path):
             assert wait_until(lambda: painted() >= 60, timeout=10, what="a painted day")
         finally:
             first.close()
+
+
+def test_an_alpaca_symbol_shows_the_providers_bars_on_first_subscription(tmp_path):
+    import time
+    from datetime import UTC, datetime
+
+    from app.history.backfill import last_session
+    from tests.fakes import FakeAlpaca
+
+    start, end = last_session("AAPL", time.time())
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    with FakeAlpaca("PK-HIST", "sk-hist") as fake:
+        fake.snapshot("AAPL", prev_close=188.0, last=190.0)
+        fake.bars["AAPL"] = [{"t": iso(t), "o": 189.0, "h": 189.5, "l": 188.5,
+                              "c": 189.0 + (t - start) / 86400, "v": 1000}
+                             for t in range(start, end, 60)]
+        env = {"PHOTON_FEED": "alpaca", "ALPACA_API_KEY_ID": "PK-HIST",
+               "ALPACA_API_SECRET_KEY": "sk-hist", "ALPACA_WS_URL": fake.ws_url,
+               "ALPACA_REST_URL": fake.rest_url, "PHOTON_HISTORY": str(tmp_path / "h.db")}
+        with photon_server(tmp_path, env=env) as server:
+            session = RawSession(server.url("/app?symbols=AAPL"))
+            try:
+                bars = wait_until(lambda: len(b := _bars(server, "AAPL")) == len(fake.bars["AAPL"])
+                                  and b, timeout=20, what="Alpaca's bars in /history")
+                assert [b["t"] for b in bars] == list(range(start, end, 60))
+                assert bars[0]["o"] == 189.0 and bars[-1]["v"] == 1000
+                assert fake.bars_requests[0]["timeframe"] == "1Min"
+                assert "sk-hist" not in server.output()
+            finally:
+                session.close()
