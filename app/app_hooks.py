@@ -7,11 +7,14 @@ import panel as pn
 from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
-from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
-from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
+from app.config import Settings, exit_on_bad_settings, get_settings
 from app.embed import policy as embed_policy
+from app.feeds.registry import require_feed_settings
 from app.history import service as history
-from app.hub import get_hub, reset_hub
+from app.hub.hub import get_hub, reset_hub
+from app.lanes import bokehlane, broadcast, fastlane
+from app.relay import supervisor
+from app.runtime import gcpolicy, gcwatch, logs, server_fixes
 from app.views.status import status_values
 
 
@@ -20,7 +23,7 @@ def on_server_loaded(server_context) -> None:
     settings = exit_on_bad_settings("photon", _checked_settings)
     logs.configure(settings.log_level)
     if process.task_id() is not None:  # a worker of --num-procs: not one left behind
-        procs.die_with_parent()
+        supervisor.die_with_parent()
         if not settings.redis_url:
             logging.getLogger(__name__).warning(
                 "--num-procs without PHOTON_REDIS_URL: each worker opens its own upstream")

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from app import __version__
-from app.bus import redact_url
 from app.config import (
     LOG_LEVELS,
     SettingError,
@@ -24,8 +23,9 @@ from app.config import (
     env_var,
     exit_on_bad_settings,
     load_settings,
-    require_feed_settings,
 )
+from app.feeds.redis_formats import redact_url
+from app.feeds.registry import require_feed_settings
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -142,10 +142,10 @@ def relay_main(argv: list[str]) -> None:
                                "Redis; give --redis-url redis://HOST:6379/0", "PHOTON_REDIS_URL")
 
     _, settings = upstream_settings(p, RELAY_OPTIONS, argv, needs_redis)
-    from app import logs
     from app.feeds.registry import upstream_feed
     from app.history.relayed import relay_feed
-    from app.relay import Relay
+    from app.relay.publisher import Relay
+    from app.runtime import logs
 
     logs.configure(settings.log_level)
     # The relay sees every trade: it writes the history (and backfills) for all servers.
@@ -186,8 +186,8 @@ def record_main(argv: list[str]) -> None:
     p.add_argument("--duration", type=float, default=0.0,
                    help="stop after this many seconds [default: until Ctrl-C]")
     args, settings = upstream_settings(p, RECORD_OPTIONS, argv)
-    from app import logs
-    from app.recording import record
+    from app.feeds.registry import record
+    from app.runtime import logs
 
     logs.configure(settings.log_level)
     print(f"Photon record: {settings.feed} {','.join(settings.symbols)} -> {args.out}",
@@ -219,14 +219,14 @@ def main(argv: list[str] | None = None) -> None:
                  "own and show its own market")
     os.environ.update(overrides)  # the served app reads the same settings, options first
     if args.procs > 1:
-        from app import procs
+        from app.relay import supervisor
 
         redis_url = settings.redis_url or ""
-        cmds = procs.commands(args.procs, settings.port, args.address, redis_url, extra,
-                              with_relay=not procs.relay_running(redis_url))
+        cmds = supervisor.commands(args.procs, settings.port, args.address, redis_url, extra,
+                              with_relay=not supervisor.relay_running(redis_url))
         for i in range(args.procs):
             print(f"Photon: http://{args.address}:{settings.port + i}/app", flush=True)
-        sys.exit(procs.supervise(cmds))
+        sys.exit(supervisor.supervise(cmds))
     from panel.command import main as panel_main
 
     sys.argv = panel_argv(settings, args.address, args.show, extra)

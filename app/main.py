@@ -1,15 +1,15 @@
 """The dashboard page, run once per browser session by ``panel serve app``.
 
-Only wiring: process-wide state lives in :mod:`app.hub`.
+Only wiring: process-wide state lives in :mod:`app.hub.hub`.
 """
 
 import sys
 
 import panel as pn
 
-from app import bokehlane, fastlane
 from app.config import get_settings
-from app.hub import get_hub
+from app.hub.hub import get_hub
+from app.lanes import bokehlane, fastlane
 from app.views import theme
 from app.views.dashboard import Dashboard
 
@@ -33,7 +33,6 @@ dashboard = Dashboard(
     hub=get_hub(settings),
     symbols=requested,
     max_symbols=settings.max_symbols,
-    push_interval_ms=settings.push_interval_ms,
     sync_url=True,
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
     fast_lane=fastlane.get() if "app.routes" in sys.modules else None,

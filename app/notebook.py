@@ -30,7 +30,7 @@ from bokeh.plotting import figure
 
 from app.config import load_settings
 from app.history.service import History, open_history
-from app.hub import Hub, make_hub
+from app.hub.hub import Hub, make_hub
 from app.quotes import Quote
 from app.views.dashboard import Dashboard
 
@@ -67,12 +67,14 @@ class LiveBoard(pn.viewable.Viewer):
     chart_points = param.Integer(default=600, doc="Points a live chart keeps (rollover).")
 
     def __init__(self, symbols: Iterable[str] = (), *, feed: str = "mock",
-                 push_interval_ms: int = 250, speed: float = 1.0, hub: Hub | None = None,
-                 **params):
+                 push_interval_ms: int | None = None, speed: float = 1.0,
+                 hub: Hub | None = None, **params):
         super().__init__(**params)
-        settings = load_settings(overrides={"PHOTON_FEED": feed,
-                                            "PHOTON_PUSH_INTERVAL_MS": str(push_interval_ms),
-                                            "PHOTON_REPLAY_SPEED": str(speed)})
+        # The cadence is the hub's: PHOTON_PUSH_INTERVAL_MS (100 ms by default), as served.
+        overrides = {"PHOTON_FEED": feed, "PHOTON_REPLAY_SPEED": str(speed)}
+        if push_interval_ms is not None:
+            overrides["PHOTON_PUSH_INTERVAL_MS"] = str(push_interval_ms)
+        settings = load_settings(overrides=overrides)
         self._own_hub = hub is None
         self.hub = hub or make_hub(settings).start()
         # The history store (PHOTON_HISTORY): this board's trades go in (unless another
@@ -82,7 +84,6 @@ class LiveBoard(pn.viewable.Viewer):
         if self._history is not None:
             self._history.attach(self.hub)
         self._dash = Dashboard(hub=self.hub, symbols=list(symbols),
-                               push_interval_ms=push_interval_ms,
                                max_symbols=settings.max_symbols).start()
         self.symbols = list(self._dash.subscription.symbols)
         self.table = pn.widgets.Tabulator(self.frame, show_index=False, disabled=True,
@@ -90,7 +91,8 @@ class LiveBoard(pn.viewable.Viewer):
         """The streaming DataFrame, live: patched in place each cycle."""
         self._charts: dict[str, list[ColumnDataSource]] = {}
         self._cycle = self.hub.cycle
-        self._callback = pn.state.add_periodic_callback(self._on_cycle, push_interval_ms)
+        self._callback = pn.state.add_periodic_callback(self._on_cycle,
+                                                        self.hub.push_interval_floor_ms)
 
     # -- what is watched ---------------------------------------------------
     def watch(self, *symbols: str) -> None:
@@ -216,7 +218,7 @@ def _epoch(when) -> int | None:
 
 
 def board(symbols: Iterable[str] = ("AAPL", "TSLA", "GOOGL"), feed: str = "mock",
-          push_interval_ms: int = 250, **params) -> LiveBoard:
+          push_interval_ms: int | None = None, **params) -> LiveBoard:
     """A live board of ``symbols`` on ``feed``: "mock", "finnhub" (with a key) or
     "replay:PATH" (a recording; ``speed=10`` plays it ten times faster)."""
     return LiveBoard(symbols, feed=feed, push_interval_ms=push_interval_ms, **params)

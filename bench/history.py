@@ -37,7 +37,7 @@ def cpu_s() -> float:
 
 def feed_trades(sink, seconds: float, rate: int = 5000, batch: int = 50) -> int:
     """Call ``sink`` with ``rate`` trades a second in batches, like a feed thread."""
-    from app.feeds.base import Tick
+    from app.ticks import Tick
 
     sent, start = 0, time.monotonic()
     n = 0
@@ -146,7 +146,7 @@ def first_paint(tmp: Path, rounds: int) -> dict:
     from app.feeds.mock import UNIVERSE, MockFeed
     from app.history.backfill import MockBackfill
     from app.history.service import History
-    from app.hub import Hub
+    from app.hub.hub import Hub
 
     symbols = [i.symbol for i in UNIVERSE[:10]]
     path = tmp / "paint.sqlite3"
@@ -162,7 +162,7 @@ def first_paint(tmp: Path, rounds: int) -> dict:
 
     def paint(with_history: bool) -> tuple[float, int]:
         feed = MockFeed(seed=1)
-        hub = Hub(feed, push_interval_s=0.1).start()
+        hub = Hub(feed, push_interval_ms=100).start()
         history = History(path, write=False).attach(hub) if with_history else None
         try:
             t0 = time.perf_counter()

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
+from app.feeds.base import Feed
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 
 class ManualFeed(Feed):

@@ -22,7 +22,6 @@ import param
 import requests
 
 from app.config import Secret, Settings
-from app.feeds.base import FeedState, Reference, SymbolInfo, Tick
 from app.feeds.mock import UNIVERSE
 from app.feeds.restkit import (
     AuthRejected,
@@ -32,6 +31,7 @@ from app.feeds.restkit import (
     redact,
 )
 from app.feeds.streaming import Conn, StreamingFeed
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 log = logging.getLogger(__name__)
 

@@ -10,67 +10,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import param
 
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
+
 if TYPE_CHECKING:
     from app.config import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """One trade (or price update) as the upstream reported it."""
-
-    symbol: str
-    price: float
-    size: float
-    ts: float
-    """Exchange time of the trade, Unix seconds."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """Reference prices for a symbol: what the change is measured against."""
-
-    symbol: str
-    prev_close: float
-    open: float | None = None
-    high: float | None = None
-    low: float | None = None
-    last: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolInfo:
-    """A symbol the feed can offer in the ticker picker."""
-
-    symbol: str
-    name: str
-
-
-class FeedState(StrEnum):
-    """Health of a feed's upstream connection, as shown to viewers and operators."""
-
-    CONNECTING = "connecting"
-    LIVE = "live"
-    STALE = "stale"
-    MARKET_CLOSED = "market_closed"
-    AUTH_FAILED = "auth_failed"
-    RATE_LIMITED = "rate_limited"
-    DOWN = "down"
-    RELAY_DOWN = "relay_down"
-    """Behind a relay (PHOTON_REDIS_URL): no relay has published for a while."""
-    STOPPED = "stopped"
 
 
 TickSink = Callable[[list[Tick]], None]
 
 
 class FeedTap(Protocol):
-    """Sees what a feed delivers (e.g. :class:`app.recording.Recorder`)."""
+    """Sees what a feed delivers (e.g. :class:`app.feeds.recording.Recorder`)."""
 
     def record_ticks(self, ticks: list[Tick]) -> None: ...
 

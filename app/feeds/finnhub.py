@@ -15,11 +15,11 @@ import math
 import param
 
 from app.config import Secret, Settings
-from app.feeds.base import SymbolInfo, Tick
 from app.feeds.finnhub_rest import QuoteClient
 from app.feeds.mock import UNIVERSE
 from app.feeds.restkit import ReferenceClient
 from app.feeds.streaming import Conn, RecentTrades, StreamingFeed
+from app.ticks import SymbolInfo, Tick
 
 __all__ = ["AUTH_FAILED", "NO_KEY", "FinnhubFeed", "RecentTrades", "parse_trades"]
 

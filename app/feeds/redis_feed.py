@@ -4,7 +4,7 @@ With ``PHOTON_REDIS_URL`` set, this is the hub's feed. It declares the symbols
 this process's sessions watch (a set in Redis with an expiry, refreshed as a
 heartbeat), subscribes to exactly those symbols' channels, and takes the upstream's
 state from the relay's heartbeat; when that heartbeat gets old it says "relay down".
-The hub above it does not know Redis is there. Formats: :mod:`app.bus`.
+The hub above it does not know Redis is there. Formats: :mod:`app.feeds.redis_formats`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from app import bus
+from app.feeds import redis_formats as bus
 from app.feeds.backoff import full_jitter
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo
-from app.process import PROCESS_ID  # the id /health shows, so an operator can match them
+from app.feeds.base import Feed
+from app.runtime.process import PROCESS_ID  # the id /health shows, so an operator can match them
+from app.ticks import FeedState, Reference, SymbolInfo
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -55,8 +56,9 @@ class RedisFeed(Feed):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisFeed:
-        push_s = settings.push_interval_ms / 1000
-        return cls(settings.redis_url or "", relay_down_after_s=max(2.0, 4 * push_s),
+        # The relay beats every HEARTBEAT_S whatever its cadence: four missed beats
+        # mean it is gone.
+        return cls(settings.redis_url or "", relay_down_after_s=4 * bus.HEARTBEAT_S,
                    proc_id=PROCESS_ID)
 
     def __repr__(self) -> str:

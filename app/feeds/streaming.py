@@ -28,9 +28,8 @@ from typing import ClassVar
 import param
 import websocket
 
-from app import metrics
 from app.feeds import backoff
-from app.feeds.base import Feed, FeedState, Reference, Tick
+from app.feeds.base import Feed
 from app.feeds.restkit import (
     AuthRejected,
     ReferenceClient,
@@ -38,6 +37,8 @@ from app.feeds.restkit import (
     UpstreamRateLimited,
     redact,
 )
+from app.runtime import metrics
+from app.ticks import FeedState, Reference, Tick
 
 log = logging.getLogger(__name__)
 

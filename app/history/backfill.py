@@ -28,7 +28,7 @@ import requests
 from app.feeds.base import Feed
 from app.feeds.restkit import TokenBucket, redact
 from app.history.bars import Bar, fold, minute
-from app.market_hours import NEW_YORK, is_crypto_or_fx, session
+from app.hub.market_hours import NEW_YORK, is_crypto_or_fx, session
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.feeds.base import Tick
+from app.ticks import Tick
 
 #: Intervals ``/history`` answers, in seconds. ``1d`` bars are UTC days.
 INTERVALS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400}

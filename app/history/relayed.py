@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from app.feeds.base import Feed, Reference, Tick
+from app.feeds.base import Feed
 from app.history.backfill import backfill_for
 from app.history.service import SEED_SHARE, History
 from app.history.shared import SharedBars
+from app.ticks import Reference, Tick
 
 #: How often the relay's history looks for newly streamed symbols to backfill.
 FOLLOW_S = 1.0

@@ -25,7 +25,7 @@ from app.history.writer import BarWriter
 if TYPE_CHECKING:
     from app.history.backfill import Backfill
     from app.history.shared import SharedBars
-    from app.hub import Hub
+    from app.hub.hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,7 @@ class History:
             hub.add_trade_sink(self.writer.sink)
         hub.add_watch_hook(lambda symbols: self._first_watch(hub, symbols))
         hub.add_health_note(self.note)
+        hub.add_health_detail("history", self.status)
         hub.add_row_notes(self.row_notes)
         return self
 

@@ -18,9 +18,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from app.feeds.base import Tick
 from app.history.bars import Bar, fold
 from app.history.store import BarStore, StoreError
+from app.ticks import Tick
 
 log = logging.getLogger(__name__)
 

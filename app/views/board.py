@@ -19,7 +19,7 @@ from pathlib import Path
 
 import param
 
-from app.quote_book import Changes
+from app.hub.quote_book import Changes
 from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent

@@ -29,7 +29,7 @@ from bokeh.plotting import figure
 from app.history import service
 from app.history.bars import Bar, minute
 from app.history.service import History
-from app.hub import Hub
+from app.hub.hub import Hub
 from app.quotes import format_price
 
 #: Live price points a chart keeps (at the default 100 ms cadence, a few minutes).
@@ -73,7 +73,6 @@ class TickerChart(pn.viewable.Viewer):
 
     hub = param.ClassSelector(class_=Hub)
     symbol = param.String()
-    interval_ms = param.Integer(default=250, bounds=(20, None))
     history = param.ClassSelector(class_=History, default=None, allow_None=True,
                                   doc="Where the candles come from (default: the process's).")
     range = param.Selector(default="1 day", objects=list(RANGES))
@@ -101,7 +100,8 @@ class TickerChart(pn.viewable.Viewer):
             self.param.range, color="light", css_classes=["photon-chart-ranges"],
             name="", width=260)
         self._close = pn.widgets.Button(label="Close chart", color="light", width=110)
-        self._callback = pn.state.add_periodic_callback(self.update, self.interval_ms)
+        self._callback = pn.state.add_periodic_callback(self.update,
+                                                        self.hub.push_interval_floor_ms)
         self._layout = pn.Column(
             pn.Row(self._title, self._ranges, self._close, sizing_mode="stretch_width"),
             pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width"),

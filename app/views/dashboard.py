@@ -3,8 +3,8 @@
 A :class:`Dashboard` is per session (per browser tab, or per notebook display
 owner). Its picker value *is* its hub subscription. After each hub cycle its
 changes go to the browser as one board update: over the fast lane
-(:mod:`app.fastlane`), or through Bokeh, pushed by the Bokeh lane
-(:mod:`app.bokehlane`) in a served session and by a timer of its own in a notebook.
+(:mod:`app.lanes.fastlane`), or through Bokeh, pushed by the Bokeh lane
+(:mod:`app.lanes.bokehlane`) in a served session and by a timer of its own in a notebook.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from urllib.parse import parse_qsl, urlencode
 import panel as pn
 import param
 
-from app import broadcast, metrics
-from app.bokehlane import BokehLane
-from app.fastlane import PATH as FAST_PATH
-from app.fastlane import FastLane
-from app.feeds.base import FeedState
-from app.hub import Health, Hub, Subscription
+from app.hub.hub import Health, Hub, Subscription
+from app.lanes import broadcast
+from app.lanes.bokehlane import BokehLane
+from app.lanes.fastlane import PATH as FAST_PATH
+from app.lanes.fastlane import FastLane
 from app.quotes import Quote, quote_row
+from app.runtime import metrics
 from app.symbols import parse_symbols
+from app.ticks import FeedState
 from app.views import theme
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
@@ -49,7 +50,6 @@ class Dashboard(pn.viewable.Viewer):
     hub = param.ClassSelector(class_=Hub, doc="The process hub to read from.")
     symbols = param.List(default=[], item_type=str, doc="Watched symbols, in board order.")
     max_symbols = param.Integer(default=50, bounds=(1, None), doc="Per-session symbol cap.")
-    push_interval_ms = param.Integer(default=250, bounds=(20, None), doc="Push cadence.")
     message = param.String(default="", doc="Plain-text notice about refused input.")
     sync_url = param.Boolean(default=False, doc="Mirror the selection in ?symbols= of the URL.")
     fast_lane = param.ClassSelector(class_=FastLane, default=None, allow_None=True,
@@ -161,7 +161,7 @@ class Dashboard(pn.viewable.Viewer):
         t0 = time.perf_counter()
         changes = self.hub.changes_since(self._cycle, self._sub.symbols)
         self._cycle = changes.cycle
-        self._since_status_ms += self.push_interval_ms
+        self._since_status_ms += self.hub.push_interval_ms
         with pn.io.hold():
             if changes.rows:
                 self._board.send_delta(delta_json(changes, self.hub.push_interval_ms))
@@ -239,7 +239,9 @@ class Dashboard(pn.viewable.Viewer):
             else:
                 pn.state.onload(join)
         else:
-            self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
+            # a timer of its own (a notebook) runs at the hub's fastest cadence
+            self._callback = pn.state.add_periodic_callback(self.push,
+                                                            self.hub.push_interval_floor_ms)
 
     def _stop_pushing(self) -> None:
         if self.bokeh_lane is not None:
@@ -260,8 +262,7 @@ class Dashboard(pn.viewable.Viewer):
         if symbol not in self._sub.symbols:
             return
         self.close_chart()
-        self._chart = TickerChart(hub=self.hub, symbol=symbol,
-                                  interval_ms=self.push_interval_ms)
+        self._chart = TickerChart(hub=self.hub, symbol=symbol)
         self._chart.on_close(self.close_chart)
         if isinstance(self._layout, pn.Column):
             self._layout.append(self._chart)

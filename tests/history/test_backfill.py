@@ -22,7 +22,7 @@ from app.history.backfill import (
 )
 from app.history.bars import fold
 from app.history.service import History
-from app.hub import Hub
+from app.hub.hub import Hub
 from tests.fakes.alpaca_fake import FakeAlpaca
 from tests.fakes.finnhub_fake import FakeFinnhub
 from tests.support import wait_until
@@ -84,7 +84,7 @@ def test_replay_backfill_is_the_recording_before_its_start():
 
 def test_after_a_replay_history_equals_the_recordings_bars(tmp_path):
     feed = ReplayFeed(str(RECORDING), speed=50)
-    hub = Hub(feed, push_interval_s=0.05).start()
+    hub = Hub(feed, push_interval_ms=50).start()
     history = History(tmp_path / "h.sqlite3", days=100_000, flush_s=0.05).attach(hub)
     try:
         sub = hub.subscribe(feed.recording.symbols)
@@ -146,7 +146,7 @@ def test_an_alpaca_symbol_shows_the_providers_bars_on_first_subscription(tmp_pat
         start, end = backfill.window("AAPL")
         fake.bars["AAPL"] = [{"t": _iso(start + 60 * i), "o": 10, "h": 11, "l": 9,
                               "c": 10.0 + i / 100, "v": 100} for i in range((end - start) // 60)]
-        hub = Hub(ManualFeed(), push_interval_s=0.05).start()
+        hub = Hub(ManualFeed(), push_interval_ms=50).start()
         history = History(tmp_path / "h.sqlite3", flush_s=0.05, backfill=backfill).attach(hub)
         try:
             sub = hub.subscribe(["AAPL"])  # fetched off the subscribing thread

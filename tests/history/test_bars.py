@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from app.feeds.base import Tick
 from app.history.bars import Bar, closes, fold, merge, minute, resample, to_csv
+from app.ticks import Tick
 
 T0 = 1_764_000_000  # a minute boundary (divisible by 60)
 

@@ -12,8 +12,8 @@ from app.feeds.mock import MockFeed
 from app.feeds.redis_feed import RedisFeed
 from app.history.relayed import relay_feed
 from app.history.service import open_history
-from app.hub import Hub
-from app.relay import Relay
+from app.hub.hub import Hub
+from app.relay.publisher import Relay
 from tests.redisd import redis_server
 from tests.support import wait_until
 
@@ -31,7 +31,7 @@ def test_the_relay_is_the_one_writer_and_remote_servers_read_its_bars(tmp_path):
         # A server on "another host": its own (absent) file, the same Redis.
         server_settings = load_settings({**env, "PHOTON_HISTORY": str(tmp_path / "srv.db")},
                                         env_file=tmp_path / "none")
-        hub = Hub(RedisFeed(redisd.url, proc_id="p1"), push_interval_s=0.1).start()
+        hub = Hub(RedisFeed(redisd.url, proc_id="p1"), push_interval_ms=100).start()
         server_history = open_history(server_settings, hub.feed).attach(hub)
         try:
             assert server_history.role == "reader" and server_history.backfill is None

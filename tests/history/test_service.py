@@ -11,13 +11,13 @@ from app.history.backfill import Fetched
 from app.history.bars import Bar
 from app.history.service import History, open_history
 from app.history.store import BarStore
-from app.hub import Hub
+from app.hub.hub import Hub
 from tests.conftest import ManualFeed
 from tests.support import wait_until
 
 
 def _hub(feed: ManualFeed) -> Hub:
-    return Hub(feed, push_interval_s=0.02, history_len=240).start()
+    return Hub(feed, push_interval_ms=20, history_len=240).start()
 
 
 def test_every_trade_the_hub_receives_lands_in_the_store(tmp_path):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from app.feeds.base import Tick
 from app.history.bars import Bar, fold
 from app.history.store import BarStore, StoreError
 from app.history.writer import BarWriter
+from app.ticks import Tick
 from tests.support import wait_until
 
 T0 = 1_764_000_000
@@ -134,7 +134,7 @@ def test_a_store_that_breaks_later_pauses_and_resumes(tmp_path):
 
 CHILD = r"""
 import sys, time
-from app.feeds.base import Tick
+from app.ticks import Tick
 from app.history.store import BarStore
 from app.history.writer import BarWriter
 w = BarWriter(lambda: BarStore(sys.argv[1]), flush_s=0.5).start()

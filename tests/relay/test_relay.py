@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from app.feeds.base import FeedState
 from app.feeds.mock import MockFeed
 from app.feeds.redis_feed import RedisFeed
-from app.hub import Hub
-from app.relay import Relay
+from app.hub.hub import Hub
+from app.relay.publisher import Relay
+from app.ticks import FeedState
 from tests.conftest import ManualFeed
 from tests.redisd import redis_server, relay_process
 from tests.support import ROOT, free_port, wait_until
@@ -67,7 +67,7 @@ class Hubs:
 
     def start(self, url: str, proc: str) -> Hub:
         hub = Hub(RedisFeed(url, proc_id=proc, relay_down_after_s=1.5),
-                  push_interval_s=0.1).start()
+                  push_interval_ms=100).start()
         self.hubs.append(hub)
         return hub
 

@@ -1,0 +1,248 @@
+"""``photon relay``: the one process that talks to the upstream, publishing to Redis.
+
+Finnhub allows one WebSocket per API key, so with several server processes one
+relay holds the upstream and every server reads Redis (:mod:`app.feeds.redis_feed`).
+The relay streams the union of what the servers declare they watch, keeps each
+symbol's last quote and previous close in Redis for late joiners, and beats a
+heartbeat with the upstream's state. Only the holder of a Redis lock (with an
+expiry) opens the upstream; a second relay waits as a standby and takes over
+when the holder's lock expires. Formats: :mod:`app.feeds.redis_formats`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import redis
+from redis.exceptions import LockError
+
+from app.feeds import redis_formats as bus
+from app.feeds.backoff import full_jitter
+from app.feeds.base import Feed
+from app.quotes import Quote, fold
+from app.ticks import FeedState, Tick
+
+log = logging.getLogger(__name__)
+
+#: How long the last quote of a symbol nobody watches stays in Redis.
+QUOTE_KEPT_S = 24 * 3600
+
+
+class Relay:
+    """Leader election, interest reconciliation and publishing around one upstream feed."""
+
+    def __init__(self, make_feed: Callable[[], Feed], url: str, *,
+                 lock_ttl_s: float = 6.0, relay_id: str | None = None):
+        self.make_feed = make_feed
+        self.url = url
+        self.lock_ttl_s = lock_ttl_s
+        self.relay_id = relay_id or uuid.uuid4().hex[:12]
+        self.role = "starting"
+        """"standby", "leader" or "stopped": for logs and tests."""
+        self.feed: Feed | None = None
+        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        self._stop = threading.Event()
+        self._quotes: dict[str, Quote] = {}
+        self._quotes_lock = threading.Lock()
+        self._refs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-ref")
+
+    def __repr__(self) -> str:
+        return f"Relay(url={bus.redact_url(self.url)!r}, id={self.relay_id!r}, role={self.role})"
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- the outer loop: standby until leader, survive Redis outages ----------
+    def run(self) -> None:
+        """Run until :meth:`stop`: wait for the lock, then lead; back off on Redis errors."""
+        attempt = 0
+        lock = self._client.lock(bus.LOCK_KEY, timeout=self.lock_ttl_s, thread_local=False)
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not self._acquire(lock):
+                        continue
+                    attempt = 0
+                    self._lead(lock)
+                except (redis.RedisError, OSError) as exc:
+                    delay = full_jitter(attempt, base=0.5, cap=10.0)
+                    attempt += 1
+                    log.warning("relay redis_error url=%s error=%r retry_in=%.1fs",
+                                bus.redact_url(self.url), str(exc)[:200], delay)
+                    self._stop.wait(delay)
+        finally:
+            self._stop_feed()
+            self._refs.shutdown(wait=False, cancel_futures=True)
+            self.role = "stopped"
+
+    def _acquire(self, lock: redis.lock.Lock) -> bool:
+        if self.feed is not None and (lock.owned() or lock.acquire(blocking=False)):
+            return True  # still ours, or free again after a Redis restart: keep the upstream
+        if lock.acquire(blocking=False):
+            return True
+        if self.role != "standby":
+            self._stop_feed()
+            self.role = "standby"
+            log.info("relay standby id=%s: another relay holds the upstream; waiting for "
+                     "its lock", self.relay_id)
+        return lock.acquire(blocking=True, blocking_timeout=0.5)
+
+    def _lead(self, lock: redis.lock.Lock) -> None:
+        """Hold the upstream while the lock is ours; return when it is not (or on stop)."""
+        if self.feed is None:
+            self.feed = self.make_feed()
+            self._publish_universe(self.feed)
+            self.feed.start(self._on_ticks)
+        self.role = "leader"
+        log.info("relay leader id=%s feed=%s", self.relay_id, self.feed.feed_type)
+        interest = self._client.pubsub(ignore_subscribe_messages=True)
+        interest.subscribe(bus.INTEREST_CHANNEL)
+        next_extend = next_beat = next_reconcile = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if now >= next_extend:
+                    if not self._keep(lock):
+                        return
+                    next_extend = now + self.lock_ttl_s / 3
+                if now >= next_beat:
+                    self._beat()
+                    next_beat = now + bus.HEARTBEAT_S
+                if now >= next_reconcile:
+                    self.reconcile()
+                    next_reconcile = now + 1.0
+                if interest.get_message(timeout=0.1) is not None:
+                    next_reconcile = 0.0  # a server's set changed: follow it now
+        finally:
+            interest.close()
+            if self._stop.is_set():
+                self._step_down(lock)
+
+    def _keep(self, lock: redis.lock.Lock) -> bool:
+        """Extend the lock; False (and stop the upstream) if another relay has it."""
+        try:
+            lock.reacquire()
+            return True
+        except LockError:
+            if lock.acquire(blocking=False):  # the key vanished (Redis restarted): ours again
+                return True
+            log.warning("relay id=%s lost the relay lock: stopping the upstream", self.relay_id)
+            self._stop_feed()
+            return False
+
+    def _step_down(self, lock: redis.lock.Lock) -> None:
+        """Clean exit: stop the upstream, end the heartbeat, let a standby in at once."""
+        self._stop_feed()
+        try:
+            self._client.hdel(bus.FEED_KEY, "beat")
+            lock.release()
+        except (redis.RedisError, LockError):
+            pass
+
+    def _stop_feed(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed = None
+
+    # -- what servers watch ---------------------------------------------------
+    def wanted(self) -> set[str]:
+        """The union of the symbols every live server process declares."""
+        now = time.time()
+        pipe = self._client.pipeline(transaction=False)
+        pipe.zremrangebyscore(bus.PROCS_KEY, "-inf", now - bus.WANT_TTL_S)
+        pipe.zrangebyscore(bus.PROCS_KEY, now - bus.WANT_TTL_S, "+inf")
+        _, procs = pipe.execute()
+        if not procs:
+            return set()
+        keys = [bus.want_key(p.decode()) for p in procs]
+        return {s.decode() for s in self._client.sunion(keys)}
+
+    def reconcile(self) -> None:
+        """Subscribe the upstream to what is watched, and drop what nobody watches."""
+        feed = self.feed
+        if feed is None:
+            return
+        wanted = self.wanted()
+        current = feed.symbols
+        pipe = self._client.pipeline(transaction=False)
+        if drop := current - wanted:
+            feed.unsubscribe(sorted(drop))
+            with self._quotes_lock:
+                for sym in drop:
+                    self._quotes.pop(sym, None)
+                    pipe.expire(bus.quote_key(sym), QUOTE_KEPT_S)  # unwatched: forget later
+        if add := wanted - current:
+            for sym in add:
+                pipe.persist(bus.quote_key(sym))
+            feed.subscribe(sorted(add))
+            self._refs.submit(self._store_references, feed, sorted(add))
+        pipe.execute()
+        if add or drop:
+            log.info("relay subscriptions added=%s dropped=%s total=%d",
+                     sorted(add), sorted(drop), len(wanted))
+
+    def _store_references(self, feed: Feed, symbols: list[str]) -> None:
+        """Previous close (and a last price until trades arrive) for late joiners."""
+        for sym in symbols:
+            ref = feed.reference(sym)
+            if ref is None:
+                continue
+            key = bus.quote_key(sym)
+            pipe = self._client.pipeline(transaction=False)
+            pipe.hset(key, mapping=bus.encode_quote({"prev_close": ref.prev_close,
+                                                     "open": ref.open}))
+            for name, value in (("last", ref.last), ("high", ref.high), ("low", ref.low)):
+                if value is not None:
+                    pipe.hsetnx(key, name, repr(float(value)))  # trades already in win
+            pipe.execute()
+
+    # -- ticks out (the feed's thread) -----------------------------------------
+    def _on_ticks(self, ticks: list[Tick]) -> None:
+        """Publish each symbol's trades as one message, and keep its last quote."""
+        by_symbol: dict[str, list[Tick]] = defaultdict(list)
+        for t in ticks:
+            by_symbol[t.symbol].append(t)
+        at = time.time()
+        pipe = self._client.pipeline(transaction=False)
+        with self._quotes_lock:
+            for sym, batch in by_symbol.items():
+                q = self._quotes.get(sym) or Quote(sym)
+                for t in batch:
+                    q = fold(q, t)
+                self._quotes[sym] = q
+                pipe.publish(bus.tick_channel(sym), bus.encode_ticks(batch, at))
+                pipe.hset(bus.quote_key(sym), mapping=bus.encode_quote(
+                    {"last": q.last, "high": q.high, "low": q.low, "ts": q.ts}))
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:  # Redis is down: these trades are lost, not queued
+            log.debug("relay publish failed: %r", exc)
+
+    # -- what servers show ----------------------------------------------------
+    def _beat(self) -> None:
+        """The upstream's state and this relay's heartbeat."""
+        feed = self.feed
+        if feed is None:
+            return
+        msg = feed.last_message_mono
+        fields = {
+            "feed": feed.feed_type, "label": feed.label or feed.feed_type,
+            "state": FeedState(feed.state).value, "last_error": feed.last_error,
+            "reconnects": str(feed.reconnects), "relay": self.relay_id,
+            "retry_at": repr(feed.retry_at) if feed.retry_at else "",
+            "msg_at": repr(time.time() - (time.monotonic() - msg)) if msg else "",
+            "notes": json.dumps(feed.unavailable()), "beat": repr(time.time()),
+        }
+        self._client.hset(bus.FEED_KEY, mapping=fields)
+
+    def _publish_universe(self, feed: Feed) -> None:
+        data = {"open": feed.open_universe,
+                "symbols": [[i.symbol, i.name] for i in feed.universe()]}
+        self._client.set(bus.UNIVERSE_KEY, json.dumps(data))
