@@ -64,6 +64,7 @@ class History:
         self.shared = shared
         """Recent bars in Redis: the writer puts them there, a reader falls back to them."""
         self._open_error = ""
+        self._logged: set[str] = set()  # reasons logged by the writer or a reader
         self._lock_file: IO | None = None
         self.writer: BarWriter | None = None
         if write:
@@ -95,6 +96,7 @@ class History:
         self._open_error = ""
         self.writer = BarWriter(lambda: BarStore(self.path), flush_s=self.flush_s,
                                 days=self.days)
+        self.writer.logged = self._logged
         if self.shared is not None:
             self.writer.on_written = self.shared.publish
         self.writer.start()
@@ -139,10 +141,15 @@ class History:
                     self._reader = BarStore(self.path, readonly=True)
                     self._read_error = ""
                 except StoreError as exc:
-                    if self._read_error != str(exc):
-                        log.error("history paused: %s", exc)
-                    self._read_error = str(exc)
+                    self._read_failed(exc)
             return self._reader
+
+    def _read_failed(self, exc: StoreError) -> None:
+        """One log line per new reason (none if the writer already said the same)."""
+        if str(exc) not in self._logged:
+            self._logged.add(str(exc))
+            log.error("history paused: %s", exc)
+        self._read_error = str(exc)
 
     def bars(self, symbol: str, interval: str = "1m", start: int | None = None,
              end: int | None = None) -> list[Bar]:
@@ -159,9 +166,7 @@ class History:
             try:
                 found = store.bars(symbol, start, end)
             except StoreError as exc:
-                if self._read_error != str(exc):
-                    log.error("history paused: %s", exc)
-                self._read_error = str(exc)
+                self._read_failed(exc)
                 with self._reader_lock:
                     self._reader = None
         if not found and self.shared is not None and self.writer is None:

@@ -49,6 +49,8 @@ class BarWriter:
         self.flushes = 0
         self._next_open = 0.0
         self._next_prune = 0.0
+        self.logged: set[str] = set()
+        """Reasons already logged (shared with the process's readers): one line each."""
         self.on_written: Callable[[list[tuple[str, Bar]]], None] | None = None
         """Called on the writer's thread with each flush's bars as stored (the relay
         puts them into Redis for servers on other hosts)."""
@@ -166,7 +168,8 @@ class BarWriter:
                 log.info("history pruned %d bars older than %d days", gone, self.days)
 
     def _pause(self, why: str) -> None:
-        if self.paused != why:
+        if self.paused != why and why not in self.logged:
+            self.logged.add(why)
             log.error("history paused: %s (live prices go on; retrying every %gs)",
                       why, self.retry_s)
         self.paused = why

@@ -83,3 +83,21 @@ def test_an_alpaca_symbol_shows_the_providers_bars_on_first_subscription(tmp_pat
                 assert "sk-hist" not in server.output()
             finally:
                 session.close()
+
+
+def test_a_corrupt_store_is_a_visible_pause_and_prices_keep_flowing(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database" * 200)
+    with photon_server(tmp_path, env={"PHOTON_HISTORY": str(path)}) as server:
+        session = RawSession(server.url("/app?symbols=AAPL"))
+        try:
+            health = wait_until(lambda: (h := server.health())["history"]["state"] == "paused"
+                                and h, timeout=20, what="history paused")
+            assert "history paused: cannot open" in health["last_error"]
+            assert health["status"] == "ok" and health["state"] == "live"
+            ticks = health["ticks_received"]
+            wait_until(lambda: server.health()["ticks_received"] > ticks, timeout=20,
+                       what="prices still flowing")
+            assert server.output().count("history paused") == 1  # one line in the log
+        finally:
+            session.close()
