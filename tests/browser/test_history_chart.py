@@ -52,3 +52,15 @@ def test_the_chart_shows_a_day_of_candles_and_its_ranges(page, history_server):
     page.wait_for_timeout(1500)  # let Bokeh draw before the picture
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=str(DOCS / "history-chart.png"), full_page=True)
+
+
+def test_a_paused_history_shows_on_the_status_line(page, tmp_path):
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"not a database" * 300)
+    with photon_server(tmp_path, env={"PHOTON_HISTORY": str(path)}) as server:
+        open_board(page, server.url("/app?symbols=AAPL"))
+        wait_for_symbols(page, ["AAPL"])
+        detail = page.locator(".photon-status-detail").first
+        wait_until(lambda: "history paused" in detail.inner_text(), timeout=20,
+                   what="the pause on the status line")
+        assert "live" in page.locator(".photon-status-text").first.inner_text()
