@@ -53,8 +53,13 @@ def photon(tmp_path, *args: str, wrap: tuple[str, ...] = ()):
 
 
 def ports_up(*ports: int) -> bool:
-    return all(listening(p) and get_json(f"http://127.0.0.1:{p}/health")[0] == 200
-               for p in ports)
+    """Every port answers /health with 200. A probe of a state: a server that is still
+    starting (or restarting) refuses or drops the connection, which is "not yet"."""
+    try:
+        return all(listening(p) and get_json(f"http://127.0.0.1:{p}/health")[0] == 200
+                   for p in ports)
+    except OSError:  # URLError, ConnectionResetError, a timeout: not up yet
+        return False
 
 
 def watch_trades(port: int, seen: dict[float, float], stop: threading.Event) -> None:
