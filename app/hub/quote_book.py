@@ -9,10 +9,10 @@ its own: the hub calls it under its lock.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from app.hub.sparkline import compact_points
 from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
 from app.ticks import Reference, Tick
 
@@ -43,14 +43,16 @@ class QuoteBook:
         self._noted: set[str] = set()  # symbols whose quote carries a feed note
         self._published: dict[str, Quote] = {}
         self._rows: dict[str, dict] = {}
-        self._history: dict[str, deque[tuple[int, float, float]]] = {}
+        self._history: dict[str, list[tuple[int, float, float]]] = {}
+        """symbol -> sparkline points (cycle, time, price), bounded by
+        :func:`app.hub.sparkline.compact_points`."""
         self.cycle = 0
         self.cycle_at = 0.0
 
     def add(self, symbol: str) -> None:
         """Start keeping ``symbol`` (empty until a tick or reference arrives)."""
         self._working[symbol] = Quote(symbol)
-        self._history[symbol] = deque(maxlen=self.history_len)
+        self._history[symbol] = []
 
     def seed(self, symbol: str, points: list[tuple[float, float]]) -> None:
         """Put stored points (time, price; oldest first) before the live ones of ``symbol``.
@@ -70,9 +72,8 @@ class QuoteBook:
             self._dirty.add(symbol)
         else:
             cycle = 1
-        room = max(self.history_len - len(kept), 0)
-        head = [(cycle, t, p) for t, p in older[-room:]] if room else []
-        self._history[symbol] = deque([*head, *kept], maxlen=self.history_len)
+        head = [(cycle, t, p) for t, p in older]
+        self._history[symbol] = self._bounded([*head, *kept])
 
     def drop(self, symbol: str) -> None:
         """Forget ``symbol`` entirely (nobody watches it)."""
@@ -121,9 +122,15 @@ class QuoteBook:
             self._rows[sym] = quote_row(pub)
             if q.last is not None and (before is None or before.last != q.last
                                        or before.ts != q.ts):
-                self._history[sym].append((cycle, q.ts or time.time(), q.last))
+                points = self._history[sym]
+                points.append((cycle, q.ts or time.time(), q.last))
+                if len(points) > self.history_len:
+                    self._history[sym] = self._bounded(points)
         self._dirty.clear()
         return cycle
+
+    def _bounded(self, points: list[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
+        return compact_points(points, self.history_len, time_of=lambda p: p[1])
 
     def quote(self, symbol: str) -> Quote | None:
         return self._published.get(symbol)

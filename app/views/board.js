@@ -332,7 +332,7 @@ export function render({ model, el }) {
       const entry = makeEntry(r)
       entries.set(r.symbol, entry)
       update(entry, r)
-      entry.points = (r.points || []).slice(-model.max_points)
+      entry.points = compactPoints(r.points || [], model.max_points)
       drawSpark(entry)
       body.append(entry.row)
     }
@@ -378,7 +378,7 @@ export function render({ model, el }) {
       if (!entry || !pts.length) continue
       entry.points.push(...pts)
       if (entry.points.length > model.max_points) {
-        entry.points.splice(0, entry.points.length - model.max_points)
+        entry.points = compactPoints(entry.points, model.max_points)
       }
       drawSpark(entry)
     }

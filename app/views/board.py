@@ -55,10 +55,10 @@ class BoardView(SharedSourceComponent):
     shortcuts = param.Boolean(default=False, doc="Page-wide keyboard shortcuts (/, ?, j/k): "
                               "on a page of its own, not inside a notebook.")
 
-    # One module of three files: alerts.js (pure, also run by node in the tests),
-    # board_ui.js (sorting, shortcuts help, alert editor) and board.js (the rows).
+    # One module of four files: spark.js and alerts.js (pure, also run by node in the
+    # tests), board_ui.js (sorting, shortcuts help, alert editor) and board.js (the rows).
     _esm = "\n".join((_HERE / name).read_text()
-                     for name in ("alerts.js", "board_ui.js", "board.js"))
+                     for name in ("spark.js", "alerts.js", "board_ui.js", "board.js"))
     _stylesheets = [(_HERE / "board.css").read_text()]
 
     def __init__(self, **params):
