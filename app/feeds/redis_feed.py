@@ -214,15 +214,15 @@ class RedisFeed(Feed):
             # Whatever the relay meant, nothing here can be believed: not "live".
             self._relay_down(f"relay down: its state in Redis is unreadable ({exc})")
             return
-        age = None if status is None else time.time() - status.beat
-        if status is None or age > self.relay_down_after_s:
-            self._relay_down("relay down: no relay has published yet" if status is None else
-                             f"relay down: no relay has published for {age:.0f} s")
-            if status is not None:
-                self._upstream = status.feed
+        if status is None:
+            self._relay_down("relay down: no relay has published yet")
             return
         self._upstream = status.feed
         self.label = f"{status.label or status.feed or 'Relay'} via relay"
+        age = time.time() - status.beat
+        if age > self.relay_down_after_s:
+            self._relay_down(f"relay down: no relay has published for {age:.0f} s")
+            return
         self.state = status.state
         self.last_error = status.last_error
         self.retry_at = status.retry_at
