@@ -102,7 +102,15 @@ class Relay:
             self.role = "standby"
             log.info("relay standby id=%s: another relay holds the upstream; waiting for "
                      "its lock", self.relay_id)
+        self._clear_foreign_lock()
         return lock.acquire(blocking=True, blocking_timeout=0.5)
+
+    def _clear_foreign_lock(self) -> None:
+        """A relay's lock always expires; a lock key without expiry was not set by a
+        relay and would keep every relay waiting for good: drop it (counted, logged)."""
+        if self._client.pttl(bus.LOCK_KEY) == -1:
+            self._malformed("lock", bus.LOCK_KEY, bus.Malformed("no expiry: not a relay's"))
+            self._client.delete(bus.LOCK_KEY)
 
     def _lead(self, lock: redis.lock.Lock) -> None:
         """Hold the upstream while the lock is ours; return when it is not (or on stop)."""

@@ -243,3 +243,11 @@ def test_the_issues_case_with_processes_the_server_keeps_its_prices(tmp_path):
             assert (after["status"], after["state"]) == ("ok", "live")
         finally:
             session.close()
+
+
+def test_a_lock_key_no_relay_set_does_not_keep_every_relay_waiting(redisd, started):
+    redisd.client().set(bus.LOCK_KEY, "garbage")  # no expiry: never a relay's
+    before = malformed_total("lock")
+    relay = start_relay(redisd.url, started)
+    wait_until(lambda: relay.role == "leader", what="the relay leads anyway")
+    assert malformed_total("lock") - before == 1
