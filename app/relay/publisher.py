@@ -56,6 +56,9 @@ class Relay:
         self._quotes: dict[str, Quote] = {}
         self._quotes_lock = threading.Lock()
         self._refs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-ref")
+        self._keep_until = 0.0
+        """After the declarations were lost (``procs`` deleted), drop nothing from the
+        upstream before this (``time.monotonic()``): servers need a moment to declare again."""
 
     def __repr__(self) -> str:
         url = redis_url.redact_url(self.url)
@@ -170,14 +173,20 @@ class Relay:
             self.feed = None
 
     # -- what servers watch ---------------------------------------------------
-    def wanted(self) -> set[str]:
+    def wanted(self) -> set[str] | None:
         """The union of the symbols every live server process declares, each set checked
-        (:func:`app.feeds.redis_formats.decode_declaration`) before the upstream hears of it."""
+        (:func:`app.feeds.redis_formats.decode_declaration`) before the upstream hears of
+        it; None when a key holds another type than it should (unknown this round)."""
         now = time.time()
         pipe = self._client.pipeline(transaction=False)
         pipe.zremrangebyscore(bus.PROCS_KEY, "-inf", now - bus.WANT_TTL_S)
         pipe.zrangebyscore(bus.PROCS_KEY, now - bus.WANT_TTL_S, "+inf")
-        _, members = pipe.execute()
+        try:
+            _, members = pipe.execute()
+        except redis.ResponseError as exc:  # not a sorted set: servers write it anew
+            self._drop_wrong_type("procs", bus.PROCS_KEY, exc)
+            self._keep_until = time.monotonic() + bus.WANT_TTL_S  # as long as a crashed
+            return None  # server's symbols are kept
         procs = []
         for member in members:
             try:
@@ -190,7 +199,10 @@ class Relay:
         for proc in procs:
             pipe.smembers(bus.want_key(proc))
         union: set[str] = set()
-        for proc, members in zip(procs, pipe.execute(), strict=True):
+        for proc, members in zip(procs, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(members, redis.ResponseError):  # its server rewrites it within 0.5 s
+                self._malformed("want", bus.want_key(proc), members)
+                return None
             try:
                 symbols, bad = bus.decode_declaration(members)
             except bus.Malformed as exc:
@@ -201,6 +213,12 @@ class Relay:
                                 bus.Malformed(f"{bad} symbol(s) with the wrong syntax"), bad)
             union |= symbols
         return union
+
+    def _drop_wrong_type(self, source: str, key: str, exc: Exception) -> None:
+        """``key`` holds another type than Photon writes there: count it and delete it,
+        so the next write starts it afresh."""
+        self._malformed(source, key, exc)
+        self._client.delete(key)
 
     def _malformed(self, source: str, key: str, exc: Exception, n: int = 1) -> None:
         """Drop, count and log (at a bounded rate) what a server wrote wrong."""
@@ -214,8 +232,12 @@ class Relay:
         if feed is None:
             return
         wanted = self.wanted()
+        if wanted is None:
+            return  # keep the upstream as it is until the declarations can be read
         current = feed.symbols
         pipe = self._client.pipeline(transaction=False)
+        if time.monotonic() < self._keep_until:
+            wanted = wanted | current  # add what is declared, drop nothing yet
         if drop := current - wanted:
             feed.unsubscribe(sorted(drop))
             with self._quotes_lock:
@@ -255,6 +277,7 @@ class Relay:
             by_symbol[t.symbol].append(t)
         at = time.time()
         pipe = self._client.pipeline(transaction=False)
+        quote_at: dict[int, str] = {}  # pipeline position of each quote write -> its key
         with self._quotes_lock:
             for sym, batch in by_symbol.items():
                 q = self._quotes.get(sym) or Quote(sym)
@@ -263,12 +286,17 @@ class Relay:
                 self._quotes[sym] = q
                 for part in bus.batches(batch):
                     pipe.publish(bus.tick_channel(sym), bus.encode_ticks(part, at))
+                quote_at[len(pipe)] = bus.quote_key(sym)
                 pipe.hset(bus.quote_key(sym), mapping=bus.encode_quote(
                     {"last": q.last, "high": q.high, "low": q.low, "ts": q.ts}))
         try:
-            pipe.execute()
+            results = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:  # Redis is down: these trades are lost, not queued
             log.debug("relay publish failed: %r", exc)
+            return
+        for i, key in quote_at.items():
+            if isinstance(results[i], redis.ResponseError):  # not a hash: rewritten next time
+                self._drop_wrong_type("quote", key, results[i])
 
     # -- what servers show ----------------------------------------------------
     def _beat(self) -> None:
@@ -283,7 +311,11 @@ class Relay:
             reconnects=feed.reconnects, relay=self.relay_id, retry_at=feed.retry_at,
             msg_at=time.time() - (time.monotonic() - msg) if msg else None,
             notes=feed.unavailable())
-        self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
+        try:
+            self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
+        except redis.ResponseError as exc:  # not a hash: servers could not read it either
+            self._drop_wrong_type("feed", bus.FEED_KEY, exc)
+            self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
 
     def _publish_universe(self, feed: Feed) -> None:
         self._client.set(bus.UNIVERSE_KEY,
