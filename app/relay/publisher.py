@@ -33,6 +33,8 @@ from app.ticks import FeedState, Tick
 log = logging.getLogger(__name__)
 _malformed_log = logs.RateLimitedLog(log, 10.0)
 
+#: How often the relay writes the universe again (a restarted Redis has lost it).
+UNIVERSE_EVERY_S = 5.0
 #: How long the last quote of a symbol nobody watches stays in Redis.
 QUOTE_KEPT_S = 24 * 3600
 
@@ -119,13 +121,12 @@ class Relay:
         """Hold the upstream while the lock is ours; return when it is not (or on stop)."""
         if self.feed is None:
             self.feed = self.make_feed()
-            self._publish_universe(self.feed)
             self.feed.start(self._on_ticks)
         self.role = "leader"
         log.info("relay leader id=%s feed=%s", self.relay_id, self.feed.feed_type)
         interest = self._client.pubsub(ignore_subscribe_messages=True)
         interest.subscribe(bus.INTEREST_CHANNEL)
-        next_extend = next_beat = next_reconcile = 0.0
+        next_extend = next_beat = next_reconcile = next_universe = 0.0
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
@@ -139,6 +140,9 @@ class Relay:
                 if now >= next_reconcile:
                     self.reconcile()
                     next_reconcile = now + 1.0
+                if now >= next_universe:  # again and again: Redis may have lost or
+                    self._publish_universe(self.feed)  # garbled it since
+                    next_universe = now + UNIVERSE_EVERY_S
                 if interest.get_message(timeout=0.1) is not None:
                     next_reconcile = 0.0  # a server's set changed: follow it now
         finally:
