@@ -143,16 +143,23 @@ def relay_main(argv: list[str]) -> None:
 
     _, settings = upstream_settings(p, RELAY_OPTIONS, argv, needs_redis)
     from app.feeds.registry import upstream_feed
+    from app.history.relayed import relay_feed
     from app.relay.publisher import Relay
     from app.runtime import logs
 
     logs.configure(settings.log_level)
-    relay = Relay(lambda: upstream_feed(settings), settings.redis_url or "")
+    # The relay sees every trade: it writes the history (and backfills) for all servers.
+    make_feed, history = relay_feed(settings, lambda: upstream_feed(settings))
+    relay = Relay(make_feed, settings.redis_url or "")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: relay.stop())
     print(f"Photon relay: feed {settings.feed} -> {redact_url(settings.redis_url or '')}",
           flush=True)
-    relay.run()
+    try:
+        relay.run()
+    finally:
+        if history is not None:
+            history.close()
 
 
 def _num_procs(extra: list[str]) -> int:

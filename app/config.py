@@ -124,6 +124,18 @@ def _symbols(raw: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
 
 
+def default_history_path(environ: Mapping[str, str] | None = None) -> str:
+    """``$XDG_DATA_HOME/photon/history.sqlite3`` (``~/.local/share`` without it)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "photon" / "history.sqlite3")
+
+
+def _history_path(raw: str) -> str:
+    raw = raw.strip()
+    return "off" if raw.lower() == "off" else str(Path(raw).expanduser())
+
+
 _KIND = {int: "a whole number", float: "a number", _flag: "1/0, true/false, yes/no or on/off"}
 
 
@@ -187,6 +199,10 @@ class Settings:
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))
     replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
     replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
+    history: str = var(default_history_path(), "PHOTON_HISTORY", _history_path)
+    """The bar store (one SQLite file) behind /history and the sparklines; "off": none."""
+    history_days: int = var(30, "PHOTON_HISTORY_DAYS", int, _at_least(1, " (days)"))
+    """Days of one-minute bars kept; older ones are pruned."""
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
 

@@ -22,8 +22,11 @@ relays publish is recorded from Redis as they publish it; a price shown is *wron
 it is not positive and finite, was one of the garbage messages, or differs from the
 recorded trade of that symbol at that time; *unverified* if no trade of that symbol
 at that time was recorded (the recorder's own connection was down: the Redis
-restart). A fault counts as over when every viewer was shown a trade made after it,
-or after ``--recover`` seconds. Prints a table; a measurement, not a pass/fail test.
+restart). A viewer is back on live prices from the first update of a trade made
+after the fault from which on it never waits more than 2 s (the mock trades each
+symbol at least once a second) until the next fault. The next fault comes ``--settle``
+seconds after every viewer was shown a trade made after this one, or after
+``--recover`` seconds. Prints a table; a measurement, not a pass/fail test.
 """
 
 from __future__ import annotations
@@ -112,22 +115,31 @@ def judge(shown: list, trades: dict, bad_prices: set[float]) -> tuple[list, list
     return wrong, unverified
 
 
-def fault_figures(viewers: list[dict], start: float, end: float) -> dict:
+def fault_figures(viewers: list[dict], start: float, end: float,
+                  steady_s: float = 2.0) -> dict:
     """Per fault: each viewer's longest wait between two updates across [start, end) (or
-    from its last update to ``end``) and its time from ``start`` to the first update
-    showing a trade made after ``start`` (``never``: viewers without one by ``end``)."""
+    from its last update to ``end``), and its time from ``start`` until it is back on
+    live prices: the first update showing a trade made after ``start`` from which on no
+    wait is longer than ``steady_s`` up to ``end`` (``never``: viewers not back by then,
+    e.g. shown one fresh price and then frozen)."""
     gaps, back, never = [], [], 0
     for v in viewers:
         ups = v["updates"]
         before = [r for r, _ in ups if r < start]
-        during = [r for r, _ in ups if start <= r < end]
-        times = before[-1:] + during + [end]  # a viewer still waiting at the end, too
+        during = [(r, ts) for r, ts in ups if start <= r < end]
+        times = before[-1:] + [r for r, _ in during] + [end]
         gaps.append(max(b - a for a, b in zip(times, times[1:], strict=False)))
-        fresh = next((r for r, ts in ups if r >= start and ts >= start and r < end), None)
-        if fresh is None:
+        live_from, prev = None, (before[-1] if before else start)
+        for r, ts in during:
+            if r - prev > steady_s:
+                live_from = None
+            if live_from is None and ts >= start:
+                live_from = r
+            prev = r
+        if live_from is None or end - prev > steady_s:
             never += 1
         else:
-            back.append(fresh - start)
+            back.append(live_from - start)
     return {"gap_max": max(gaps, default=None), "gap_p50": pct(gaps, 0.5),
             "back_p50": pct(back, 0.5), "back_max": max(back, default=None), "never": never}
 

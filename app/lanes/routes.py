@@ -52,6 +52,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "process": PROCESS_ID,
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
         "bokeh_lane_sessions": None if (lane := bokehlane.get()) is None else len(lane),
+        **hub.health_details(),  # e.g. "history": the store's state (app/history)
     }
     return (503 if h.state in UNHEALTHY else 200), body
 

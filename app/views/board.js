@@ -240,7 +240,8 @@ export function render({ model, el }) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return
     const target = ev.composedPath()[0]
     if (isTextField(target) || help.open) return
-    const entry = target?.dataset?.symbol && body.contains(target) ? entries.get(target.dataset.symbol) : null
+    const onRow = target?.dataset?.symbol && body.contains(target)
+    const entry = onRow ? entries.get(target.dataset.symbol) : null
     let done = true
     if (ev.key === "j" || ev.key === "ArrowDown") moveFocus(1)
     else if (ev.key === "k" || ev.key === "ArrowUp") moveFocus(-1)
@@ -281,7 +282,11 @@ export function render({ model, el }) {
     else if (tries++ < 40) setTimeout(findPicker, 250)
   }
   if (model.shortcuts && !model.compact) findPicker()
-  if (model.shortcuts && !model.compact) document.addEventListener("keydown", onPageKey)
+  if (model.shortcuts && !model.compact) {
+    document.addEventListener("keydown", onPageKey)
+    board.append(h("p", {class: "photon-hint"}, "Press ", h("kbd", {}, "?"),
+                   " for keyboard shortcuts."))
+  }
 
   // -- alerts -------------------------------------------------------------------
   const book = new AlertBook()
@@ -295,7 +300,8 @@ export function render({ model, el }) {
   function checkAlerts(entry) {
     const {fired: now, hit, count} = book.check(entry.symbol, entry.last)
     for (const st of now) {
-      const text = `${entry.symbol} ${alertWords(st.alert, st.base)}: last ${entry.price.textContent}`
+      const words = alertWords(st.alert, st.base)
+      const text = `${entry.symbol} ${words}: last ${entry.price.textContent}`
       fired.add(text, entry.symbol)
       notify(text, st.alert.key)
     }

@@ -31,9 +31,11 @@ def test_gaps_and_time_back_per_viewer_across_a_fault():
                      (103.5, 103.4), (104.2, 104.1)]},
         # one more update, of a trade from before the fault, then frozen to the end
         {"updates": [(99.0, 98.0), (100.2, 99.0)]},
+        # one fresh price, then frozen: not back
+        {"updates": [(99.9, 99.8), (100.5, 100.4)]},
     ]
     got = fault_figures(viewers, fault, end)
     assert math.isclose(got["gap_max"], 4.3)  # the frozen one: 100.2 to the end
     assert got["gap_p50"] == 4.0
     assert (got["back_p50"], got["back_max"]) == (0.5, 3.0)
-    assert got["never"] == 1
+    assert got["never"] == 2
