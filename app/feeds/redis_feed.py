@@ -193,8 +193,17 @@ class RedisFeed(Feed):
             msg = pubsub.get_message(timeout=0)
 
     def _declare(self, wanted: frozenset[str], changed: bool) -> None:
-        """Say (again) which symbols this process watches; the relay streams the union."""
+        """Say (again) which symbols this process watches; the relay streams the union.
+
+        At most :data:`~app.feeds.redis_formats.MAX_DECLARED` (the relay refuses a
+        bigger set whole): the first ones in order, and a log line says so.
+        """
         key = bus.want_key(self.proc_id)
+        if len(wanted) > bus.MAX_DECLARED:
+            _malformed_log.warning("declare", "declared_over_cap symbols=%d cap=%d: the "
+                                   "relay streams the first %d", len(wanted), bus.MAX_DECLARED,
+                                   bus.MAX_DECLARED)
+            wanted = frozenset(sorted(wanted)[:bus.MAX_DECLARED])
         pipe = self._client.pipeline(transaction=True)
         pipe.delete(key)
         if wanted:

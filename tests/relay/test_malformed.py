@@ -282,3 +282,13 @@ def test_a_key_of_the_wrong_type_is_dropped_and_prices_resume(redisd, started, k
     if source:
         assert malformed_total(source) > before
     assert ("unsubscribe", ["AAPL"]) not in relay.feed.sent  # the upstream kept it throughout
+
+
+def test_a_server_watching_more_than_the_cap_declares_the_first_ones(redisd, started, caplog):
+    relay = start_relay(redisd.url, started)
+    hub = start_hub(redisd.url, started)
+    many = [f"S{i:04d}" for i in range(bus.MAX_DECLARED + 5)]
+    hub.subscribe(many)
+    wait_until(lambda: relay.feed is not None and relay.feed.symbols
+               == set(sorted(many)[:bus.MAX_DECLARED]), what="the first 1,000 upstream")
+    assert "declared_over_cap" in caplog.text
