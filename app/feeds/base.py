@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import param
 
+from app.feeds.supervisor import supervise
 from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ class Feed(param.Parameterized):
     def start(self, sink: TickSink) -> None:
         """Start delivering ticks to ``sink`` from a daemon thread, under the supervisor
         (:func:`app.feeds.supervisor.supervise`): a crash is shown and restarted."""
-        from app.feeds.supervisor import supervise
-
         if self._thread is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
         self._sink = sink

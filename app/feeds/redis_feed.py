@@ -97,11 +97,11 @@ class RedisFeed(Feed):
         while not self._stop.is_set():
             try:
                 ref = bus.decode_reference(symbol, self._client.hgetall(bus.quote_key(symbol)))
-            except redis.RedisError:
-                ref = None
-            except bus.Malformed as exc:
+            except (bus.Malformed, redis.ResponseError) as exc:  # ResponseError: not a hash
                 self._malformed("quote", bus.quote_key(symbol), exc)
                 return None
+            except redis.RedisError:
+                ref = None
             if ref is not None or time.monotonic() >= deadline:
                 return ref
             self._stop.wait(0.1)
@@ -133,10 +133,13 @@ class RedisFeed(Feed):
                 attempt += 1
                 self.reconnects += 1
                 self.state = FeedState.DOWN
-                self.last_error = (f"Redis unreachable at {redis_url.redact_url(self.url)} "
-                                   f"({type(exc).__name__}); retrying")
-                log.warning("redis_error url=%s error=%r retry_in=%.1fs",
-                            redis_url.redact_url(self.url), str(exc)[:200], delay)
+                shown = redis_url.redact_url(self.url)
+                self.last_error = (
+                    f"Redis refused a command at {shown} ({logs.redact(str(exc))[:120]}); "
+                    "retrying" if isinstance(exc, redis.ResponseError) else
+                    f"Redis unreachable at {shown} ({type(exc).__name__}); retrying")
+                log.warning("redis_error url=%s error=%r retry_in=%.1fs", shown,
+                            logs.redact(str(exc))[:200], delay)
                 self.retry_at = time.time() + delay
                 self._stop.wait(delay)
                 self.retry_at = None
@@ -190,8 +193,17 @@ class RedisFeed(Feed):
             msg = pubsub.get_message(timeout=0)
 
     def _declare(self, wanted: frozenset[str], changed: bool) -> None:
-        """Say (again) which symbols this process watches; the relay streams the union."""
+        """Say (again) which symbols this process watches; the relay streams the union.
+
+        At most :data:`~app.feeds.redis_formats.MAX_DECLARED` (the relay refuses a
+        bigger set whole): the first ones in order, and a log line says so.
+        """
         key = bus.want_key(self.proc_id)
+        if len(wanted) > bus.MAX_DECLARED:
+            _malformed_log.warning("declare", "declared_over_cap symbols=%d cap=%d: the "
+                                   "relay streams the first %d", len(wanted), bus.MAX_DECLARED,
+                                   bus.MAX_DECLARED)
+            wanted = frozenset(sorted(wanted)[:bus.MAX_DECLARED])
         pipe = self._client.pipeline(transaction=True)
         pipe.delete(key)
         if wanted:
@@ -204,25 +216,24 @@ class RedisFeed(Feed):
 
     def _read_relay_state(self) -> None:
         """Take the upstream's state from the relay's heartbeat, or say the relay is down."""
-        fields = self._client.hgetall(bus.FEED_KEY)
         if not self._universe:
             self._load_universe()
         try:
-            status = bus.decode_feed(fields)
-        except bus.Malformed as exc:
+            status = bus.decode_feed(self._client.hgetall(bus.FEED_KEY))
+        except (bus.Malformed, redis.ResponseError) as exc:  # ResponseError: not a hash
             self._malformed("feed", bus.FEED_KEY, exc)
             # Whatever the relay meant, nothing here can be believed: not "live".
             self._relay_down(f"relay down: its state in Redis is unreadable ({exc})")
             return
-        age = None if status is None else time.time() - status.beat
-        if status is None or age > self.relay_down_after_s:
-            self._relay_down("relay down: no relay has published yet" if status is None else
-                             f"relay down: no relay has published for {age:.0f} s")
-            if status is not None:
-                self._upstream = status.feed
+        if status is None:
+            self._relay_down("relay down: no relay has published yet")
             return
         self._upstream = status.feed
         self.label = f"{status.label or status.feed or 'Relay'} via relay"
+        age = time.time() - status.beat
+        if age > self.relay_down_after_s:
+            self._relay_down(f"relay down: no relay has published for {age:.0f} s")
+            return
         self.state = status.state
         self.last_error = status.last_error
         self.retry_at = status.retry_at
@@ -236,7 +247,14 @@ class RedisFeed(Feed):
         self.retry_at = None
 
     def _load_universe(self) -> None:
-        raw = self._client.get(bus.UNIVERSE_KEY)
+        try:
+            raw = self._client.get(bus.UNIVERSE_KEY)
+        except redis.ResponseError as exc:  # not a string
+            raw = b"<wrong type>"
+            if raw != self._bad_universe:
+                self._bad_universe = raw
+                self._malformed("universe", bus.UNIVERSE_KEY, exc)
+            return
         if not raw or raw == self._bad_universe:
             return  # counted once, not on every read of the same bad value
         try:

@@ -10,7 +10,7 @@ trades, and keeps keys out of logs and messages.
 A provider module subclasses :class:`StreamingFeed` and supplies only its protocol:
 the connect URL, what to send on open, how to read a frame, the subscribe and
 unsubscribe frames, and the REST reference lookup. Each concern has its module:
-:mod:`~app.feeds.reconnect` (the backoff rule), :mod:`~app.feeds.watchdog`,
+:mod:`~app.feeds.reconnect` (the loop and its backoff), :mod:`~app.feeds.watchdog`,
 :mod:`~app.feeds.symbol_cap`, :mod:`~app.feeds.dedup`, :mod:`~app.feeds.wsconn`
 (one connection), and :mod:`app.runtime.logs` (keys masked in every log line).
 """

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Any
 
-from app.runtime import logs
+from app.runtime import logs, metrics
 from app.ticks import FeedState
 
 #: A :class:`app.feeds.base.Feed` (not imported: base imports this module).
@@ -72,6 +72,7 @@ def supervise(feed: Feed) -> None:
             delay = restart_delay(attempt, feed.restart_base_s, feed.restart_cap_s)
             attempt += 1
             feed.restarts += 1
+            metrics.observe_feed_restart()
             _show_failure(feed, cause, delay, failure)
             if feed._stop.wait(delay):
                 return

@@ -33,6 +33,8 @@ from app.ticks import FeedState, Tick
 log = logging.getLogger(__name__)
 _malformed_log = logs.RateLimitedLog(log, 10.0)
 
+#: How often the relay writes the universe again (a restarted Redis has lost it).
+UNIVERSE_EVERY_S = 5.0
 #: How long the last quote of a symbol nobody watches stays in Redis.
 QUOTE_KEPT_S = 24 * 3600
 
@@ -56,6 +58,9 @@ class Relay:
         self._quotes: dict[str, Quote] = {}
         self._quotes_lock = threading.Lock()
         self._refs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-ref")
+        self._keep_until = 0.0
+        """After the declarations were lost (``procs`` deleted), drop nothing from the
+        upstream before this (``time.monotonic()``): servers need a moment to declare again."""
 
     def __repr__(self) -> str:
         url = redis_url.redact_url(self.url)
@@ -102,19 +107,26 @@ class Relay:
             self.role = "standby"
             log.info("relay standby id=%s: another relay holds the upstream; waiting for "
                      "its lock", self.relay_id)
+        self._clear_foreign_lock()
         return lock.acquire(blocking=True, blocking_timeout=0.5)
+
+    def _clear_foreign_lock(self) -> None:
+        """A relay's lock always expires; a lock key without expiry was not set by a
+        relay and would keep every relay waiting for good: drop it (counted, logged)."""
+        if self._client.pttl(bus.LOCK_KEY) == -1:
+            self._malformed("lock", bus.LOCK_KEY, bus.Malformed("no expiry: not a relay's"))
+            self._client.delete(bus.LOCK_KEY)
 
     def _lead(self, lock: redis.lock.Lock) -> None:
         """Hold the upstream while the lock is ours; return when it is not (or on stop)."""
         if self.feed is None:
             self.feed = self.make_feed()
-            self._publish_universe(self.feed)
             self.feed.start(self._on_ticks)
         self.role = "leader"
         log.info("relay leader id=%s feed=%s", self.relay_id, self.feed.feed_type)
         interest = self._client.pubsub(ignore_subscribe_messages=True)
         interest.subscribe(bus.INTEREST_CHANNEL)
-        next_extend = next_beat = next_reconcile = 0.0
+        next_extend = next_beat = next_reconcile = next_universe = 0.0
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
@@ -128,6 +140,9 @@ class Relay:
                 if now >= next_reconcile:
                     self.reconcile()
                     next_reconcile = now + 1.0
+                if now >= next_universe:  # again and again: Redis may have lost or
+                    self._publish_universe(self.feed)  # garbled it since
+                    next_universe = now + UNIVERSE_EVERY_S
                 if interest.get_message(timeout=0.1) is not None:
                     next_reconcile = 0.0  # a server's set changed: follow it now
         finally:
@@ -162,14 +177,20 @@ class Relay:
             self.feed = None
 
     # -- what servers watch ---------------------------------------------------
-    def wanted(self) -> set[str]:
+    def wanted(self) -> set[str] | None:
         """The union of the symbols every live server process declares, each set checked
-        (:func:`app.feeds.redis_formats.decode_declaration`) before the upstream hears of it."""
+        (:func:`app.feeds.redis_formats.decode_declaration`) before the upstream hears of
+        it; None when a key holds another type than it should (unknown this round)."""
         now = time.time()
         pipe = self._client.pipeline(transaction=False)
         pipe.zremrangebyscore(bus.PROCS_KEY, "-inf", now - bus.WANT_TTL_S)
         pipe.zrangebyscore(bus.PROCS_KEY, now - bus.WANT_TTL_S, "+inf")
-        _, members = pipe.execute()
+        try:
+            _, members = pipe.execute()
+        except redis.ResponseError as exc:  # not a sorted set: servers write it anew
+            self._drop_wrong_type("procs", bus.PROCS_KEY, exc)
+            self._keep_until = time.monotonic() + bus.WANT_TTL_S  # as long as a crashed
+            return None  # server's symbols are kept
         procs = []
         for member in members:
             try:
@@ -182,7 +203,10 @@ class Relay:
         for proc in procs:
             pipe.smembers(bus.want_key(proc))
         union: set[str] = set()
-        for proc, members in zip(procs, pipe.execute(), strict=True):
+        for proc, members in zip(procs, pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(members, redis.ResponseError):  # its server rewrites it within 0.5 s
+                self._malformed("want", bus.want_key(proc), members)
+                return None
             try:
                 symbols, bad = bus.decode_declaration(members)
             except bus.Malformed as exc:
@@ -193,6 +217,12 @@ class Relay:
                                 bus.Malformed(f"{bad} symbol(s) with the wrong syntax"), bad)
             union |= symbols
         return union
+
+    def _drop_wrong_type(self, source: str, key: str, exc: Exception) -> None:
+        """``key`` holds another type than Photon writes there: count it and delete it,
+        so the next write starts it afresh."""
+        self._malformed(source, key, exc)
+        self._client.delete(key)
 
     def _malformed(self, source: str, key: str, exc: Exception, n: int = 1) -> None:
         """Drop, count and log (at a bounded rate) what a server wrote wrong."""
@@ -206,8 +236,12 @@ class Relay:
         if feed is None:
             return
         wanted = self.wanted()
+        if wanted is None:
+            return  # keep the upstream as it is until the declarations can be read
         current = feed.symbols
         pipe = self._client.pipeline(transaction=False)
+        if time.monotonic() < self._keep_until:
+            wanted = wanted | current  # add what is declared, drop nothing yet
         if drop := current - wanted:
             feed.unsubscribe(sorted(drop))
             with self._quotes_lock:
@@ -247,6 +281,7 @@ class Relay:
             by_symbol[t.symbol].append(t)
         at = time.time()
         pipe = self._client.pipeline(transaction=False)
+        quote_at: dict[int, str] = {}  # pipeline position of each quote write -> its key
         with self._quotes_lock:
             for sym, batch in by_symbol.items():
                 q = self._quotes.get(sym) or Quote(sym)
@@ -255,12 +290,17 @@ class Relay:
                 self._quotes[sym] = q
                 for part in bus.batches(batch):
                     pipe.publish(bus.tick_channel(sym), bus.encode_ticks(part, at))
+                quote_at[len(pipe)] = bus.quote_key(sym)
                 pipe.hset(bus.quote_key(sym), mapping=bus.encode_quote(
                     {"last": q.last, "high": q.high, "low": q.low, "ts": q.ts}))
         try:
-            pipe.execute()
+            results = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:  # Redis is down: these trades are lost, not queued
             log.debug("relay publish failed: %r", exc)
+            return
+        for i, key in quote_at.items():
+            if isinstance(results[i], redis.ResponseError):  # not a hash: rewritten next time
+                self._drop_wrong_type("quote", key, results[i])
 
     # -- what servers show ----------------------------------------------------
     def _beat(self) -> None:
@@ -275,7 +315,11 @@ class Relay:
             reconnects=feed.reconnects, relay=self.relay_id, retry_at=feed.retry_at,
             msg_at=time.time() - (time.monotonic() - msg) if msg else None,
             notes=feed.unavailable())
-        self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
+        try:
+            self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
+        except redis.ResponseError as exc:  # not a hash: servers could not read it either
+            self._drop_wrong_type("feed", bus.FEED_KEY, exc)
+            self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
 
     def _publish_universe(self, feed: Feed) -> None:
         self._client.set(bus.UNIVERSE_KEY,

@@ -7,8 +7,9 @@ that carry data use ``key=value`` pairs so they can be grepped and parsed.
 Secrets (API keys, the Redis password) are masked by a filter on the *handlers*:
 a filter on a logger sees only records logged on that very logger, not its
 children's, whereas every record a handler writes passes its filters. The filter
-sits on Photon's handler and on the root logger's handlers (where websocket-client's
-and urllib3's records end up); :func:`protect` adds a secret and re-checks them.
+sits on Photon's handler, the root logger's (where websocket-client's and urllib3's
+records end up), every other handler configured, and logging's last resort;
+:func:`protect` adds a secret and re-checks them, :func:`configure` too.
 """
 
 from __future__ import annotations
@@ -77,9 +78,17 @@ def protect(secret: str) -> None:
 
 
 def install(handler: logging.Handler | None = None) -> None:
-    """Put the redaction filter on ``handler``, or on Photon's and the root's handlers."""
-    handlers = ([handler] if handler is not None else
-                [*logging.getLogger("app").handlers, *logging.getLogger().handlers])
+    """Put the redaction filter on ``handler``, or on every handler logging knows of
+    now: Photon's, the root's (where websocket-client's and urllib3's records go),
+    any other logger's, and the last-resort handler used when none is configured."""
+    if handler is not None:
+        handlers = [handler]
+    else:
+        known = list(logging.root.manager.loggerDict.values())
+        loggers = [logging.getLogger(), *(lg for lg in known if isinstance(lg, logging.Logger))]
+        handlers = [h for lg in loggers for h in lg.handlers]
+        if logging.lastResort is not None:
+            handlers.append(logging.lastResort)
     for h in handlers:
         if REDACTOR not in h.filters:
             h.addFilter(REDACTOR)

@@ -6,7 +6,7 @@ Two kinds of numbers, kept apart on purpose:
   times) are counted where they happen through cheap calls: ``observe_ticks(n)``,
   ``observe_fanout(duration_s, symbols_sent)``,
   ``observe_session_push(duration_s, symbols_sent)``, ``observe_reconnect()``,
-  ``observe_malformed(source)``.
+  ``observe_malformed(source)``, ``observe_feed_restart()``.
 * **State** (sessions, subscribed symbols, feed state, tick age) is read from the
   hub when Prometheus scrapes, by a collector given a snapshot callable, so no code
   path has to remember to keep a gauge in step.
@@ -144,6 +144,9 @@ class Metrics:
                                     registry=self.registry)
         self.reconnects = Counter("photon_reconnects", "Upstream reconnect attempts.",
                                   registry=self.registry)
+        self.feed_restarts = Counter("photon_feed_restarts",
+                                     "Times a feed's loop crashed and was restarted "
+                                     "(app/feeds/supervisor.py).", registry=self.registry)
         self.malformed = Counter("photon_malformed_messages",
                                  "Input dropped for not matching its schema, by where it "
                                  "came from (a Redis key kind, or a provider's stream).",
@@ -194,6 +197,10 @@ class Metrics:
         """The feed is reconnecting to its upstream."""
         if n > 0:
             self.reconnects.inc(n)
+
+    def observe_feed_restart(self) -> None:
+        """A feed's loop crashed; it restarts after a backoff."""
+        self.feed_restarts.inc()
 
     def observe_malformed(self, source: str, n: int = 1) -> None:
         """``n`` malformed messages from ``source`` (a fixed name, never the input) dropped."""
@@ -251,6 +258,10 @@ def observe_session_push(duration_s: float, symbols_sent: int) -> None:
 
 def observe_reconnect(n: int = 1) -> None:
     METRICS.observe_reconnect(n)
+
+
+def observe_feed_restart() -> None:
+    METRICS.observe_feed_restart()
 
 
 def observe_malformed(source: str, n: int = 1) -> None:

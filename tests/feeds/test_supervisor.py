@@ -12,6 +12,7 @@ from app.feeds.mock import MockFeed
 from app.feeds.supervisor import restart_delay
 from app.hub.hub import Hub
 from app.lanes.routes import health_report
+from app.runtime import metrics
 from app.ticks import FeedState, Reference, SymbolInfo, Tick
 from tests.fakes import wait_until
 
@@ -47,6 +48,10 @@ class CrashingFeed(Feed):
         return Reference(symbol, prev_close=100.0)
 
 
+def restarts_total() -> float:
+    return metrics.METRICS.registry.get_sample_value("photon_feed_restarts_total") or 0.0
+
+
 @pytest.fixture
 def stopped():
     feeds: list[Feed] = []
@@ -70,8 +75,10 @@ def test_a_crash_is_logged_with_its_cause_shown_as_down_and_the_feed_restarts(
     got: list[Tick] = []
     feed.start(got.extend)
     wait_until(lambda: feed.state is FeedState.LIVE, what="live before the crash")
+    restarts = restarts_total()
     feed.go.set()
     wait_until(lambda: feed.state is FeedState.DOWN, what="down after the crash")
+    assert restarts_total() == restarts + 1
     assert feed.last_error == "feed error: AttributeError: 'list' object has no attribute 'get'"
     assert feed.retry_at is not None and feed.restarts == 1
     record = next(r for r in caplog.records if "feed_error" in r.getMessage())

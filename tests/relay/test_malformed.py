@@ -243,3 +243,52 @@ def test_the_issues_case_with_processes_the_server_keeps_its_prices(tmp_path):
             assert (after["status"], after["state"]) == ("ok", "live")
         finally:
             session.close()
+
+
+def test_a_lock_key_no_relay_set_does_not_keep_every_relay_waiting(redisd, started):
+    redisd.client().set(bus.LOCK_KEY, "garbage")  # no expiry: never a relay's
+    before = malformed_total("lock")
+    relay = start_relay(redisd.url, started)
+    wait_until(lambda: relay.role == "leader", what="the relay leads anyway")
+    assert malformed_total("lock") - before == 1
+
+
+@pytest.mark.parametrize(("key", "source"), [
+    (bus.FEED_KEY, "feed"), (bus.PROCS_KEY, "procs"), (bus.quote_key("AAPL"), "quote"),
+    (bus.want_key("server"), None),  # the server rewrites its own set
+])
+def test_a_key_of_the_wrong_type_is_dropped_and_prices_resume(redisd, started, key, source):
+    """A list where Photon keeps a hash, a set or a sorted set: the relay deletes it (and
+    counts it) or the server rewrites it; prices come back by themselves."""
+    relay = start_relay(redisd.url, started)
+    hub = start_hub(redisd.url, started)
+    hub.subscribe(["AAPL"])
+    wait_until(lambda: hub.health().state is FeedState.LIVE and relay.feed is not None
+               and relay.feed.symbols == {"AAPL"}, what="live")
+    before = malformed_total(source) if source else 0.0
+    client = redisd.client()
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(key)
+    pipe.rpush(key, "garbage")
+    pipe.execute()
+    ticks = hub.ticks_received
+
+    def ticks_again() -> bool:
+        relay.feed.push("AAPL", 150.0, ts=1_700_000_000.0)
+        return (hub.ticks_received > ticks and hub.health().state is FeedState.LIVE
+                and client.type(key) != b"list")
+
+    wait_until(ticks_again, timeout=20, what="the key replaced, ticks and live again")
+    if source:
+        assert malformed_total(source) > before
+    assert ("unsubscribe", ["AAPL"]) not in relay.feed.sent  # the upstream kept it throughout
+
+
+def test_a_server_watching_more_than_the_cap_declares_the_first_ones(redisd, started, caplog):
+    relay = start_relay(redisd.url, started)
+    hub = start_hub(redisd.url, started)
+    many = [f"S{i:04d}" for i in range(bus.MAX_DECLARED + 5)]
+    hub.subscribe(many)
+    wait_until(lambda: relay.feed is not None and relay.feed.symbols
+               == set(sorted(many)[:bus.MAX_DECLARED]), what="the first 1,000 upstream")
+    assert "declared_over_cap" in caplog.text

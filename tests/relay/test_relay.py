@@ -179,12 +179,14 @@ def test_redis_restarts_and_everything_reconnects(redisd, relays, hubs):
     health = wait_until(lambda: (h := hub.health()).state is FeedState.DOWN and h,
                         what="the server sees Redis gone")
     assert "Redis unreachable" in health.last_error
-    redisd.start()  # empty: no declarations, no lock, no quotes
+    redisd.start()  # empty: no declarations, no lock, no quotes, no universe
     wait_until(lambda: hub.health().state is FeedState.LIVE, timeout=30, what="live again")
     wait_until(lambda: upstream(relay) == {"NVDA"}, timeout=15, what="re-declared upstream")
     ticks = hub.ticks_received
     wait_until(lambda: hub.ticks_received > ticks, what="ticks after the restart")
     assert relay.role == "leader" and relay.feed is feed_before  # kept its upstream
+    late = RedisFeed(redisd.url, proc_id="late")  # a server started after the restart
+    wait_until(lambda: len(late.universe()) > 30, timeout=15, what="the picker's universe")
 
 
 @pytest.mark.parametrize(("argv", "prog"), [

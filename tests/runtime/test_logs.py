@@ -86,3 +86,19 @@ def test_the_rate_limited_log_says_how_many_it_held_back(caplog):
     assert limited.warning("k", "bad %s", 5)
     assert [r.getMessage() for r in caplog.records] == [
         "bad 1", "bad 4", "bad 5 (and 2 more since the last line)"]
+
+
+def test_no_handler_configured_the_last_resort_masks_too(capsys):
+    """With no handler anywhere (a library logger, logging unconfigured), Python writes
+    warnings through ``logging.lastResort``: it carries the filter as well."""
+    logs.protect(SECRET)
+    logger = logging.getLogger("photon_test.lastresort")
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        logger.warning("key %s", SECRET)
+    finally:
+        root.handlers[:] = saved
+    err = capsys.readouterr().err
+    assert "key ***" in err and SECRET not in err
