@@ -25,8 +25,10 @@ function drawSpark(entry) {
   for (const p of pts) { if (p[1] < lo) lo = p[1]; if (p[1] > hi) hi = p[1] }
   const span = hi - lo || 1
   const n = pts.length
+  const xs = sparkSlots(pts)  // minutes, gap-free (spark.js)
+  const x0 = xs[0], dx = (xs[n - 1] - x0) || 1
   const coords = pts.map((p, i) =>
-    `${(i / (n - 1) * W).toFixed(1)},${(H - 2 - (p[1] - lo) / span * (H - 4)).toFixed(1)}`)
+    `${((xs[i] - x0) / dx * W).toFixed(1)},${(H - 2 - (p[1] - lo) / span * (H - 4)).toFixed(1)}`)
   poly.setAttribute("points", coords.join(" "))
   const up = pts[n - 1][1] >= pts[0][1]
   entry.spark.classList.toggle("photon-spark-up", up)

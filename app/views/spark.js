@@ -36,3 +36,23 @@ export function compactPoints(points, maxPoints) {
   if (excess > 0) kept = kept.slice(excess)
   return kept.concat(newest).slice(-target)
 }
+
+// Where each point sits along the line, in minutes: every minute gets the same width
+// (a gap-free time axis: a closed market's night takes no room), and the points of one
+// minute spread evenly across it. A day of one-point minutes then fills the line with
+// the live minute at its right end, and with no history the live minute fills it all.
+export function sparkSlots(points) {
+  const xs = new Array(points.length)
+  let slot = -1, start = 0
+  for (let i = 0; i <= points.length; i++) {
+    const newMinute = i === points.length ||
+      i === 0 || Math.floor(points[i][0] / 60) !== Math.floor(points[i - 1][0] / 60)
+    if (newMinute && i > start) {
+      const count = i - start
+      for (let k = 0; k < count; k++) xs[start + k] = slot + (k + 1) / count
+      start = i
+    }
+    if (newMinute && i < points.length) slot++
+  }
+  return xs
+}

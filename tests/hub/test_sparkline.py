@@ -88,3 +88,22 @@ def test_the_browser_thins_its_points_as_the_server_does():
     for case, got in zip(cases, from_js, strict=True):
         expected = compact([tuple(p) for p in case["points"]], case["cap"])
         assert [tuple(p) for p in got] == expected
+
+
+def test_the_browser_gives_each_minute_the_same_width_on_the_line():
+    node = shutil.which("node")
+    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
+    day = [[60.0 * m, 1.0] for m in range(3)]  # three one-point minutes
+    live = [[180.0 + s, 1.0] for s in (1, 2, 3, 4)]  # then four points in one minute
+    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
+           "'utf8');const m = await import('data:text/javascript;base64,' + "
+           "Buffer.from(src).toString('base64'));"
+           "const cases = JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'));"
+           "console.log(JSON.stringify(cases.map((c) => m.sparkSlots(c))))")
+    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
+                         input=json.dumps([day + live, live, day]), capture_output=True,
+                         text=True, timeout=30, check=True).stdout
+    both, only_live, only_day = json.loads(out)
+    assert both == [1, 2, 3, 3.25, 3.5, 3.75, 4]  # the live minute takes one minute's room
+    assert only_live == [0.25, 0.5, 0.75, 1]  # without history it spreads over the line
+    assert only_day == [1, 2, 3]
