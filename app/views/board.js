@@ -16,25 +16,6 @@ function fmtTime(ts) {
   return new Date(ts * 1000).toLocaleTimeString([], {hour12: false})
 }
 
-function drawSpark(entry) {
-  const pts = entry.points
-  const poly = entry.line
-  if (pts.length < 2) { poly.setAttribute("points", ""); return }
-  const W = 120, H = 28
-  let lo = Infinity, hi = -Infinity
-  for (const p of pts) { if (p[1] < lo) lo = p[1]; if (p[1] > hi) hi = p[1] }
-  const span = hi - lo || 1
-  const n = pts.length
-  const xs = sparkSlots(pts)  // minutes, gap-free (spark.js)
-  const x0 = xs[0], dx = (xs[n - 1] - x0) || 1
-  const coords = pts.map((p, i) =>
-    `${((xs[i] - x0) / dx * W).toFixed(1)},${(H - 2 - (p[1] - lo) / span * (H - 4)).toFixed(1)}`)
-  poly.setAttribute("points", coords.join(" "))
-  const up = pts[n - 1][1] >= pts[0][1]
-  entry.spark.classList.toggle("photon-spark-up", up)
-  entry.spark.classList.toggle("photon-spark-down", !up)
-}
-
 // Tick-to-screen delay as the viewer sees it, from each update's trade time (ts) and
 // the server's publication time (at). Browser and server clocks differ, so the offset
 // is estimated from the messages themselves: the smallest (receipt - at) over the last
