@@ -62,6 +62,26 @@ def ports_up(*ports: int) -> bool:
         return False
 
 
+def why_not_up(tmp_path, *ports: int) -> str:
+    """What a failed wait for servers saw: each port's /health and the log's end."""
+    lines = []
+    for port in ports:
+        try:
+            lines.append(f"{port}: {get_json(f'http://127.0.0.1:{port}/health')}")
+        except OSError as exc:
+            lines.append(f"{port}: {exc!r}")
+    log = (tmp_path / "photon.log").read_text(errors="replace").splitlines()
+    quiet = [ln for ln in log if "GET /health" not in ln]
+    return "\n".join([*lines, "--- photon.log (without /health lines) ---", *quiet[-60:]])
+
+
+def wait_for_servers(tmp_path, *ports: int, timeout: float) -> None:
+    try:
+        wait_until(lambda: ports_up(*ports), timeout=timeout, what="the servers")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{why_not_up(tmp_path, *ports)}") from None
+
+
 def watch_trades(port: int, seen: dict[float, float], stop: threading.Event) -> None:
     """Fill ``seen`` (trade time -> price) with the IBM trades a session on ``port`` is
     shown, until ``stop``.
@@ -256,7 +276,7 @@ def test_procs_as_pid_1_reaps_orphans_and_stops_everything_on_sigterm(tmp_path):
             port = free_port()
         with photon(tmp_path, "--procs", "2", "--port", str(port), "--redis-url", redisd.url,
                     wrap=("unshare", "--pid", "--fork", "--mount-proc")) as outer:
-            wait_until(lambda: ports_up(port, port + 1), timeout=180, what="two servers")
+            wait_for_servers(tmp_path, port, port + 1, timeout=180)
             [init] = children(outer.pid)
             with open(f"/proc/{init}/status") as f:
                 assert re.search(r"^NSpid:\s+\d+\s+1$", f.read(), re.M)  # PID 1 inside
