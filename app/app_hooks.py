@@ -10,6 +10,7 @@ from tornado import process
 from app.config import Settings, exit_on_bad_settings, get_settings
 from app.embed import policy as embed_policy
 from app.feeds.registry import require_feed_settings
+from app.history import service as history
 from app.hub.hub import get_hub, reset_hub
 from app.lanes import bokehlane, broadcast, fastlane
 from app.relay import supervisor
@@ -37,6 +38,8 @@ def on_server_loaded(server_context) -> None:
     gcwatch.install()
     server_fixes.install()
     hub = get_hub()
+    if (kept := history.open_history(settings, hub.feed)) is not None:
+        history.install(kept.attach(hub))
     broadcast.install(hub, status_values)
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if settings.transport == "fast":
@@ -60,3 +63,4 @@ def on_server_unloaded(server_context) -> None:
     gcpolicy.uninstall()
     gcwatch.uninstall()
     reset_hub()
+    history.uninstall()

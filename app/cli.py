@@ -24,7 +24,7 @@ from app.config import (
     exit_on_bad_settings,
     load_settings,
 )
-from app.feeds.redis_formats import redact_url
+from app.feeds.redis_url import redact_url
 from app.feeds.registry import require_feed_settings
 
 APP_DIR = Path(__file__).resolve().parent
@@ -143,16 +143,23 @@ def relay_main(argv: list[str]) -> None:
 
     _, settings = upstream_settings(p, RELAY_OPTIONS, argv, needs_redis)
     from app.feeds.registry import upstream_feed
+    from app.history.relayed import relay_feed
     from app.relay.publisher import Relay
     from app.runtime import logs
 
     logs.configure(settings.log_level)
-    relay = Relay(lambda: upstream_feed(settings), settings.redis_url or "")
+    # The relay sees every trade: it writes the history (and backfills) for all servers.
+    make_feed, history = relay_feed(settings, lambda: upstream_feed(settings))
+    relay = Relay(make_feed, settings.redis_url or "")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: relay.stop())
     print(f"Photon relay: feed {settings.feed} -> {redact_url(settings.redis_url or '')}",
           flush=True)
-    relay.run()
+    try:
+        relay.run()
+    finally:
+        if history is not None:
+            history.close()
 
 
 def _num_procs(extra: list[str]) -> int:

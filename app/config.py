@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -123,6 +124,18 @@ def _symbols(raw: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
 
 
+def default_history_path(environ: Mapping[str, str] | None = None) -> str:
+    """``$XDG_DATA_HOME/photon/history.sqlite3`` (``~/.local/share`` without it)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "photon" / "history.sqlite3")
+
+
+def _history_path(raw: str) -> str:
+    raw = raw.strip()
+    return "off" if raw.lower() == "off" else str(Path(raw).expanduser())
+
+
 _KIND = {int: "a whole number", float: "a number", _flag: "1/0, true/false, yes/no or on/off"}
 
 
@@ -186,6 +199,10 @@ class Settings:
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))
     replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
     replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
+    history: str = var(default_history_path(), "PHOTON_HISTORY", _history_path)
+    """The bar store (one SQLite file) behind /history and the sparklines; "off": none."""
+    history_days: int = var(30, "PHOTON_HISTORY_DAYS", int, _at_least(1, " (days)"))
+    """Days of one-minute bars kept; older ones are pruned."""
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
 
@@ -211,7 +228,24 @@ class Settings:
 def _shown(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(map(str, value))
-    return str(value)
+    return mask_credentials(str(value))  # a URL's password never goes into an error
+
+
+#: Credentials that travel in text even when nobody registered them: ``token=``
+#: and ``password=`` query values, and the password of a ``scheme://user:pw@host`` URL.
+_CREDENTIALS = (
+    (re.compile(r"((?:token|password|passwd|apikey|api_key)=)[^&\s'\"]+", re.IGNORECASE),
+     r"\1***"),
+    (re.compile(r"(\w+://[^:/@\s'\"]*:)[^@/\s'\"]+(@)"), r"\1***\2"),
+)
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with credential-shaped parts masked (the log filter,
+    :mod:`app.runtime.logs`, also masks every registered secret)."""
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def env_var(name: str) -> str:

@@ -24,14 +24,21 @@ requested: list[str] | str = (
     else ",".join(v.decode("utf-8", "replace") for v in url_symbols)
 )
 
+
+def url_arg(name: str) -> str:
+    """One ``?name=`` of the page's URL as text ("" when absent)."""
+    return ",".join(v.decode("utf-8", "replace") for v in pn.state.session_args.get(name, []))
+
+
 # ?theme=light|dark, else the browser's prefers-color-scheme (app/views/theme.py).
-page_theme = theme.theme_from_arg(
-    b"".join(pn.state.session_args.get("theme", [])).decode("utf-8", "replace"))
+page_theme = theme.theme_from_arg(url_arg("theme"))
 pn.config.global_css = [*pn.config.global_css, theme.page_css(page_theme)]
 
 dashboard = Dashboard(
     hub=get_hub(settings),
     symbols=requested,
+    sort=url_arg("sort"),  # ?sort=-change
+    alerts=url_arg("alerts"),  # ?alerts=AAPL>230.5,TSLA<200,NVDA~2%
     max_symbols=settings.max_symbols,
     sync_url=True,
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.

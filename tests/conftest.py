@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from app.feeds.base import Feed
@@ -47,3 +49,8 @@ class ManualFeed(Feed):
 @pytest.fixture
 def manual_feed():
     return ManualFeed()
+
+
+# Tests never write to the user's data directory: history is off unless a test turns
+# it on with a path of its own (tests/history/).
+os.environ.setdefault("PHOTON_HISTORY", "off")

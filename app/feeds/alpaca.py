@@ -172,7 +172,7 @@ class AlpacaFeed(StreamingFeed):
 
     def _handle(self, conn: Conn, msg: object) -> None:
         if not isinstance(msg, list):
-            self.malformed_count += 1
+            self._malformed()
             return
         ticks: list[Tick] = []
         bad = 0

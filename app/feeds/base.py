@@ -53,6 +53,11 @@ class Feed(param.Parameterized):
         default=FeedState.CONNECTING, objects=list(FeedState), doc="Upstream health."
     )
     last_error = param.String(default="", doc="Last upstream problem, never with secrets.")
+    restart_base_s = param.Number(default=1.0, bounds=(0.0, None),
+                                  doc="First restart delay after the feed's loop crashed.")
+    restart_cap_s = param.Number(default=30.0, bounds=(0.0, None), doc="Longest restart delay.")
+    restart_stable_s = param.Number(default=60.0, bounds=(0.0, None),
+                                    doc="A run this long resets the restart backoff.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -68,6 +73,8 @@ class Feed(param.Parameterized):
         #: While waiting to reconnect: when the next attempt is due (``time.time()``),
         #: so a page can count down to it; None otherwise.
         self.retry_at: float | None = None
+        #: Times the feed's loop crashed and was restarted (:mod:`app.feeds.supervisor`).
+        self.restarts = 0
         self._taps: list[FeedTap] = []
 
     @classmethod
@@ -77,13 +84,16 @@ class Feed(param.Parameterized):
 
     # -- lifecycle -------------------------------------------------------
     def start(self, sink: TickSink) -> None:
-        """Start delivering ticks to ``sink`` from a daemon thread."""
+        """Start delivering ticks to ``sink`` from a daemon thread, under the supervisor
+        (:func:`app.feeds.supervisor.supervise`): a crash is shown and restarted."""
+        from app.feeds.supervisor import supervise
+
         if self._thread is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
         self._sink = sink
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, name=f"photon-feed-{self.feed_type}", daemon=True
+            target=supervise, args=(self,), name=f"photon-feed-{self.feed_type}", daemon=True
         )
         self._thread.start()
 

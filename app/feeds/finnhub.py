@@ -104,7 +104,7 @@ class FinnhubFeed(StreamingFeed):
             self.unknown_count += 1
             log.debug("finnhub: ignored a message of type %r", str(kind)[:40])
         else:
-            self.malformed_count += 1
+            self._malformed()
 
     def universe(self) -> list[SymbolInfo]:
         return [SymbolInfo(i.symbol, i.name) for i in UNIVERSE]

@@ -79,7 +79,7 @@ def require_feed_settings(settings: Settings, upstream: bool | None = None) -> N
             "the alpaca feed needs keys: set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY (in "
             "the environment or a .env file) or their *_FILE variables; see .env.example")
     if settings.redis_url:
-        from app.feeds.redis_formats import ping
+        from app.feeds.redis_url import ping
 
         if (why := ping(settings.redis_url)) is not None:
             raise SettingError(f"PHOTON_REDIS_URL={why}", "PHOTON_REDIS_URL")

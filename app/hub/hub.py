@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from app.config import PUSH_INTERVAL_MS, Settings, get_settings
@@ -64,6 +65,11 @@ class Hub:
         self._logged_state: FeedState | None = None
         self._listeners: list[Callable[[int], None]] = []
         self._references = ReferenceLoader(feed, self._apply_references)
+        self._trade_sinks: list[Callable[[list[Tick]], None]] = []
+        self._watch_hooks: list[Callable[[list[str]], None]] = []
+        self._health_notes: list[Callable[[], str]] = []
+        self._row_notes: list[Callable[[], dict[str, str]]] = []
+        self._health_details: dict[str, Callable[[], object]] = {}
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> Hub:
@@ -131,6 +137,37 @@ class Hub:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    def add_trade_sink(self, sink: Callable[[list[Tick]], None]) -> None:
+        """Also hand each batch of ticks to ``sink``, on the feed's thread: keep it cheap
+        (the history writer only appends the batch to a queue)."""
+        self._trade_sinks.append(sink)
+
+    def add_watch_hook(self, hook: Callable[[list[str]], None]) -> None:
+        """Call ``hook(symbols)`` when symbols get their first watcher, on the subscribing
+        thread, after the feed was asked for them (history seeds and backfills there)."""
+        self._watch_hooks.append(hook)
+
+    def add_health_note(self, note: Callable[[], str]) -> None:
+        """Append ``note()`` (when not empty) to the detail the status line and /health
+        show, e.g. "history paused: ..."."""
+        self._health_notes.append(note)
+
+    def add_health_detail(self, name: str, detail: Callable[[], object]) -> None:
+        """Report ``detail()`` as ``name`` in /health (e.g. the history store's state)."""
+        self._health_details[name] = detail
+
+    def health_details(self) -> dict[str, object]:
+        return {name: detail() for name, detail in self._health_details.items()}
+
+    def add_row_notes(self, notes: Callable[[], dict[str, str]]) -> None:
+        """Also show ``notes()`` ({symbol: text}) on the rows, where the feed has none."""
+        self._row_notes.append(notes)
+
+    def seed_points(self, symbol: str, points: list[tuple[float, float]]) -> None:
+        """Put older sparkline points (time, price) before the ones kept for ``symbol``."""
+        with self._lock:
+            self._book.seed(symbol, points)
+
     def _log_state_change(self) -> None:
         """One INFO line whenever the state viewers see changes."""
         h = self.health()
@@ -180,6 +217,8 @@ class Hub:
         if first:
             self.feed.subscribe(first)
             self._references.load(first)
+            for hook in list(self._watch_hooks):
+                hook(first)
 
     def _apply_references(self, refs: dict[str, Reference | None]) -> None:
         """Fold loaded reference prices into the quotes still watched."""
@@ -205,11 +244,15 @@ class Hub:
             self._last_tick_mono = time.monotonic()
             self.ticks_received += len(ticks)
             self._book.fold(ticks)
+        for sink in self._trade_sinks:
+            sink(ticks)
 
     # -- snapshots out (hub thread) --------------------------------------
     def publish(self) -> int:
         """Publish one cycle: each changed symbol gets a new quote and one sparkline point."""
         notes = self.feed.unavailable()
+        for extra in self._row_notes:
+            notes = {**extra(), **notes}
         with self._lock:
             self._book.apply_notes(notes)
             return self._book.publish()
@@ -248,10 +291,13 @@ class Hub:
             watched = self._refs.watched()
             sessions = self._refs.sessions
             last_tick, since = self._last_tick_mono, self._refs.watched_since
-        return feed_health(self.feed, watched=watched, sessions=sessions,
-                           last_tick_mono=last_tick, watched_since=since,
-                           stale_after_s=self.stale_after_s,
-                           push_interval_s=self._cadence.interval_s, now_utc=self._clock)
+        h = feed_health(self.feed, watched=watched, sessions=sessions,
+                        last_tick_mono=last_tick, watched_since=since,
+                        stale_after_s=self.stale_after_s,
+                        push_interval_s=self._cadence.interval_s, now_utc=self._clock)
+        notes = [n for note in self._health_notes if (n := note())]
+        return replace(h, last_error=" · ".join([h.last_error, *notes] if h.last_error
+                                               else notes)) if notes else h
 
 
 # -- the process-wide instance ---------------------------------------------

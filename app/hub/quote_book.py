@@ -52,6 +52,28 @@ class QuoteBook:
         self._working[symbol] = Quote(symbol)
         self._history[symbol] = deque(maxlen=self.history_len)
 
+    def seed(self, symbol: str, points: list[tuple[float, float]]) -> None:
+        """Put stored points (time, price; oldest first) before the live ones of ``symbol``.
+
+        While none are kept yet they go out with the next cycle (the symbol is marked
+        changed), so the first paint of a new symbol shows its day. Seeded later, under
+        live points, only new views get them: a view already drawing live points never
+        receives older ones after newer.
+        """
+        kept = self._history.get(symbol)
+        if kept is None or not points:
+            return
+        first = kept[0][1] if kept else float("inf")
+        older = [(t, p) for t, p in points if t < first]
+        if not kept:
+            cycle = self.cycle + 1
+            self._dirty.add(symbol)
+        else:
+            cycle = 1
+        room = max(self.history_len - len(kept), 0)
+        head = [(cycle, t, p) for t, p in older[-room:]] if room else []
+        self._history[symbol] = deque([*head, *kept], maxlen=self.history_len)
+
     def drop(self, symbol: str) -> None:
         """Forget ``symbol`` entirely (nobody watches it)."""
         for table in (self._working, self._published, self._rows, self._history):

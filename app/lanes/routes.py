@@ -7,6 +7,7 @@ plugins expose ``ROUTES``).
 from __future__ import annotations
 
 import json
+import math
 import time
 
 from tornado.web import RequestHandler
@@ -24,6 +25,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
     """(HTTP status, JSON body) describing the process: 503 when the feed is down."""
     h = hub.health()
     refs = hub.refcounts()
+    retry_in = None if h.retry_at is None else round(max(0.0, h.retry_at - time.time()), 1)
     body = {
         "status": "down" if h.state in UNHEALTHY else "ok",
         "feed": h.feed,
@@ -33,7 +35,8 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "last_message_age_s": _round(h.last_message_age),
         "reconnects": h.reconnects,
         "last_error": h.last_error,
-        "retry_in_s": None if h.retry_at is None else round(max(0.0, h.retry_at - time.time()), 1),
+        "retry_in_s": retry_in,
+        "detail": detail(h.last_error, retry_in),
         "symbols": sorted(refs),
         "symbol_count": len(refs),
         "subscriptions": refs,
@@ -49,8 +52,16 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "process": PROCESS_ID,
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
         "bokeh_lane_sessions": None if (lane := bokehlane.get()) is None else len(lane),
+        **hub.health_details(),  # e.g. "history": the store's state (app/history)
     }
     return (503 if h.state in UNHEALTHY else 200), body
+
+
+def detail(last_error: str, retry_in_s: float | None) -> str:
+    """Why the state is what it is and when the next attempt comes, in one line:
+    what the page's status line says (e.g. "feed error: ...; retrying in 2 s")."""
+    retry = "" if retry_in_s is None else f"retrying in {max(1, math.ceil(retry_in_s))} s"
+    return "; ".join(part for part in (last_error, retry) if part)
 
 
 def _round(seconds: float | None) -> float | None:

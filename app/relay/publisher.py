@@ -11,7 +11,6 @@ when the holder's lock expires. Formats: :mod:`app.feeds.redis_formats`.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -24,12 +23,15 @@ import redis
 from redis.exceptions import LockError
 
 from app.feeds import redis_formats as bus
+from app.feeds import redis_url
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed
 from app.quotes import Quote, fold
+from app.runtime import logs, metrics
 from app.ticks import FeedState, Tick
 
 log = logging.getLogger(__name__)
+_malformed_log = logs.RateLimitedLog(log, 10.0)
 
 #: How long the last quote of a symbol nobody watches stays in Redis.
 QUOTE_KEPT_S = 24 * 3600
@@ -42,6 +44,8 @@ class Relay:
                  lock_ttl_s: float = 6.0, relay_id: str | None = None):
         self.make_feed = make_feed
         self.url = url
+        for secret in redis_url.url_secrets(url):  # masked in every log line from now on
+            logs.protect(secret)
         self.lock_ttl_s = lock_ttl_s
         self.relay_id = relay_id or uuid.uuid4().hex[:12]
         self.role = "starting"
@@ -54,7 +58,8 @@ class Relay:
         self._refs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-ref")
 
     def __repr__(self) -> str:
-        return f"Relay(url={bus.redact_url(self.url)!r}, id={self.relay_id!r}, role={self.role})"
+        url = redis_url.redact_url(self.url)
+        return f"Relay(url={url!r}, id={self.relay_id!r}, role={self.role})"
 
     def stop(self) -> None:
         self._stop.set()
@@ -75,7 +80,12 @@ class Relay:
                     delay = full_jitter(attempt, base=0.5, cap=10.0)
                     attempt += 1
                     log.warning("relay redis_error url=%s error=%r retry_in=%.1fs",
-                                bus.redact_url(self.url), str(exc)[:200], delay)
+                                redis_url.redact_url(self.url), logs.redact(str(exc))[:200], delay)
+                    self._stop.wait(delay)
+                except Exception:  # a bug or input nobody foresaw: never a silent death
+                    delay = full_jitter(attempt, base=0.5, cap=10.0) + 0.5
+                    attempt += 1
+                    log.exception("relay_error id=%s retry_in=%.1fs", self.relay_id, delay)
                     self._stop.wait(delay)
         finally:
             self._stop_feed()
@@ -153,16 +163,42 @@ class Relay:
 
     # -- what servers watch ---------------------------------------------------
     def wanted(self) -> set[str]:
-        """The union of the symbols every live server process declares."""
+        """The union of the symbols every live server process declares, each set checked
+        (:func:`app.feeds.redis_formats.decode_declaration`) before the upstream hears of it."""
         now = time.time()
         pipe = self._client.pipeline(transaction=False)
         pipe.zremrangebyscore(bus.PROCS_KEY, "-inf", now - bus.WANT_TTL_S)
         pipe.zrangebyscore(bus.PROCS_KEY, now - bus.WANT_TTL_S, "+inf")
-        _, procs = pipe.execute()
+        _, members = pipe.execute()
+        procs = []
+        for member in members:
+            try:
+                procs.append(bus.decode_proc(member))
+            except bus.Malformed as exc:
+                self._malformed("procs", bus.PROCS_KEY, exc)
         if not procs:
             return set()
-        keys = [bus.want_key(p.decode()) for p in procs]
-        return {s.decode() for s in self._client.sunion(keys)}
+        pipe = self._client.pipeline(transaction=False)
+        for proc in procs:
+            pipe.smembers(bus.want_key(proc))
+        union: set[str] = set()
+        for proc, members in zip(procs, pipe.execute(), strict=True):
+            try:
+                symbols, bad = bus.decode_declaration(members)
+            except bus.Malformed as exc:
+                self._malformed("want", bus.want_key(proc), exc)
+                continue
+            if bad:
+                self._malformed("want", bus.want_key(proc),
+                                bus.Malformed(f"{bad} symbol(s) with the wrong syntax"), bad)
+            union |= symbols
+        return union
+
+    def _malformed(self, source: str, key: str, exc: Exception, n: int = 1) -> None:
+        """Drop, count and log (at a bounded rate) what a server wrote wrong."""
+        metrics.observe_malformed(source, n)
+        _malformed_log.warning(source, "malformed_redis source=%s key=%r error=%r",
+                               source, key[:80], str(exc))
 
     def reconcile(self) -> None:
         """Subscribe the upstream to what is watched, and drop what nobody watches."""
@@ -217,7 +253,8 @@ class Relay:
                 for t in batch:
                     q = fold(q, t)
                 self._quotes[sym] = q
-                pipe.publish(bus.tick_channel(sym), bus.encode_ticks(batch, at))
+                for part in bus.batches(batch):
+                    pipe.publish(bus.tick_channel(sym), bus.encode_ticks(part, at))
                 pipe.hset(bus.quote_key(sym), mapping=bus.encode_quote(
                     {"last": q.last, "high": q.high, "low": q.low, "ts": q.ts}))
         try:
@@ -232,17 +269,14 @@ class Relay:
         if feed is None:
             return
         msg = feed.last_message_mono
-        fields = {
-            "feed": feed.feed_type, "label": feed.label or feed.feed_type,
-            "state": FeedState(feed.state).value, "last_error": feed.last_error,
-            "reconnects": str(feed.reconnects), "relay": self.relay_id,
-            "retry_at": repr(feed.retry_at) if feed.retry_at else "",
-            "msg_at": repr(time.time() - (time.monotonic() - msg)) if msg else "",
-            "notes": json.dumps(feed.unavailable()), "beat": repr(time.time()),
-        }
-        self._client.hset(bus.FEED_KEY, mapping=fields)
+        status = bus.FeedStatus(
+            beat=time.time(), state=FeedState(feed.state), feed=feed.feed_type,
+            label=feed.label or feed.feed_type, last_error=feed.last_error,
+            reconnects=feed.reconnects, relay=self.relay_id, retry_at=feed.retry_at,
+            msg_at=time.time() - (time.monotonic() - msg) if msg else None,
+            notes=feed.unavailable())
+        self._client.hset(bus.FEED_KEY, mapping=bus.encode_feed(status))
 
     def _publish_universe(self, feed: Feed) -> None:
-        data = {"open": feed.open_universe,
-                "symbols": [[i.symbol, i.name] for i in feed.universe()]}
-        self._client.set(bus.UNIVERSE_KEY, json.dumps(data))
+        self._client.set(bus.UNIVERSE_KEY,
+                         bus.encode_universe(feed.open_universe, feed.universe()))

@@ -5,7 +5,8 @@ Two kinds of numbers, kept apart on purpose:
 * **Events** (ticks in, symbol updates pushed, reconnects, fan-out and session push
   times) are counted where they happen through cheap calls: ``observe_ticks(n)``,
   ``observe_fanout(duration_s, symbols_sent)``,
-  ``observe_session_push(duration_s, symbols_sent)``, ``observe_reconnect()``.
+  ``observe_session_push(duration_s, symbols_sent)``, ``observe_reconnect()``,
+  ``observe_malformed(source)``.
 * **State** (sessions, subscribed symbols, feed state, tick age) is read from the
   hub when Prometheus scrapes, by a collector given a snapshot callable, so no code
   path has to remember to keep a gauge in step.
@@ -143,6 +144,10 @@ class Metrics:
                                     registry=self.registry)
         self.reconnects = Counter("photon_reconnects", "Upstream reconnect attempts.",
                                   registry=self.registry)
+        self.malformed = Counter("photon_malformed_messages",
+                                 "Input dropped for not matching its schema, by where it "
+                                 "came from (a Redis key kind, or a provider's stream).",
+                                 ["source"], registry=self.registry)
         # Two different costs, so two metrics: the fast lane sends every session its
         # changes in one pass per cycle; the Bokeh path pushes each session on its own.
         self.fanout = Histogram("photon_fanout_seconds",
@@ -189,6 +194,11 @@ class Metrics:
         """The feed is reconnecting to its upstream."""
         if n > 0:
             self.reconnects.inc(n)
+
+    def observe_malformed(self, source: str, n: int = 1) -> None:
+        """``n`` malformed messages from ``source`` (a fixed name, never the input) dropped."""
+        if n > 0:
+            self.malformed.labels(source).inc(n)
 
     # -- state (read at scrape time) ----------------------------------------
     def set_source(self, source: SnapshotSource | None) -> None:
@@ -241,6 +251,10 @@ def observe_session_push(duration_s: float, symbols_sent: int) -> None:
 
 def observe_reconnect(n: int = 1) -> None:
     METRICS.observe_reconnect(n)
+
+
+def observe_malformed(source: str, n: int = 1) -> None:
+    METRICS.observe_malformed(source, n)
 
 
 def observe_gc_pause(generation: int, seconds: float) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import nbformat
@@ -45,6 +46,7 @@ print(json.dumps({
     "refcounts": board.hub.refcounts(),
     "sessions": board.hub.sessions,
     "feed_running": board.hub.feed.running,
+    "daily": {sym: {k: float(v) for k, v in row.items()} for sym, row in daily.iterrows()},
 }))
 """
 
@@ -66,7 +68,21 @@ def _code_cell(nb, cell_id: str):
 
 
 @pytest.fixture(scope="module")
-def executed():
+def executed(tmp_path_factory):
+    # The kernel inherits this: its board keeps history in a file of the test's own.
+    history = tmp_path_factory.mktemp("history") / "history.sqlite3"
+    old = os.environ.get("PHOTON_HISTORY")
+    os.environ["PHOTON_HISTORY"] = str(history)
+    try:
+        yield _execute()
+    finally:
+        if old is None:
+            os.environ.pop("PHOTON_HISTORY", None)
+        else:
+            os.environ["PHOTON_HISTORY"] = old
+
+
+def _execute():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells.append(new_code_cell(PROBE, id="test-probe"))
     client = NotebookClient(nb, kernel_name="python3", timeout=120,
@@ -147,3 +163,13 @@ def test_board_was_pushed_to_and_clean_up_released_everything(executed):
     assert probe["refcounts"] == {}
     assert probe["sessions"] == 0
     assert probe["feed_running"] is False
+
+
+def test_a_days_bars_give_returns_and_volatility_per_symbol(executed):
+    _, probe = executed
+    assert list(probe["daily"]) == SYMBOLS
+    for sym, row in probe["daily"].items():
+        assert row["bars"] >= 60, (sym, row)  # the backfilled session, and live minutes
+        assert math.isfinite(row["return_pct"]) and abs(row["return_pct"]) < 20, (sym, row)
+        assert math.isfinite(row["volatility_pct"]) and row["volatility_pct"] > 0, (sym, row)
+        assert row["volume"] > 0, (sym, row)
