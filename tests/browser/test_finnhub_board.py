@@ -89,7 +89,9 @@ def test_fake_finnhub_prices_flash_on_the_board(page, finnhub_server, fake):
     assert "Finnhub · live" in page.locator(".photon-status-text").inner_text()
     wait_until(lambda: all(p.startswith("$") for p in prices(page).values()), what="prices")
     page.evaluate(FLASH_RECORDER)
-    page.wait_for_timeout(4000)
+    # Until both symbols flashed, however long a busy machine takes.
+    page.wait_for_function("() => new Set(window.__flashes.map((f) => f.symbol)).size === 2",
+                           timeout=60_000)
     now = prices(page)
     assert 185 < parse_price(now["AAPL"]) < 195  # the fake's prices, not the mock's
     assert 395 < parse_price(now["MSFT"]) < 405
