@@ -23,7 +23,7 @@ from app.feeds import redis_url
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed
 from app.runtime import logs, metrics
-from app.runtime.process import PROCESS_ID  # the id /health shows, so an operator can match them
+from app.runtime.process import process_id  # the id /health shows, so an operator can match
 from app.ticks import FeedState, Reference, SymbolInfo
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class RedisFeed(Feed):
         # The relay beats every HEARTBEAT_S whatever its cadence: four missed beats
         # mean it is gone.
         return cls(settings.redis_url or "", relay_down_after_s=4 * bus.HEARTBEAT_S,
-                   proc_id=PROCESS_ID)
+                   proc_id=process_id())
 
     def __repr__(self) -> str:
         return f"RedisFeed(url={redis_url.redact_url(self.url)!r}, proc={self.proc_id!r})"

@@ -7,7 +7,6 @@ looks to viewers. Lanes and views only read what the hub publishes.
 """
 
 from app.hub.hub import (
-    PROCESS_ID,
     Changes,
     Health,
     Hub,
@@ -18,5 +17,5 @@ from app.hub.hub import (
     schedule,
 )
 
-__all__ = ["PROCESS_ID", "Changes", "Health", "Hub", "Subscription", "get_hub", "make_hub",
+__all__ = ["Changes", "Health", "Hub", "Subscription", "get_hub", "make_hub",
            "reset_hub", "schedule"]

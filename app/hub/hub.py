@@ -27,10 +27,9 @@ from app.hub.quote_book import Changes, QuoteBook
 from app.hub.subscriptions import RefCounts, Subscription
 from app.quotes import Quote
 from app.runtime import metrics
-from app.runtime.process import PROCESS_ID
 from app.ticks import FeedState, Reference, Tick
 
-__all__ = ["PROCESS_ID", "Changes", "Health", "Hub", "Subscription", "get_hub", "make_hub",
+__all__ = ["Changes", "Health", "Hub", "Subscription", "get_hub", "make_hub",
            "reset_hub", "schedule"]
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ import time
 
 from tornado.web import RequestHandler
 
-from app.hub.hub import PROCESS_ID, Hub, get_hub
+from app.hub.hub import Hub, get_hub
 from app.lanes import bokehlane, fastlane
 from app.runtime.metrics import MetricsHandler
+from app.runtime.process import process_id
 from app.ticks import FeedState
 
 #: Feed states in which the server cannot show fresh prices at all.
@@ -49,7 +50,7 @@ def health_report(hub: Hub) -> tuple[int, dict]:
         "push_interval_min_ms": hub.push_interval_floor_ms,
         "push_interval_max_ms": hub.push_interval_ceiling_ms,
         "cadence_load": round(hub.cadence_load, 3),
-        "process": PROCESS_ID,
+        "process": process_id(),  # read now: a forked worker has its own
         "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
         "bokeh_lane_sessions": None if (lane := bokehlane.get()) is None else len(lane),
         **hub.health_details(),  # e.g. "history": the store's state (app/history)

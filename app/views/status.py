@@ -12,7 +12,7 @@ from pathlib import Path
 import param
 
 from app.hub.health import Health
-from app.runtime.process import PROCESS_ID
+from app.runtime.process import process_id
 from app.ticks import FeedState
 from app.views.esm import SharedSourceComponent
 
@@ -82,7 +82,8 @@ class StatusView(SharedSourceComponent):
                                   "(not for replays, whose trades are old by design).")
     retry_at = param.Number(default=0.0, doc="When the feed next tries to reconnect "
                             "(Unix seconds; 0: not waiting). The page counts down to it.")
-    process = param.String(default=PROCESS_ID, doc="Server process id; see status.js.")
+    process = param.String(default="", doc="Server process id (this process's, also in a "
+                             "forked --num-procs worker); see status.js.")
     health_url = param.String(default="", doc="Where /health is, relative to the page; "
                               "empty where there is no server (notebooks).")
     title = param.String(default="", doc="The page's heading above the status line (empty: "
@@ -93,6 +94,10 @@ class StatusView(SharedSourceComponent):
                                "so the first paint says it; later updates carry it.")
 
     _esm = _HERE / "status.js"
+
+    def __init__(self, **params):
+        params.setdefault("process", process_id())  # at build time, not at import
+        super().__init__(**params)
     _stylesheets = [(_HERE / "status.css").read_text()]
 
     def show(self, health: Health, symbols: int) -> None:
