@@ -20,6 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bokeh.server.views.ws import WSHandler
+from tornado.web import GZipContentEncoding
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +52,44 @@ def install() -> None:
 OPTIONAL_BUNDLES = {"bokeh-gl": "_use_gl"}
 
 
+class PageCompression(GZipContentEncoding):
+    """Tornado's gzip of text, JS and JSON responses, and of the favicon (Panel's .ico
+    is 15 kB, 1 kB gzipped)."""
+
+    CONTENT_TYPES = GZipContentEncoding.CONTENT_TYPES | {"image/x-icon",
+                                                         "image/vnd.microsoft.icon"}
+
+
+#: How long browsers may keep the (unversioned) /favicon.ico.
+FAVICON_MAX_AGE_S = 86400
+
+
 def install_compression() -> None:
     """gzip every compressible response (HTML, JS, CSS, JSON) of the Tornado server
-    built after this call: Tornado's ``compress_response`` setting, which neither
-    ``panel serve`` nor ``bokeh serve`` offers as an option. Idempotent.
+    built after this call, like Tornado's ``compress_response`` setting, which neither
+    ``panel serve`` nor ``bokeh serve`` offers as an option; and let browsers keep the
+    favicon a day. Idempotent.
 
     ``app_hooks.py``'s body runs when ``panel serve`` builds the application, before
     it builds the server, so calling this there covers ``photon`` and ``panel serve app``.
     """
     from bokeh.server.tornado import BokehTornado
+    from bokeh.server.views.ico_handler import IcoHandler
 
     if getattr(BokehTornado.__init__, "_photon_compress", False):
         return
     original = BokehTornado.__init__
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("compress_response", True)
+        kwargs.setdefault("transforms", [PageCompression])
         original(self, *args, **kwargs)
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", f"max-age={FAVICON_MAX_AGE_S}")
 
     __init__._photon_compress = True  # type: ignore[attr-defined]
     BokehTornado.__init__ = __init__  # type: ignore[method-assign]
+    IcoHandler.set_default_headers = set_default_headers  # type: ignore[method-assign]
 
 
 def used_extensions(models) -> list[str]:
@@ -252,7 +271,7 @@ def install_static_packing(files: PackedFiles | None = None) -> None:
         if etag:  # one representation per encoding
             self.set_header("Etag", f'{etag[:-1]}-{encoding}"')
         self.set_header("Content-Encoding", encoding)
-        if not self.application.settings.get("compress_response"):
+        if not any(issubclass(t, GZipContentEncoding) for t in self.application.transforms):
             self.add_header("Vary", "Accept-Encoding")  # else Tornado's gzip adds it
         if self.should_return_304():
             self.set_status(304)

@@ -76,3 +76,11 @@ def test_page_sends_only_its_bundles_compressed_and_cacheable(server, path):
         assert "max-age=315360000" in headers.get("cache-control", ""), url
         if len(body) > 2000:
             assert headers.get("content-encoding") in ("gzip", "br"), url
+
+
+@pytest.mark.server
+def test_favicon_compressed_and_kept_a_day(server):
+    headers, body = fetch(server.url("/favicon.ico"))
+    assert headers.get("content-encoding") == "gzip"
+    assert len(gzip.decompress(body)) > len(body)
+    assert headers.get("cache-control") == "max-age=86400"
