@@ -14,7 +14,7 @@ It loads what it needs itself: the first board in a notebook loads Panel's scrip
 (with Tabulator's, for ``board.table``) into the page, inline, unless the notebook
 loaded Panel already (``pn.extension(...)``). Inline, because Panel's default loads
 them from a CDN, which a notebook without internet access cannot reach: the price is
-about 4 MB of scripts in that cell's output (and in the saved ``.ipynb``).
+about 3.5 MB of scripts in that cell's output (and in the saved ``.ipynb``).
 
 Everything runs on this kernel: the board's own hub and feed (``feed="finnhub"`` reads
 ``FINNHUB_API_KEY`` from the environment or ``.env`` like the server does). One
