@@ -20,8 +20,10 @@ Per load: bytes on the wire (the sum of ``Network.loadingFinished``
 counted), requests (HTTP responses, from the cache or not), and the time from the
 page request (``performance`` time origin) to the first price on the page (a
 ``.photon-price`` with a digit, found through Panel's shadow roots, polled every 10 ms).
-Prints p50/p95 over the loads; not a pass/fail test. ``--detail`` lists the largest
-responses of one cold load of each page with their encoding and cache headers.
+Prints p50/p95 over the loads, and on the way the p50 of the HTML's arrival (``html``)
+and of Panel's 'WebSocket Connected' (``ws``, Bokeh pages); not a pass/fail test.
+``--detail`` lists the largest responses of one cold load of each page with their
+encoding and cache headers.
 """
 
 from __future__ import annotations
