@@ -2,6 +2,7 @@
 
     python -m bench.pageload                 # 8 loads per cell
     python -m bench.pageload --loads 20 --detail
+    python -m bench.pageload --rev 9d72d62 --rev .   # a commit's app, then the work tree's
 
 ``photon`` at its defaults (mock feed, as ``photon`` starts it) and the Socket.IO
 reference page (bench/ref_socketio.py) at the same cadence; each page is loaded in
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.browser import LAUNCH_ARGS
+from bench.cells import export_rev
 from bench.common import ROOT, ServerProc, as_users_start_it, pct, photon_server, ref_server
 from bench.sessionstart import FIRST_PRICE_JS
 
@@ -137,7 +139,7 @@ def row(label: str, got: list[Load]) -> str:
              if html else f" {'-':>5} {'-':>5}")
     errors = sorted({g.error for g in got if g.error})
     note = f"  {len(got) - len(ok)} failed: {errors[0]}" if errors else ""
-    return (f"{label:<34} {pct(kb, 0.5):9,.0f} {pct(reqs, 0.5):5.0f} {first}"
+    return (f"{label:<40} {pct(kb, 0.5):9,.0f} {pct(reqs, 0.5):5.0f} {first}"
             f" {len(ok):>3}/{len(got)}{steps}{note}")
 
 
@@ -161,9 +163,9 @@ async def measure(pages: list[tuple[str, str]], args) -> None:
             ctx = await browser.new_context()
             await load_once(ctx, url, None)
             await ctx.close()
-        print(f"\n{'page, link, cache':<34} {'kB wire':>9} {'reqs':>5} "
+        print(f"\n{'page, link, cache':<40} {'kB wire':>9} {'reqs':>5} "
               f"{'p50 ms':>6} {'p95 ms':>6} {'ok':>5} {'html':>5} {'ws':>5}")
-        print(f"{'':<34} {'(p50)':>9} {'(p50)':>5} {'first price':>13} {'':>5} "
+        print(f"{'':<40} {'(p50)':>9} {'(p50)':>5} {'first price':>13} {'':>5} "
               f"{'(p50 ms; ' + str(args.loads) + ' loads a cell)'}")
         for name, url in pages:
             for link_name, link in (("loopback", None), ("10Mbit/40ms", LINK)):
@@ -187,14 +189,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--detail", action="store_true",
                    help="list the largest responses of a cold load of each page")
     p.add_argument("--no-ref", action="store_true", help="skip the Socket.IO reference")
+    p.add_argument("--rev", action="append", default=[],
+                   help="a git revision of app/ to measure ('.': the work tree); repeat "
+                   "to compare in one run (default: the work tree)")
     args = p.parse_args(argv)
     logdir = Path(ROOT / "bench" / "out" / time.strftime("pageload-%Y%m%d-%H%M%S"))
     servers: list[ServerProc] = []
     try:
-        photon = as_users_start_it(photon_server(args.push_ms, logdir)).start()
-        servers.append(photon)
-        pages = [("photon /app", f"{photon.base}/app"),
-                 ("photon /sparkline", f"{photon.base}/sparkline?symbol=AAPL")]
+        pages = []
+        for rev in args.rev or ["."]:
+            src = None if rev == "." else export_rev(rev)
+            photon = as_users_start_it(photon_server(args.push_ms, logdir, src=src)).start()
+            servers.append(photon)
+            name = "photon" if rev == "." else rev
+            pages += [(f"{name} /app", f"{photon.base}/app"),
+                      (f"{name} /sparkline", f"{photon.base}/sparkline?symbol=AAPL")]
         if not args.no_ref:
             ref = ref_server("socketio", args.push_ms, logdir).start()
             servers.append(ref)
