@@ -186,39 +186,53 @@ def accepted(header: str, brotli_ok: bool) -> list[str]:
 class PackedFiles:
     """Static files compressed once per process, kept in memory by (path, mtime).
 
-    gzip is made on the first request (tens of ms for BokehJS); brotli at its best level
-    takes seconds for BokehJS, so it is made in the background and served once ready.
-    Browsers advertise ``br`` (Chromium does on plain HTTP too): 20 % fewer bytes."""
+    gzip is made on the first request, off the server's loop (tens of ms for BokehJS);
+    brotli at its best level takes seconds for BokehJS, so it is made in the background
+    and served once ready. Browsers advertise ``br`` (Chromium on plain HTTP too): 20 %
+    fewer bytes. At most ``limit`` bytes are kept; past it, Tornado's gzip serves."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 64 * 2**20) -> None:
         try:
             import brotli
         except ImportError:
             brotli = None
         self.brotli = brotli
+        self.limit = limit
+        self.size = 0
         self._packed: dict[tuple[str, float, str], bytes] = {}
         self._pending: set[tuple[str, float]] = set()
         self._lock = threading.Lock()
-        self._pool = None
+        self._pool: ThreadPoolExecutor | None = None
 
-    def get(self, path: str, mtime: float, encodings: list[str]) -> tuple[bytes, str] | None:
-        """The file compressed in the first of ``encodings`` ready (None: none)."""
+    def ready(self, path: str, mtime: float, encodings: list[str]) -> tuple[bytes, str] | None:
+        """The file compressed in the first of ``encodings`` made already (None: none);
+        asks for brotli in the background if the browser takes it."""
+        if "br" in encodings and (path, mtime, "br") not in self._packed:
+            self._brotli_later(path, mtime)
         for enc in encodings:
             body = self._packed.get((path, mtime, enc))
             if body is not None:
                 return body, enc
-        if "br" in encodings:
-            self._brotli_later(path, mtime)
-        if "gzip" in encodings:
-            with open(path, "rb") as f:
-                body = gzip.compress(f.read(), compresslevel=9, mtime=0)
-            self._packed[(path, mtime, "gzip")] = body
-            return body, "gzip"
         return None
+
+    def gzip(self, path: str, mtime: float) -> bytes | None:
+        """Compress with gzip now (run it off the loop) and keep it, if there is room."""
+        with open(path, "rb") as f:
+            return self._keep((path, mtime, "gzip"),
+                              gzip.compress(f.read(), compresslevel=9, mtime=0))
+
+    def _keep(self, key: tuple[str, float, str], body: bytes) -> bytes | None:
+        with self._lock:
+            if key not in self._packed:
+                if self.size + len(body) > self.limit:
+                    return None
+                self._packed[key] = body
+                self.size += len(body)
+        return body
 
     def _brotli_later(self, path: str, mtime: float) -> None:
         with self._lock:
-            if (path, mtime) in self._pending:
+            if (path, mtime) in self._pending or self.brotli is None:
                 return
             self._pending.add((path, mtime))
             if self._pool is None:
@@ -228,7 +242,7 @@ class PackedFiles:
     def _make_brotli(self, path: str, mtime: float) -> None:
         try:
             with open(path, "rb") as f:
-                self._packed[(path, mtime, "br")] = self.brotli.compress(f.read(), quality=11)
+                self._keep((path, mtime, "br"), self.brotli.compress(f.read(), quality=11))
         except Exception:  # noqa: BLE001 - gzip keeps being served
             log.exception("brotli compression of %s failed", path)
 
@@ -237,6 +251,7 @@ def install_static_packing(files: PackedFiles | None = None) -> None:
     """Serve static files (BokehJS, Panel's bundles, CSS) compressed once per process
     instead of per request: brotli when the browser takes it, else gzip. Range
     requests and other types go through Tornado's handler. Idempotent."""
+    from tornado.ioloop import IOLoop
     from tornado.web import StaticFileHandler
 
     if getattr(StaticFileHandler.get, "_photon_packed", False):
@@ -260,7 +275,11 @@ def install_static_packing(files: PackedFiles | None = None) -> None:
         if not (ctype.startswith("text/") or ctype in COMPRESSIBLE) or (
                 stat.st_size < MIN_PACK_BYTES):
             return await original(self, path, include_body)
-        got = packed.get(absolute, stat.st_mtime, encodings)
+        got = packed.ready(absolute, stat.st_mtime, encodings)
+        if got is None and "gzip" in encodings:
+            body = await IOLoop.current().run_in_executor(None, packed.gzip, absolute,
+                                                          stat.st_mtime)
+            got = (body, "gzip") if body is not None else None
         if got is None:
             return await original(self, path, include_body)
         body, encoding = got

@@ -8,6 +8,7 @@ the browser may keep, and every text response comes compressed.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import urllib.request
 
@@ -15,7 +16,7 @@ import pytest
 from bokeh.embed.bundle import URL
 
 from app import server_fixes
-from tests.support import photon_server
+from tests.support import photon_server, wait_until
 
 
 def test_accepted_encodings_best_first():
@@ -44,6 +45,27 @@ def test_used_extensions_are_those_of_the_models():
     models = table.references()
     assert server_fixes.used_extensions(models) == ["tabulator"]
     assert server_fixes.used_extensions(pn.pane.Markdown("x").get_root().references()) == []
+
+
+def test_packed_files_gzip_now_brotli_later_within_the_limit(tmp_path):
+    import brotli
+
+    data = b"function f(){return 42}\n" * 2000
+    path = tmp_path / "x.js"
+    path.write_bytes(data)
+    files = server_fixes.PackedFiles(limit=10_000)
+    assert files.ready(str(path), 1.0, ["gzip"]) is None
+    body = files.gzip(str(path), 1.0)
+    assert gzip.decompress(body) == data
+    assert files.ready(str(path), 1.0, ["gzip"]) == (body, "gzip")
+    files.ready(str(path), 1.0, ["br", "gzip"])  # asks for brotli in the background
+    got = wait_until(lambda: (r := files.ready(str(path), 1.0, ["br", "gzip"]))
+                     and r[1] == "br" and r, what="brotli made")
+    assert brotli.decompress(got[0]) == data and len(got[0]) < len(body)
+    assert files.ready(str(path), 2.0, ["gzip"]) is None  # a changed file is new
+    big = tmp_path / "big.js"
+    big.write_bytes(os.urandom(20_000))  # does not compress: over the limit
+    assert files.gzip(str(big), 1.0) is None and files.size <= files.limit
 
 
 def fetch(url: str) -> tuple[dict[str, str], bytes]:
