@@ -7,10 +7,14 @@ import panel as pn
 from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
-from app import bokehlane, broadcast, fastlane, gcpolicy, gcwatch, logs, procs, server_fixes
-from app.config import Settings, exit_on_bad_settings, get_settings, require_feed_settings
+from app.config import Settings, exit_on_bad_settings, get_settings
 from app.embed import policy as embed_policy
-from app.hub import get_hub, reset_hub
+from app.feeds.registry import require_feed_settings
+from app.history import service as history
+from app.hub.hub import get_hub, reset_hub
+from app.lanes import bokehlane, broadcast, fastlane
+from app.relay import supervisor
+from app.runtime import gcpolicy, gcwatch, logs, server_fixes
 from app.views.status import status_values
 
 # This module's body runs when `panel serve` builds the application, before it builds
@@ -23,7 +27,7 @@ def on_server_loaded(server_context) -> None:
     settings = exit_on_bad_settings("photon", _checked_settings)
     logs.configure(settings.log_level)
     if process.task_id() is not None:  # a worker of --num-procs: not one left behind
-        procs.die_with_parent()
+        supervisor.die_with_parent()
         if not settings.redis_url:
             logging.getLogger(__name__).warning(
                 "--num-procs without PHOTON_REDIS_URL: each worker opens its own upstream")
@@ -40,6 +44,8 @@ def on_server_loaded(server_context) -> None:
     server_fixes.install_light_pages()  # only the bundles a page uses, versioned URLs
     server_fixes.install_static_packing()  # BokehJS & co. compressed once, not per visit
     hub = get_hub()
+    if (kept := history.open_history(settings, hub.feed)) is not None:
+        history.install(kept.attach(hub))
     broadcast.install(hub, status_values)
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
     if settings.transport == "fast":
@@ -63,3 +69,4 @@ def on_server_unloaded(server_context) -> None:
     gcpolicy.uninstall()
     gcwatch.uninstall()
     reset_hub()
+    history.uninstall()

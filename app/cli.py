@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from app import __version__
-from app.bus import redact_url
 from app.config import (
     LOG_LEVELS,
     SettingError,
@@ -24,8 +23,9 @@ from app.config import (
     env_var,
     exit_on_bad_settings,
     load_settings,
-    require_feed_settings,
 )
+from app.feeds.redis_url import redact_url
+from app.feeds.registry import require_feed_settings
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -142,17 +142,24 @@ def relay_main(argv: list[str]) -> None:
                                "Redis; give --redis-url redis://HOST:6379/0", "PHOTON_REDIS_URL")
 
     _, settings = upstream_settings(p, RELAY_OPTIONS, argv, needs_redis)
-    from app import logs
     from app.feeds.registry import upstream_feed
-    from app.relay import Relay
+    from app.history.relayed import relay_feed
+    from app.relay.publisher import Relay
+    from app.runtime import logs
 
     logs.configure(settings.log_level)
-    relay = Relay(lambda: upstream_feed(settings), settings.redis_url or "")
+    # The relay sees every trade: it writes the history (and backfills) for all servers.
+    make_feed, history = relay_feed(settings, lambda: upstream_feed(settings))
+    relay = Relay(make_feed, settings.redis_url or "")
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: relay.stop())
     print(f"Photon relay: feed {settings.feed} -> {redact_url(settings.redis_url or '')}",
           flush=True)
-    relay.run()
+    try:
+        relay.run()
+    finally:
+        if history is not None:
+            history.close()
 
 
 def _num_procs(extra: list[str]) -> int:
@@ -179,8 +186,8 @@ def record_main(argv: list[str]) -> None:
     p.add_argument("--duration", type=float, default=0.0,
                    help="stop after this many seconds [default: until Ctrl-C]")
     args, settings = upstream_settings(p, RECORD_OPTIONS, argv)
-    from app import logs
-    from app.recording import record
+    from app.feeds.registry import record
+    from app.runtime import logs
 
     logs.configure(settings.log_level)
     print(f"Photon record: {settings.feed} {','.join(settings.symbols)} -> {args.out}",
@@ -191,6 +198,9 @@ def record_main(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from app.relay import supervisor
+
+    supervisor.follow_supervisor()  # started by `photon --procs`: stop when it does
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["relay"]:
         return relay_main(argv[1:])
@@ -212,14 +222,12 @@ def main(argv: list[str] | None = None) -> None:
                  "own and show its own market")
     os.environ.update(overrides)  # the served app reads the same settings, options first
     if args.procs > 1:
-        from app import procs
-
         redis_url = settings.redis_url or ""
-        cmds = procs.commands(args.procs, settings.port, args.address, redis_url, extra,
-                              with_relay=not procs.relay_running(redis_url))
+        cmds = supervisor.commands(args.procs, settings.port, args.address, redis_url, extra,
+                                   with_relay=not supervisor.relay_running(redis_url))
         for i in range(args.procs):
             print(f"Photon: http://{args.address}:{settings.port + i}/app", flush=True)
-        sys.exit(procs.supervise(cmds))
+        sys.exit(supervisor.supervise(cmds))
     from panel.command import main as panel_main
 
     sys.argv = panel_argv(settings, args.address, args.show, extra)

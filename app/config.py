@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,11 @@ from dotenv import dotenv_values
 
 DEFAULT_SYMBOLS = ("AAPL", "TSLA", "GOOGL")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+#: The cadence's defaults (ms): the hub reads them from here and nowhere else does.
+PUSH_INTERVAL_MS = 100
+MAX_PUSH_INTERVAL_MS = 1000
 
 
 class SettingError(ValueError):
@@ -89,18 +95,8 @@ def _above_zero(what: str) -> Check:
 _positive_seconds = _above_zero("a number of seconds")
 
 
-def _known_feed(name: str) -> str | None:
-    from app.feeds.registry import feed_class  # feeds import this module
-
-    if name.startswith("replay:"):
-        path = Path(name[len("replay:"):])
-        return None if path.is_file() else f"no recording at {path} (replay:PATH)"
-
-    try:
-        feed_class(name)
-    except ValueError as exc:
-        return str(exc)
-    return None
+def _feed_name(name: str) -> str | None:
+    return None if name else "must name a feed, e.g. mock, finnhub, alpaca or replay:PATH"
 
 
 def _origins(raw: str) -> tuple[str, ...]:
@@ -128,6 +124,18 @@ def _symbols(raw: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
 
 
+def default_history_path(environ: Mapping[str, str] | None = None) -> str:
+    """``$XDG_DATA_HOME/photon/history.sqlite3`` (``~/.local/share`` without it)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "photon" / "history.sqlite3")
+
+
+def _history_path(raw: str) -> str:
+    raw = raw.strip()
+    return "off" if raw.lower() == "off" else str(Path(raw).expanduser())
+
+
 _KIND = {int: "a whole number", float: "a number", _flag: "1/0, true/false, yes/no or on/off"}
 
 
@@ -150,11 +158,14 @@ def var(default: Any, env: str, parse: Callable[[str], Any] = str,
 class Settings:
     """What a Photon process is configured with (each field names its variable)."""
 
-    feed: str = var("mock", "PHOTON_FEED", str.strip, _known_feed)
+    feed: str = var("mock", "PHOTON_FEED", str.strip, _feed_name)
+    """Which upstream: a name the feeds' registry knows (it checks, in
+    :func:`app.feeds.registry.require_feed_settings`), or ``replay:PATH``."""
     symbols: tuple[str, ...] = var(DEFAULT_SYMBOLS, "PHOTON_SYMBOLS", _symbols)
-    push_interval_ms: int = var(100, "PHOTON_PUSH_INTERVAL_MS", int, _at_least(20, " (ms)"))
+    push_interval_ms: int = var(PUSH_INTERVAL_MS, "PHOTON_PUSH_INTERVAL_MS", int,
+                                _at_least(20, " (ms)"))
     """The fastest cadence: each cycle's changes go out this often while delivery keeps up."""
-    max_push_interval_ms: int = var(1000, "PHOTON_MAX_PUSH_INTERVAL_MS", int,
+    max_push_interval_ms: int = var(MAX_PUSH_INTERVAL_MS, "PHOTON_MAX_PUSH_INTERVAL_MS", int,
                                     _at_least(20, " (ms)"))
     """The slowest cadence a busy process stretches to."""
     max_symbols: int = var(50, "PHOTON_MAX_SYMBOLS", int, _at_least(1))
@@ -164,7 +175,7 @@ class Settings:
     transport: str = var("fast", "PHOTON_TRANSPORT", str.lower, _one_of("fast", "bokeh"))
     """How ticks reach browsers: "fast" (the fast-lane WebSocket) or "bokeh" (model updates)."""
     gc: str = var("freeze", "PHOTON_GC", str.lower, _one_of("freeze", "default"))
-    """"freeze": built sessions are kept out of full collections (app/gcpolicy.py);
+    """"freeze": built sessions are kept out of full collections (app/runtime/gcpolicy.py);
     "default": Python's own collector policy."""
     log_level: str = var("INFO", "PHOTON_LOG_LEVEL", str.upper, _one_of(*LOG_LEVELS))
     port: int = var(5006, "PHOTON_PORT", int, _between(1, 65535))
@@ -188,6 +199,10 @@ class Settings:
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))
     replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
     replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
+    history: str = var(default_history_path(), "PHOTON_HISTORY", _history_path)
+    """The bar store (one SQLite file) behind /history and the sparklines; "off": none."""
+    history_days: int = var(30, "PHOTON_HISTORY_DAYS", int, _at_least(1, " (days)"))
+    """Days of one-minute bars kept; older ones are pruned."""
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
 
@@ -213,36 +228,29 @@ class Settings:
 def _shown(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(map(str, value))
-    return str(value)
+    return mask_credentials(str(value))  # a URL's password never goes into an error
+
+
+#: Credentials that travel in text even when nobody registered them: ``token=``
+#: and ``password=`` query values, and the password of a ``scheme://user:pw@host`` URL.
+_CREDENTIALS = (
+    (re.compile(r"((?:token|password|passwd|apikey|api_key)=)[^&\s'\"]+", re.IGNORECASE),
+     r"\1***"),
+    (re.compile(r"(\w+://[^:/@\s'\"]*:)[^@/\s'\"]+(@)"), r"\1***\2"),
+)
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with credential-shaped parts masked (the log filter,
+    :mod:`app.runtime.logs`, also masks every registered secret)."""
+    for pattern, replacement in _CREDENTIALS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def env_var(name: str) -> str:
     """The environment variable behind the settings field ``name``."""
     return Settings.__dataclass_fields__[name].metadata["var"].env
-
-
-def require_feed_settings(settings: Settings, upstream: bool | None = None) -> None:
-    """Raise ``SettingError`` with one clear line when the chosen feed cannot start.
-
-    ``upstream``: whether this process talks to the upstream itself (the relay, or
-    a server without ``PHOTON_REDIS_URL``); by default, unless a Redis URL is set.
-    """
-    if upstream is None:
-        upstream = not settings.redis_url
-    if upstream and settings.feed == "finnhub" and not settings.finnhub_api_key:
-        raise SettingError(
-            "the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
-            "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example")
-    if upstream and settings.feed == "alpaca" and not (settings.alpaca_key_id
-                                                        and settings.alpaca_secret_key):
-        raise SettingError(
-            "the alpaca feed needs keys: set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY (in "
-            "the environment or a .env file) or their *_FILE variables; see .env.example")
-    if settings.redis_url:
-        from app.bus import ping
-
-        if (why := ping(settings.redis_url)) is not None:
-            raise SettingError(f"PHOTON_REDIS_URL={why}", "PHOTON_REDIS_URL")
 
 
 def _parse(spec: Var, raw: str) -> Any:

@@ -1,15 +1,15 @@
 """The dashboard page, run once per browser session by ``panel serve app``.
 
-Only wiring: process-wide state lives in :mod:`app.hub`.
+Only wiring: process-wide state lives in :mod:`app.hub.hub`.
 """
 
 import sys
 
 import panel as pn
 
-from app import bokehlane, fastlane
 from app.config import get_settings
-from app.hub import get_hub
+from app.hub.hub import get_hub
+from app.lanes import bokehlane, fastlane
 from app.views import theme
 from app.views.dashboard import Dashboard
 
@@ -24,16 +24,22 @@ requested: list[str] | str = (
     else ",".join(v.decode("utf-8", "replace") for v in url_symbols)
 )
 
+
+def url_arg(name: str) -> str:
+    """One ``?name=`` of the page's URL as text ("" when absent)."""
+    return ",".join(v.decode("utf-8", "replace") for v in pn.state.session_args.get(name, []))
+
+
 # ?theme=light|dark, else the browser's prefers-color-scheme (app/views/theme.py).
-page_theme = theme.theme_from_arg(
-    b"".join(pn.state.session_args.get("theme", [])).decode("utf-8", "replace"))
+page_theme = theme.theme_from_arg(url_arg("theme"))
 pn.config.global_css = [*pn.config.global_css, theme.page_css(page_theme)]
 
 dashboard = Dashboard(
     hub=get_hub(settings),
     symbols=requested,
+    sort=url_arg("sort"),  # ?sort=-change
+    alerts=url_arg("alerts"),  # ?alerts=AAPL>230.5,TSLA<200,NVDA~2%
     max_symbols=settings.max_symbols,
-    push_interval_ms=settings.push_interval_ms,
     sync_url=True,
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
     fast_lane=fastlane.get() if "app.routes" in sys.modules else None,

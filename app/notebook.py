@@ -8,6 +8,7 @@
     board.chart("AAPL")        # a live Bokeh chart
     board.watch("NVDA"); board.unwatch("TSLA")
     board.history("AAPL"); board.ticks()
+    board.bars("AAPL", interval="5m")   # one-minute bars from the history store, resampled
     board.close()
 
 It loads what it needs itself: the first board in a notebook loads Panel's scripts
@@ -34,7 +35,8 @@ from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
 from app.config import load_settings
-from app.hub import Hub, make_hub
+from app.history.service import History, open_history
+from app.hub.hub import Hub, make_hub
 from app.quotes import Quote
 from app.views.dashboard import Dashboard
 
@@ -103,16 +105,20 @@ class LiveBoard(pn.viewable.Viewer):
                  hub: Hub | None = None, **params):
         load_panel()
         super().__init__(**params)
+        # The cadence is the hub's: PHOTON_PUSH_INTERVAL_MS (100 ms by default), as served.
         overrides = {"PHOTON_FEED": feed, "PHOTON_REPLAY_SPEED": str(speed)}
-        if push_interval_ms is not None:  # else the server's: PHOTON_PUSH_INTERVAL_MS, 100
+        if push_interval_ms is not None:
             overrides["PHOTON_PUSH_INTERVAL_MS"] = str(push_interval_ms)
         settings = load_settings(overrides=overrides)
-        if push_interval_ms is None:  # the cadence of the hub the board reads
-            push_interval_ms = hub.push_interval_ms if hub else settings.push_interval_ms
         self._own_hub = hub is None
         self.hub = hub or make_hub(settings).start()
+        # The history store (PHOTON_HISTORY): this board's trades go in (unless another
+        # process writes the file), and a symbol's first watch backfills its day.
+        self._history: History | None = open_history(settings, self.hub.feed) \
+            if self._own_hub else None
+        if self._history is not None:
+            self._history.attach(self.hub)
         self._dash = Dashboard(hub=self.hub, symbols=list(symbols),
-                               push_interval_ms=push_interval_ms,
                                max_symbols=settings.max_symbols).start()
         self.symbols = list(self._dash.subscription.symbols)
         self.table = pn.widgets.Tabulator(self.frame, show_index=False, disabled=True,
@@ -120,7 +126,8 @@ class LiveBoard(pn.viewable.Viewer):
         """The streaming DataFrame, live: patched in place each cycle."""
         self._charts: dict[str, list[ColumnDataSource]] = {}
         self._cycle = self.hub.cycle
-        self._callback = pn.state.add_periodic_callback(self._on_cycle, push_interval_ms)
+        self._callback = pn.state.add_periodic_callback(self._on_cycle,
+                                                        self.hub.push_interval_floor_ms)
 
     # -- what is watched ---------------------------------------------------
     def watch(self, *symbols: str) -> None:
@@ -158,6 +165,23 @@ class LiveBoard(pn.viewable.Viewer):
             return points_frame([], "").iloc[0:0]
         return pd.concat(frames, ignore_index=True).sort_values(["time", "symbol"],
                                                                 ignore_index=True)
+
+    def bars(self, symbol: str, interval: str = "1m", start=None, end=None) -> pd.DataFrame:
+        """Bars of ``symbol`` from the history store: time (bar start, UTC), open, high,
+        low, close, volume; ``interval`` one of 1m, 5m, 15m, 1h, 1d; ``start``/``end``
+        as epoch seconds, datetimes or anything ``pd.Timestamp`` reads (UTC if naive)."""
+        history = self._history
+        if history is None:  # a board on a shared hub, or closed: read the file only
+            path = load_settings().history
+            history = None if path == "off" else History(path, write=False)
+        rows = [] if history is None else history.bars(symbol.upper(), interval,
+                                                       _epoch(start), _epoch(end))
+        if history is not None and history is not self._history:
+            history.close()
+        df = pd.DataFrame([(b.t, b.o, b.h, b.l, b.c, b.v) for b in rows],
+                          columns=["time", "open", "high", "low", "close", "volume"])
+        df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
+        return df
 
     # -- live chart ------------------------------------------------------------
     def chart(self, symbol: str, height: int = 280):
@@ -208,9 +232,24 @@ class LiveBoard(pn.viewable.Viewer):
         self._dash.close()
         if self._own_hub:
             self.hub.stop()
+        if self._history is not None:
+            self._history.close()
+            self._history = None
 
     def __panel__(self):
         return self._dash
+
+
+def _epoch(when) -> int | None:
+    """Epoch seconds from a number, a datetime or a date string (naive means UTC)."""
+    if when is None:
+        return None
+    if isinstance(when, int | float):
+        return int(when)
+    stamp = pd.Timestamp(when)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return int(stamp.timestamp())
 
 
 def board(symbols: Iterable[str] = ("AAPL", "TSLA", "GOOGL"), feed: str = "mock",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from app.feeds.base import Reference, Tick
+from app.ticks import Reference, Tick
 
 
 @dataclass(frozen=True, slots=True)

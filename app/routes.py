@@ -1,75 +1,12 @@
-"""Extra routes on the Bokeh/Tornado server: ``/health``, ``/metrics``, the fast lane.
-
-Served by ``photon`` and by ``panel serve app --plugins app.routes`` (Panel
-plugins expose ``ROUTES``).
+"""Panel plugin: ``panel serve app --plugins app.routes`` adds ``/health``, ``/metrics``,
+the fast lane (Panel plugins expose ``ROUTES``) and ``/history``. The handlers live in
+:mod:`app.lanes.routes` and :mod:`app.history.handler`; this name stays because the
+README and deployments use it.
 """
 
-from __future__ import annotations
+from app.history.handler import HistoryHandler
+from app.lanes.routes import ROUTES as LANE_ROUTES
 
-import json
-import time
+ROUTES = [*LANE_ROUTES, ("/history", HistoryHandler, {})]
 
-from tornado.web import RequestHandler
-
-from app import bokehlane, fastlane
-from app.feeds.base import FeedState
-from app.hub import PROCESS_ID, Hub, get_hub
-from app.metrics import MetricsHandler
-
-#: Feed states in which the server cannot show fresh prices at all.
-UNHEALTHY = {FeedState.DOWN, FeedState.RELAY_DOWN, FeedState.AUTH_FAILED, FeedState.STOPPED}
-
-
-def health_report(hub: Hub) -> tuple[int, dict]:
-    """(HTTP status, JSON body) describing the process: 503 when the feed is down."""
-    h = hub.health()
-    refs = hub.refcounts()
-    body = {
-        "status": "down" if h.state in UNHEALTHY else "ok",
-        "feed": h.feed,
-        "upstream": h.upstream,
-        "state": h.state.value,
-        "last_tick_age_s": _round(h.last_tick_age),
-        "last_message_age_s": _round(h.last_message_age),
-        "reconnects": h.reconnects,
-        "last_error": h.last_error,
-        "retry_in_s": None if h.retry_at is None else round(max(0.0, h.retry_at - time.time()), 1),
-        "symbols": sorted(refs),
-        "symbol_count": len(refs),
-        "subscriptions": refs,
-        "sessions": h.sessions,
-        "ticks_received": hub.ticks_received,
-        "cycle": hub.cycle,
-        "cycle_at": hub.cycle_at,
-        "cycles_missed": hub.cycles_missed,
-        "push_interval_ms": round(h.push_interval_s * 1000, 1),
-        "push_interval_min_ms": round(hub.cadence.policy.floor_s * 1000, 1),
-        "push_interval_max_ms": round(hub.cadence.policy.ceiling_s * 1000, 1),
-        "cadence_load": round(hub.cadence.load, 3),
-        "process": PROCESS_ID,
-        "fast_lane_sockets": lane.sockets if (lane := fastlane.get()) else None,
-        "bokeh_lane_sessions": None if (lane := bokehlane.get()) is None else len(lane),
-    }
-    return (503 if h.state in UNHEALTHY else 200), body
-
-
-def _round(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds, 3)
-
-
-class HealthHandler(RequestHandler):
-    """``GET /health``: one JSON object an operator can read at a glance."""
-
-    def get(self) -> None:
-        status, body = health_report(get_hub())
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(body))
-
-
-ROUTES = [
-    ("/health", HealthHandler, {}),
-    ("/metrics", MetricsHandler, {}),
-    (fastlane.PATH, fastlane.TickSocket, {}),
-]
+__all__ = ["ROUTES"]

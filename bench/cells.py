@@ -1,6 +1,6 @@
 """One cell of the benchmark: a fresh server, N sessions, a measured window.
 
-A cell is (target, N sessions, push interval); :func:`run_cell` starts the server,
+A cell is (server_name, N sessions, push interval); :func:`run_cell` starts the server,
 ramps the load workers, measures the window from both sides (the server's CPU, RSS and
 /health through it; the workers' view of every session) and stops everything.
 """
@@ -14,10 +14,10 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from bench.cell import Cell
 from bench.common import (
     ROOT,
     ServerProc,
@@ -36,31 +36,17 @@ from bench.tables import one_line
 from bench.viewer import viewer_figures
 from bench.workers import Workers
 
-TARGETS = ("photon", "photon-bokeh", "tornado", "socketio")
-SERVERS = {"photon": photon_server, "tornado": partial(ref_server, "tornado"),
+SERVERS = ("photon", "photon-bokeh", "tornado", "socketio")
+START = {"photon": photon_server, "tornado": partial(ref_server, "tornado"),
            "socketio": partial(ref_server, "socketio")}
 
 
-def make_server(target: str, push_ms: int, opts) -> ServerProc:
-    if target == "photon":
+def make_server(server_name: str, push_ms: int, opts) -> ServerProc:
+    if server_name == "photon":
         return photon_server(push_ms, opts.logdir, src=opts.src)
-    if target == "photon-bokeh":
+    if server_name == "photon-bokeh":
         return photon_server(push_ms, opts.logdir, src=opts.src, transport="bokeh")
-    return SERVERS[target](push_ms, opts.logdir)
-
-
-@dataclass
-class Cell:
-    target: str
-    n: int
-    push_ms: int
-    k: int = 10
-    slow: int = 0
-    browser: bool = False
-    latency: bool = False  # a cell of the latency sweep (Photon, N=100, per push interval)
-    profile: bool = False
-    label: str = ""
-    duration: float | None = None
+    return START[server_name](push_ms, opts.logdir)
 
 
 def export_rev(rev: str) -> Path:
@@ -77,14 +63,14 @@ def export_rev(rev: str) -> Path:
 
 
 async def run_cell(cell: Cell, opts) -> dict:
-    server = make_server(cell.target, cell.push_ms, opts)
-    label = cell.label or f"{cell.target} N={cell.n} @{cell.push_ms}ms"
+    server = make_server(cell.server, cell.push_ms, opts)
+    label = cell.label or f"{cell.server} N={cell.n} @{cell.push_ms}ms"
     log(f"- {label}: starting server")
     await asyncio.to_thread(server.start)
     workers = probe = spy = None
     res: dict = {"cell": cell.__dict__.copy(), "label": label}
     try:
-        if is_photon(cell.target):  # first page load imports and compiles; not per session
+        if is_photon(cell.server):  # first page load imports and compiles; not per session
             await asyncio.to_thread(server.health)
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(subprocess.run, ["curl", "-s", "-o", "/dev/null",
@@ -210,7 +196,7 @@ async def run_cell(cell: Cell, opts) -> dict:
 
 
 async def start_profile(server: ServerProc, cell: Cell, opts):
-    path = opts.logdir / f"profile-{cell.target}-{cell.n}-{cell.push_ms}.txt"
+    path = opts.logdir / f"profile-{cell.server}-{cell.n}-{cell.push_ms}.txt"
     spy = await asyncio.create_subprocess_exec(
         "py-spy", "record", "--pid", str(server.ps.pid), "--format", "raw", "--threads",
         "--rate", "50", "--duration", str(int(cell.duration or opts.duration)),
@@ -234,20 +220,20 @@ def build_cells(opts) -> list[Cell]:
     cells = []
     for push in opts.intervals:
         for n in opts.sessions:
-            for t in opts.targets:
+            for t in opts.servers:
                 cells.append(Cell(t, n, push, k=opts.k, profile=(is_photon(t) and opts.profile)))
-    for t in [t for t in opts.targets if is_photon(t)]:
+    for t in [t for t in opts.servers if is_photon(t)]:
         for n, push in opts.extra_photon:
             if n not in opts.sessions and push in opts.intervals:
                 cells.append(Cell(t, n, push, k=opts.k, profile=opts.profile))
-    if "photon" in opts.targets:
+    if "photon" in opts.servers:
         # The latency sweep, each with the browser probe: cells of their own, so that
         # Chromium's CPU on this small machine does not skew the others.
         for push in opts.latency_intervals:
             cells.append(Cell("photon", opts.latency_sessions, push, k=opts.k,
                               browser=not opts.no_browser, latency=True,
                               duration=opts.latency_duration))
-    if opts.slow and "photon" in opts.targets:
+    if opts.slow and "photon" in opts.servers:
         cells.append(Cell("photon", opts.slow_sessions, opts.slow_push_ms, k=opts.k,
                           slow=opts.slow, duration=opts.slow_duration))
     return cells

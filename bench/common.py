@@ -35,9 +35,9 @@ def symbols_for(index: int, k: int, symbols: list[str]) -> list[str]:
     return [symbols[(start + j) % n] for j in range(min(k, n))]
 
 
-def is_photon(target: str) -> bool:
+def is_photon(server_name: str) -> bool:
     """Photon or photon-bokeh (the same server, two transports), not a reference."""
-    return target.startswith("photon")
+    return server_name.startswith("photon")
 
 
 def log(*a) -> None:

@@ -58,7 +58,7 @@ class GcHandler(RequestHandler):
     """``GET /bench/gc``: the server's own heap as its collector sees it (bench only)."""
 
     def get(self) -> None:
-        from app import gcpolicy
+        from app.runtime import gcpolicy
 
         gc.unfreeze()  # count and time the whole heap, whatever the app's policy froze
         body = {"tracked": tracked(), "full_ms": full_collection_ms(), "types": by_type()}
@@ -107,8 +107,8 @@ class LiveHandler(RequestHandler):
     only). Collects nothing, so it shows what the app's policy leaves in memory."""
 
     def get(self) -> None:
-        from app import gcpolicy
-        from app.hub import get_hub
+        from app.hub.hub import get_hub
+        from app.runtime import gcpolicy
 
         body = live_counts()
         hub = get_hub()
@@ -135,7 +135,7 @@ def serve(logdir: Path) -> ServerProc:
 def open_sessions(base: str, n: int, first: int = 0, need: float = 1.0) -> subprocess.Popen:
     """A load worker holding ``n`` live sessions until its stdin closes (at least
     ``need`` of them live, or it stops; ``proc.ready`` says how many were)."""
-    proc = subprocess.Popen([sys.executable, "-m", "bench.load", "--target", "photon",
+    proc = subprocess.Popen([sys.executable, "-m", "bench.load", "--server", "photon",
                              "--base", base, "--count", str(n), "--first", str(first)],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:

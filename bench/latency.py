@@ -20,7 +20,7 @@ LATENCY_HEAD = ("interval\nms", "N", "deliv\n%", "hub\ncyc/s", "srv\nCPU%",
 def latency_cells(results: list[dict]) -> list[dict]:
     """The sweep's measured cells (Photon, default transport), largest interval first."""
     return sorted((r for r in results if is_latency(r) and "ratio" in r
-                   and r["cell"]["target"] == "photon"), key=lambda r: -r["cell"]["push_ms"])
+                   and r["cell"]["server"] == "photon"), key=lambda r: -r["cell"]["push_ms"])
 
 
 def all_delivered(r: dict) -> bool:
@@ -40,7 +40,7 @@ def latency_summary(results: list[dict]) -> dict | None:
         rows = [(r["cell"]["push_ms"], get(r), all_delivered(r)) for r in cells]
         rows = [(push, v, ok) for push, v, ok in rows if v is not None]
         met = [push for push, v, ok in rows if v < limit and ok]
-        out["targets"].append({"target": name, "limit_ms": limit,
+        out["targets"].append({"server": name, "limit_ms": limit,
                                "p99_ms_by_interval": [[push, v] for push, v, _ in rows],
                                "delivered_ok_by_interval": [[push, ok] for push, _, ok in rows],
                                "largest_interval_met_ms": max(met) if met else None})
@@ -73,12 +73,12 @@ def print_latency(results: list[dict]) -> None:
         by = t["p99_ms_by_interval"]
         oks = dict(t["delivered_ok_by_interval"])
         if not by:
-            log(f"  {t['target']}: n/a (not measured)")
+            log(f"  {t['server']}: n/a (not measured)")
             continue
         best = t["largest_interval_met_ms"]
         got = ", ".join(f"{push} ms {fmt(v)}" + ("" if oks.get(push) else " (< 99 % delivered)")
                         for push, v in by)
-        log(f"  {t['target']} @ {'/'.join(map(str, summary['sessions']))} sessions: "
+        log(f"  {t['server']} @ {'/'.join(map(str, summary['sessions']))} sessions: "
             + (f"met up to a push interval of {best} ms" if best is not None
                else "not met at any push interval measured")
             + f" (p99 by push interval: {got})")

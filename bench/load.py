@@ -551,7 +551,7 @@ def emit(obj: dict) -> None:
 
 async def main(args) -> None:
     syms = universe()
-    runner = RUNNERS[args.target]
+    runner = RUNNERS[args.server]
     conn = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=None)
     async with aiohttp.ClientSession(connector=conn, timeout=timeout) as http:
@@ -604,7 +604,7 @@ async def main(args) -> None:
 
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--target", choices=sorted(RUNNERS), required=True)
+    p.add_argument("--server", choices=sorted(RUNNERS), required=True)
     p.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
     p.add_argument("--first", type=int, default=0, help="index of the first session")
     p.add_argument("--count", type=int, required=True)

@@ -88,7 +88,7 @@ def page():
 def health():
     hub = HUB["hub"]
     return jsonify(status="ok", sessions=len(SUBS), subscriptions=hub.refcounts(),
-                   cycle=hub.cycle, push_interval_ms=round(hub.push_interval_s * 1000, 1))
+                   cycle=hub.cycle, push_interval_ms=hub.push_interval_ms)
 
 
 @sio.on("join")
@@ -135,7 +135,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=11)
     args = p.parse_args()
     interval = args.push_interval_ms / 1000
-    HUB["hub"] = LoopHub(MockFeed(seed=args.seed), push_interval_s=interval).start()
+    HUB["hub"] = LoopHub(MockFeed(seed=args.seed), push_interval_ms=args.push_interval_ms).start()
     sio.start_background_task(emitter, interval)
     print(f"socketio reference on :{args.port}", flush=True)
     sio.run(app, host="127.0.0.1", port=args.port, log_output=False)

@@ -1,6 +1,6 @@
 """Reference (a): the ceiling for Python fan-out, a bare Tornado WebSocket server.
 
-Same data path as Photon up to the session: Photon's own :class:`~app.hub.Hub` over
+Same data path as Photon up to the session: Photon's own :class:`~app.hub.hub.Hub` over
 the same seeded mock feed, the same push interval, and per session the same
 ``changes_since`` selection. Instead of a Bokeh document it sends each session one
 JSON text frame per cycle, ``{"cycle", "at", "rows", "points"}`` (the same rows, points
@@ -20,7 +20,7 @@ import json
 from tornado import ioloop, web, websocket
 
 from app.feeds.mock import MockFeed
-from app.hub import Hub
+from app.hub.hub import Hub
 from bench.refhub import LoopHub
 
 SESSIONS: set[FeedSocket] = set()
@@ -73,7 +73,7 @@ class Health(web.RequestHandler):
                                 "subscriptions": self.hub.refcounts(),
                                 "cycle": self.hub.cycle,
                                 # the fixed cadence it promises (the push loop's interval)
-                                "push_interval_ms": round(self.hub.push_interval_s * 1000, 1)}))
+                                "push_interval_ms": self.hub.push_interval_ms}))
 
 
 def push_all(hub: Hub) -> None:
@@ -91,7 +91,7 @@ def main() -> None:
     p.add_argument("--push-interval-ms", type=int, default=250)
     p.add_argument("--seed", type=int, default=11)
     args = p.parse_args()
-    hub = LoopHub(MockFeed(seed=args.seed), push_interval_s=args.push_interval_ms / 1000).start()
+    hub = LoopHub(MockFeed(seed=args.seed), push_interval_ms=args.push_interval_ms).start()
     app = web.Application([(r"/ws", FeedSocket, {"hub": hub}),
                            (r"/health", Health, {"hub": hub})])
     app.listen(args.port, address="127.0.0.1")

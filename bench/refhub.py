@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.hub import Hub
+from app.hub.hub import Hub
 
 
 class PushLoopClock:
-    """Stands in for the hub's cycle clock (app/cycle_clock.py), which would publish on
+    """Stands in for the hub's cycle clock (app/hub/cycle_clock.py), which would publish on
     its own thread: in a reference the server's push loop calls ``publish`` instead."""
 
     cycles_missed = 0
@@ -22,7 +22,7 @@ class PushLoopClock:
 
 
 class LoopHub(Hub):
-    """Photon's :class:`~app.hub.Hub`, but each cycle is published by the caller's push
+    """Photon's :class:`~app.hub.hub.Hub`, but each cycle is published by the caller's push
     loop right before it fans out, instead of by the hub's own thread on its own timer.
     Pushes are then aligned with publication and never conflate two cycles."""
 

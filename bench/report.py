@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.common import log
 from bench.latency import print_browser, print_latency
-from bench.report_targets import print_targets
+from bench.report_acceptance import print_targets
 from bench.summary import rss_per_session
 from bench.tables import (
     LAT_HEAD,
@@ -25,7 +25,7 @@ def print_summary(results: list[dict], opts) -> None:
         "publications delivered, hub at >= 99 % of its cadence, smooth for the viewers (the "
         "table above); '>=' = the largest N tried "
         "passed). upd/CPU-s: delivered symbol updates per second of server CPU, at that N.")
-    targets = [t for t in opts.targets if any(r["cell"]["target"] == t for r in results)]
+    targets = [t for t in opts.servers if any(r["cell"]["server"] == t for r in results)]
     others = [t for t in targets if t != "photon"]
     rows = []
     for push in opts.intervals:
@@ -53,7 +53,7 @@ def print_slow(results: list[dict]) -> None:
         if not r["cell"]["slow"] or "ratio" not in r:
             continue
         c = r["cell"]
-        base = find(results, c["target"], c["n"], c["push_ms"])
+        base = find(results, c["server"], c["n"], c["push_ms"])
         series = r["rss_series"]
         log(f"\nSlow clients: {c['slow']} sessions that stop reading their socket(s) (4 KiB "
             f"receive buffer), beside {c['n']} normal sessions @ {c['push_ms']} ms, "

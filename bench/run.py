@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.cells import TARGETS, build_cells, export_rev, make_server, run_cell
+from bench.cells import SERVERS, build_cells, export_rev, make_server, run_cell
 from bench.common import log, supports_transport
 from bench.latency import latency_summary
 from bench.report import report
@@ -50,7 +50,7 @@ def parse(argv=None):
                       "(default)")
     mode.add_argument("--full", action="store_true", help="N in 10,100,300,1000 (+500@1000, "
                       "150@250 for Photon); 30 s windows; 10,000-cycle soak")
-    p.add_argument("--targets", help="comma-separated from " + ",".join(TARGETS) + " (default: "
+    p.add_argument("--servers", help="comma-separated from " + ",".join(SERVERS) + " (default: "
                    "all in --full, all but photon-bokeh in --quick; photon-bokeh only where "
                    "the app has PHOTON_TRANSPORT)")
     p.add_argument("--sessions", help="comma-separated N list (overrides the mode)")
@@ -96,11 +96,11 @@ def parse(argv=None):
     opts = p.parse_args(argv)
     full = opts.full
     sessions_given = opts.sessions is not None
-    opts.targets = ([t for t in opts.targets.split(",") if t] if opts.targets
-                    else list(TARGETS) if full else ["photon", "tornado", "socketio"])
-    unknown = set(opts.targets) - set(TARGETS)
+    opts.servers = ([t for t in opts.servers.split(",") if t] if opts.servers
+                    else list(SERVERS) if full else ["photon", "tornado", "socketio"])
+    unknown = set(opts.servers) - set(SERVERS)
     if unknown:
-        p.error(f"unknown targets {sorted(unknown)}; choose from {TARGETS}")
+        p.error(f"unknown servers {sorted(unknown)}; choose from {SERVERS}")
     opts.sessions = ([int(x) for x in opts.sessions.split(",")] if opts.sessions
                      else [10, 100, 300, 1000] if full else [10, 100])
     opts.intervals = ([int(x) for x in opts.intervals.split(",")] if opts.intervals
@@ -122,7 +122,7 @@ def main(argv=None) -> None:
     if opts.report:
         data = json.loads(opts.report.read_text())
         saved = parse([a for a in data.get("argv") or [] if a != "--report"])
-        opts.targets = [t for t in TARGETS if any(r["cell"]["target"] == t
+        opts.servers = [t for t in SERVERS if any(r["cell"]["server"] == t
                                                   for r in data["results"])]
         opts.intervals, opts.duration, opts.k = saved.intervals, saved.duration, saved.k
         report(data["results"], data.get("soak"), opts)
@@ -132,23 +132,23 @@ def main(argv=None) -> None:
     opts.logdir = opts.out / stamp
     opts.logdir.mkdir(parents=True, exist_ok=True)
     opts.src = export_rev(opts.rev) if opts.rev else None
-    if "photon-bokeh" in opts.targets and not supports_transport(opts.src):
-        opts.targets.remove("photon-bokeh")  # this Photon has only the Bokeh path
+    if "photon-bokeh" in opts.servers and not supports_transport(opts.src):
+        opts.servers.remove("photon-bokeh")  # this Photon has only the Bokeh path
     opts.workers_for = lambda n: max(1, -(-n // opts.sessions_per_worker))
     cells = build_cells(opts)
     log(f"Photon bench ({'full' if opts.full else 'quick'}): {len(cells)} cells "
-        f"({', '.join(opts.targets)}), {opts.k} symbols/session, {opts.duration:.0f} s "
+        f"({', '.join(opts.servers)}), {opts.k} symbols/session, {opts.duration:.0f} s "
         f"windows; app from {opts.rev or 'the work tree'}; {os.cpu_count()} CPUs; logs in "
         f"{opts.logdir}")
     results = []
     for cell in cells:
         over = next((r for r in results if not opts.no_skip and plain(r) and "ratio" in r
-                     and r["cell"]["target"] == cell.target
+                     and r["cell"]["server"] == cell.server
                      and r["cell"]["push_ms"] == cell.push_ms and r["cell"]["n"] < cell.n
                      and not cell.slow and not cell.browser and not cell.latency
                      and saturated(r)), None)
         if over is not None:
-            log(f"- {cell.target} N={cell.n} @{cell.push_ms}ms: skipped, already overloaded "
+            log(f"- {cell.server} N={cell.n} @{cell.push_ms}ms: skipped, already overloaded "
                 f"at N={over['cell']['n']} ({(over['ratio'] or 0) * 100:.1f} % delivered, "
                 f"server CPU {over['server_cpu_pct']:.0f} %)")
             results.append({"cell": cell.__dict__.copy(), "label": str(cell),

@@ -5,7 +5,7 @@ Each cycle opens one real session and closes it again. Most cycles are complete
 (GET the page, WebSocket, ACK, PULL-DOC, ``document_ready``, wait for the first board
 delta, close); every 10th only GETs the page and never connects (the server must
 reap that session as unused), and every 10th (offset 5) opens the WebSocket and
-closes it at once, before the ACK (the race ``app/server_fixes.py`` handles).
+closes it at once, before the ACK (the race ``app/runtime/server_fixes.py`` handles).
 ``concurrency`` cycles run at a time, with bounded count and wall time.
 """
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bench.common import Histogram, symbols_for, universe
 
 if TYPE_CHECKING:
-    from bench.cells import Cell
+    from bench.cell import Cell
 
 
 def sessions_held(r: dict) -> int:

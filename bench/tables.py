@@ -50,9 +50,9 @@ VIEW_HEAD = ("server", "ms", "N", "conn", "cadence\nms", "promised\n/ses", "rece
 
 def name_of(r: dict) -> str:
     c = r["cell"]
-    name = c["target"]
+    name = c["server"]
     tr = r.get("transports") or {}
-    if c["target"] == "photon" and tr:
+    if c["server"] == "photon" and tr:
         name += f"({max(tr, key=tr.get)})"
     return (name + (f"+{c['slow']}slow" if c["slow"] else "")
             + ("+browser" if c.get("browser") else "+lat" if c.get("latency") else ""))
@@ -64,7 +64,7 @@ def table_rows(results: list[dict], head=HEAD) -> list[tuple]:
         c = r["cell"]
         if "ratio" not in r:
             why = "skipped" if r.get("skipped") else "FAILED"
-            out.append((c["target"], c["push_ms"], c["n"], why, *[""] * (len(head) - 4)))
+            out.append((c["server"], c["push_ms"], c["n"], why, *[""] * (len(head) - 4)))
             continue
         out.append((
             name_of(r), c["push_ms"], c["n"], r["connected"], fmt(r["ramp_s"], ".1f"),

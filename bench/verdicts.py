@@ -49,10 +49,10 @@ def passed(r: dict) -> bool:
             and hub_kept_cadence(r) and smooth(r) is not False)
 
 
-def capacity(results: list[dict], target: str, push_ms: int) -> tuple[int | None, bool]:
+def capacity(results: list[dict], server_name: str, push_ms: int) -> tuple[int | None, bool]:
     """Largest measured N that passed; and whether that was the largest N measured
     (so the real capacity may be higher)."""
-    cells = [r for r in results if r["cell"]["target"] == target and
+    cells = [r for r in results if r["cell"]["server"] == server_name and
              r["cell"]["push_ms"] == push_ms and plain(r) and "ratio" in r]
     if not cells:
         return None, False
@@ -64,10 +64,10 @@ def capacity(results: list[dict], target: str, push_ms: int) -> tuple[int | None
     return best, best == top
 
 
-def efficiency(results: list[dict], target: str, push_ms: int) -> float | None:
+def efficiency(results: list[dict], server_name: str, push_ms: int) -> float | None:
     """Delivered symbol updates per server CPU-second, at the largest measured N that
     passed (or the smallest N if none did)."""
-    cells = [r for r in results if r["cell"]["target"] == target and "ratio" in r and
+    cells = [r for r in results if r["cell"]["server"] == server_name and "ratio" in r and
              r["cell"]["push_ms"] == push_ms and plain(r)]
     if not cells:
         return None
@@ -78,10 +78,10 @@ def efficiency(results: list[dict], target: str, push_ms: int) -> float | None:
     return r["delivered_per_s"] / cpu if cpu > 0 else None
 
 
-def find(results, target, n, push, slow=0, latency=False):
+def find(results, server_name, n, push, slow=0, latency=False):
     for r in results:
         c = r["cell"]
-        if ((c["target"], c["n"], c["push_ms"], c["slow"], is_latency(r))
-                == (target, n, push, slow, latency)):
+        if ((c["server"], c["n"], c["push_ms"], c["slow"], is_latency(r))
+                == (server_name, n, push, slow, latency)):
             return r
     return None

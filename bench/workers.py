@@ -14,7 +14,7 @@ import psutil
 from bench.common import ROOT, is_photon
 
 if TYPE_CHECKING:
-    from bench.cells import Cell
+    from bench.cell import Cell
 
 
 class Workers:
@@ -33,8 +33,8 @@ class Workers:
         first = 0
         for j, count in enumerate(per):
             slow = self.cell.slow if j == 0 else 0
-            target = "photon" if is_photon(self.cell.target) else self.cell.target
-            cmd = [sys.executable, "-m", "bench.load", "--target", target,
+            server_name = "photon" if is_photon(self.cell.server) else self.cell.server
+            cmd = [sys.executable, "-m", "bench.load", "--server", server_name,
                    "--base", self.base, "--first", str(first), "--count", str(count),
                    "--k", str(self.cell.k), "--batch", str(self.batch), "--slow", str(slow),
                    "--ramp-timeout", str(self.ramp_timeout)]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
+from app.feeds.base import Feed
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 
 class ManualFeed(Feed):
@@ -46,3 +49,8 @@ class ManualFeed(Feed):
 @pytest.fixture
 def manual_feed():
     return ManualFeed()
+
+
+# Tests never write to the user's data directory: history is off unless a test turns
+# it on with a path of its own (tests/history/).
+os.environ.setdefault("PHOTON_HISTORY", "off")

@@ -1,7 +1,7 @@
 """Who may embed Photon: the server's own pages and the ``PHOTON_EMBED_ORIGINS``.
 
 Three doors, one list. Bokeh's WebSocket origin check (``--allow-websocket-origin``,
-set by ``photon``) and the fast lane's (:mod:`app.fastlane`) guard the live data.
+set by ``photon``) and the fast lane's (:mod:`app.lanes.fastlane`) guard the live data.
 Here: pages (``/app``, ``/sparkline``) tell browsers, with CSP ``frame-ancestors``,
 which sites may frame them; and the ``server_document`` script (``autoload.js``),
 asked for by a page of another site, answers with a line of JavaScript that puts a

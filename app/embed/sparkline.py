@@ -13,11 +13,11 @@ import sys
 
 import panel as pn
 
-from app import bokehlane, fastlane
 from app.config import get_settings
 from app.embed.args import embed_args
-from app.fastlane import PATH as FAST_PATH
-from app.hub import get_hub
+from app.hub.hub import get_hub
+from app.lanes import bokehlane, fastlane
+from app.lanes.fastlane import PATH as FAST_PATH
 from app.views import theme
 from app.views.dashboard import Dashboard
 

@@ -22,7 +22,6 @@ import param
 import requests
 
 from app.config import Secret, Settings
-from app.feeds.base import FeedState, Reference, SymbolInfo, Tick
 from app.feeds.mock import UNIVERSE
 from app.feeds.restkit import (
     AuthRejected,
@@ -32,6 +31,7 @@ from app.feeds.restkit import (
     redact,
 )
 from app.feeds.streaming import Conn, StreamingFeed
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class AlpacaFeed(StreamingFeed):
 
     def _handle(self, conn: Conn, msg: object) -> None:
         if not isinstance(msg, list):
-            self.malformed_count += 1
+            self._malformed()
             return
         ticks: list[Tick] = []
         bad = 0

@@ -10,67 +10,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import param
 
+from app.feeds.supervisor import supervise
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
+
 if TYPE_CHECKING:
     from app.config import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """One trade (or price update) as the upstream reported it."""
-
-    symbol: str
-    price: float
-    size: float
-    ts: float
-    """Exchange time of the trade, Unix seconds."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """Reference prices for a symbol: what the change is measured against."""
-
-    symbol: str
-    prev_close: float
-    open: float | None = None
-    high: float | None = None
-    low: float | None = None
-    last: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolInfo:
-    """A symbol the feed can offer in the ticker picker."""
-
-    symbol: str
-    name: str
-
-
-class FeedState(StrEnum):
-    """Health of a feed's upstream connection, as shown to viewers and operators."""
-
-    CONNECTING = "connecting"
-    LIVE = "live"
-    STALE = "stale"
-    MARKET_CLOSED = "market_closed"
-    AUTH_FAILED = "auth_failed"
-    RATE_LIMITED = "rate_limited"
-    DOWN = "down"
-    RELAY_DOWN = "relay_down"
-    """Behind a relay (PHOTON_REDIS_URL): no relay has published for a while."""
-    STOPPED = "stopped"
 
 
 TickSink = Callable[[list[Tick]], None]
 
 
 class FeedTap(Protocol):
-    """Sees what a feed delivers (e.g. :class:`app.recording.Recorder`)."""
+    """Sees what a feed delivers (e.g. :class:`app.feeds.recording.Recorder`)."""
 
     def record_ticks(self, ticks: list[Tick]) -> None: ...
 
@@ -99,6 +54,11 @@ class Feed(param.Parameterized):
         default=FeedState.CONNECTING, objects=list(FeedState), doc="Upstream health."
     )
     last_error = param.String(default="", doc="Last upstream problem, never with secrets.")
+    restart_base_s = param.Number(default=1.0, bounds=(0.0, None),
+                                  doc="First restart delay after the feed's loop crashed.")
+    restart_cap_s = param.Number(default=30.0, bounds=(0.0, None), doc="Longest restart delay.")
+    restart_stable_s = param.Number(default=60.0, bounds=(0.0, None),
+                                    doc="A run this long resets the restart backoff.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -114,6 +74,8 @@ class Feed(param.Parameterized):
         #: While waiting to reconnect: when the next attempt is due (``time.time()``),
         #: so a page can count down to it; None otherwise.
         self.retry_at: float | None = None
+        #: Times the feed's loop crashed and was restarted (:mod:`app.feeds.supervisor`).
+        self.restarts = 0
         self._taps: list[FeedTap] = []
 
     @classmethod
@@ -123,13 +85,14 @@ class Feed(param.Parameterized):
 
     # -- lifecycle -------------------------------------------------------
     def start(self, sink: TickSink) -> None:
-        """Start delivering ticks to ``sink`` from a daemon thread."""
+        """Start delivering ticks to ``sink`` from a daemon thread, under the supervisor
+        (:func:`app.feeds.supervisor.supervise`): a crash is shown and restarted."""
         if self._thread is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
         self._sink = sink
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, name=f"photon-feed-{self.feed_type}", daemon=True
+            target=supervise, args=(self,), name=f"photon-feed-{self.feed_type}", daemon=True
         )
         self._thread.start()
 

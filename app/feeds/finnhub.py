@@ -15,11 +15,11 @@ import math
 import param
 
 from app.config import Secret, Settings
-from app.feeds.base import SymbolInfo, Tick
 from app.feeds.finnhub_rest import QuoteClient
 from app.feeds.mock import UNIVERSE
 from app.feeds.restkit import ReferenceClient
 from app.feeds.streaming import Conn, RecentTrades, StreamingFeed
+from app.ticks import SymbolInfo, Tick
 
 __all__ = ["AUTH_FAILED", "NO_KEY", "FinnhubFeed", "RecentTrades", "parse_trades"]
 
@@ -104,7 +104,7 @@ class FinnhubFeed(StreamingFeed):
             self.unknown_count += 1
             log.debug("finnhub: ignored a message of type %r", str(kind)[:40])
         else:
-            self.malformed_count += 1
+            self._malformed()
 
     def universe(self) -> list[SymbolInfo]:
         return [SymbolInfo(i.symbol, i.name) for i in UNIVERSE]

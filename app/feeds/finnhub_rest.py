@@ -12,7 +12,6 @@ import math
 import finnhub
 import requests
 
-from app.feeds.base import Reference
 from app.feeds.restkit import (
     AuthRejected,
     LocalRateLimited,
@@ -22,6 +21,7 @@ from app.feeds.restkit import (
     UpstreamRateLimited,
     redact,
 )
+from app.ticks import Reference
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import param
 
 from app.config import Settings
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo, Tick
+from app.feeds.base import Feed
+from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 
 @dataclass(frozen=True, slots=True)

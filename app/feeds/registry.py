@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.config import SettingError
 from app.feeds.base import Feed
+from app.feeds.recording import Recorder
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -41,6 +45,46 @@ def feed_class(name: str) -> type[Feed]:
     raise ValueError(f"Unknown feed {name!r}; choose one of {sorted(classes)}.{hint}")
 
 
+def check_feed_name(name: str) -> str | None:
+    """None if ``name`` is a feed this registry can build, else what is allowed instead."""
+    if name.startswith("replay:"):
+        path = Path(name[len("replay:"):])
+        return None if path.is_file() else f"no recording at {path} (replay:PATH)"
+    try:
+        feed_class(name)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def require_feed_settings(settings: Settings, upstream: bool | None = None) -> None:
+    """Raise ``SettingError`` with one clear line when the chosen feed cannot start.
+
+    Checks what :mod:`app.config` cannot know by itself: that the feed exists (with a
+    "did you mean"), that its keys are set, and that the relay's Redis answers.
+    ``upstream``: whether this process talks to the upstream itself (the relay, or
+    a server without ``PHOTON_REDIS_URL``); by default, unless a Redis URL is set.
+    """
+    if (why := check_feed_name(settings.feed)) is not None:
+        raise SettingError(f"PHOTON_FEED={settings.feed} is not allowed: {why}", "PHOTON_FEED")
+    if upstream is None:
+        upstream = not settings.redis_url
+    if upstream and settings.feed == "finnhub" and not settings.finnhub_api_key:
+        raise SettingError(
+            "the finnhub feed needs an API key: set FINNHUB_API_KEY (in the environment "
+            "or a .env file) or FINNHUB_API_KEY_FILE; see .env.example")
+    if upstream and settings.feed == "alpaca" and not (settings.alpaca_key_id
+                                                        and settings.alpaca_secret_key):
+        raise SettingError(
+            "the alpaca feed needs keys: set ALPACA_API_KEY_ID and ALPACA_API_SECRET_KEY (in "
+            "the environment or a .env file) or their *_FILE variables; see .env.example")
+    if settings.redis_url:
+        from app.feeds.redis_url import ping
+
+        if (why := ping(settings.redis_url)) is not None:
+            raise SettingError(f"PHOTON_REDIS_URL={why}", "PHOTON_REDIS_URL")
+
+
 def feed_for(settings: Settings) -> Feed:
     """The feed a server process reads: the relay through Redis when
     ``PHOTON_REDIS_URL`` is set, else the upstream adapter ``PHOTON_FEED`` names."""
@@ -55,7 +99,29 @@ def upstream_feed(settings: Settings) -> Feed:
     """The adapter ``PHOTON_FEED`` names, recording to ``PHOTON_RECORD`` if set."""
     feed = feed_class(settings.feed).from_settings(settings)
     if settings.record:
-        from app.recording import Recorder
-
         feed.add_tap(Recorder(settings.record, feed.upstream))
     return feed
+
+
+def record(settings: Settings, out: str | Path, duration_s: float = 0.0) -> Recorder:
+    """Run ``settings``' feed on ``settings.symbols`` into ``out`` until Ctrl-C, SIGTERM
+    or ``duration_s`` (0: no limit); returns the closed recorder."""
+    import signal
+
+    feed = feed_class(settings.feed).from_settings(settings)
+    recorder = Recorder(out, feed.upstream)
+    feed.add_tap(recorder)
+    done = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: done.set())
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        feed.start(lambda ticks: None)  # the recorder is the only reader
+        feed.subscribe(settings.symbols)
+        for symbol in settings.symbols:  # previous closes, for the replayed board's change
+            feed.get_reference(symbol)
+        done.wait(duration_s if duration_s > 0 else None)
+    finally:
+        feed.stop()  # closes the recorder
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return recorder

@@ -1,4 +1,4 @@
-"""Replay a recording (:mod:`app.recording`) as a live feed: ``PHOTON_FEED=replay:PATH``.
+"""Replay a recording (:mod:`app.feeds.recording`) as a live feed: ``PHOTON_FEED=replay:PATH``.
 
 Ticks come out with their original spacing (by receipt time) divided by ``speed``,
 and with their original trade times, so the board shows when each trade happened.
@@ -15,8 +15,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from app.feeds.base import Feed, FeedState, Reference, SymbolInfo
-from app.recording import Recording, read
+from app.feeds.base import Feed
+from app.feeds.recording import Recording, read
+from app.ticks import FeedState, Reference, SymbolInfo
 
 if TYPE_CHECKING:
     from app.config import Settings

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from app.feeds.base import Reference
+from app.ticks import Reference
 
 _TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s'\"]+", re.IGNORECASE)
 

@@ -16,23 +16,6 @@ function fmtTime(ts) {
   return new Date(ts * 1000).toLocaleTimeString([], {hour12: false})
 }
 
-function drawSpark(entry) {
-  const pts = entry.points
-  const poly = entry.line
-  if (pts.length < 2) { poly.setAttribute("points", ""); return }
-  const W = 120, H = 28
-  let lo = Infinity, hi = -Infinity
-  for (const p of pts) { if (p[1] < lo) lo = p[1]; if (p[1] > hi) hi = p[1] }
-  const span = hi - lo || 1
-  const n = pts.length
-  const coords = pts.map((p, i) =>
-    `${(i / (n - 1) * W).toFixed(1)},${(H - 2 - (p[1] - lo) / span * (H - 4)).toFixed(1)}`)
-  poly.setAttribute("points", coords.join(" "))
-  const up = pts[n - 1][1] >= pts[0][1]
-  entry.spark.classList.toggle("photon-spark-up", up)
-  entry.spark.classList.toggle("photon-spark-down", !up)
-}
-
 // Tick-to-screen delay as the viewer sees it, from each update's trade time (ts) and
 // the server's publication time (at). Browser and server clocks differ, so the offset
 // is estimated from the messages themselves: the smallest (receipt - at) over the last
@@ -59,21 +42,32 @@ export class DelayMeter {
   }
 }
 
+// How often rows re-sort while prices move: often enough to follow, rarely enough to read.
+const RESORT_MS = 1000
+
 export function render({ model, el }) {
   const board = document.createElement("div")
   board.className = "photon-board"
-  const header = document.createElement("div")
-  header.className = "photon-row photon-head"
-  for (const text of ["Symbol", "Last", "Change", "Volume", "Updated", "Trend"]) {
-    header.append(cell("head", text))
-  }
+  const table = document.createElement("div")
+  table.className = "photon-table"
+  table.setAttribute("role", "table")
+  table.setAttribute("aria-label", "Tickers")
+  const {header, heads: sortHeads} = makeHeader(model.compact, (key) => sortBy(key))
   const body = document.createElement("div")
   body.className = "photon-body"
+  body.setAttribute("role", "rowgroup")
+  table.append(header, body)
   const empty = cell("photon-empty", "No tickers selected: pick some above.")
   const staleNote = cell("photon-stale-note", "")
   const notice = cell("photon-message", "")  // e.g. refused input; plain text
   notice.setAttribute("role", "alert")
-  board.append(notice, staleNote, header, body, empty)
+  const fired = makeFiredList()
+  const editor = makeAlertEditor({
+    onChange: (text) => model.send_msg({type: "alerts", text}),
+    onClose: (symbol) => { const e = entries.get(symbol); if (e) focusRow(e) },
+  })
+  const help = makeHelp()
+  board.append(notice, fired.el, staleNote, editor.el, table, empty, help)
   el.append(board)
   board.classList.toggle("photon-compact", model.compact)  // an embed: one line, no header
   board.style.setProperty("--photon-spark-w", `${model.spark_width}px`)
@@ -99,6 +93,8 @@ export function render({ model, el }) {
       flash(entry, r.last > entry.last ? "photon-up" : "photon-down")
     }
     entry.last = r.last
+    entry.pct = parsePct(r.change)
+    entry.vol = parseVolume(r.volume)
     entry.price.textContent = r.price
     entry.arrow.textContent = r.trend > 0 ? "▲" : r.trend < 0 ? "▼" : "•"
     entry.change.textContent = r.change
@@ -108,22 +104,17 @@ export function render({ model, el }) {
     entry.note.textContent = r.note || ""
     entry.row.classList.toggle("photon-unavailable", Boolean(r.note))
     entry.row.title = r.note || `High ${r.high} · Low ${r.low}`
+    checkAlerts(entry)
   }
 
   function makeEntry(r) {
     const row = document.createElement("div")
     row.className = "photon-row"
     row.dataset.symbol = r.symbol
-    if (!model.compact) {  // click or Enter: a live chart of this ticker
-      row.tabIndex = 0
-      row.setAttribute("role", "button")
-      row.setAttribute("aria-label", `${r.symbol}: open a live chart`)
-      const open = () => model.send_msg({type: "chart", symbol: r.symbol})
-      row.addEventListener("click", open)
-      row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") open() })
-    }
+    row.setAttribute("role", "row")
     const price = cell("px photon-price", "")
     const arrow = cell("arrow", "")
+    arrow.setAttribute("aria-hidden", "true")
     const chg = document.createElement("span")
     chg.className = "chg"
     const change = cell("chg-text", "")
@@ -133,30 +124,208 @@ export function render({ model, el }) {
     spark.setAttribute("class", "spark photon-sparkline")
     spark.setAttribute("viewBox", "0 0 120 28")
     spark.setAttribute("preserveAspectRatio", "none")
+    spark.setAttribute("aria-hidden", "true")
+    const trend = cell("trend", "")
+    trend.append(spark)
     const line = document.createElementNS(SVG, "polyline")
     spark.append(line)
     const sym = cell("sym", r.symbol)
+    sym.setAttribute("role", "rowheader")
     const note = cell("photon-note", "")
     sym.append(note)
-    row.append(sym, price, chg, volume, time, spark)
-    return {row, price, arrow, change, volume, time, note, spark, line, points: [], last: null,
-            timer: null}
+    const cells = [sym, price, chg, volume, time, trend]
+    const entry = {symbol: r.symbol, row, price, arrow, change, volume, time, note, spark, line,
+                   points: [], last: null, pct: null, vol: null, timer: null, bell: null}
+    if (!model.compact) {  // click or Enter: a live chart of this ticker
+      row.tabIndex = -1  // one row at a time is in the tab order (focusRow)
+      row.addEventListener("click", (ev) => {
+        if (!ev.target.closest("button")) openChart(entry)
+      })
+      entry.bell = h("button", {type: "button", class: "photon-bell"}, bellIcon(),
+                     h("span", {class: "photon-sr"}, `Alerts for ${r.symbol}`),
+                     h("span", {class: "photon-bell-count"}))
+      entry.bell.addEventListener("click", () => editor.open(entry.symbol, entry.last))
+      cells.push(h("span", {class: "photon-alert-cell"}, entry.bell))
+    }
+    for (const c of cells.slice(1)) c.setAttribute("role", "cell")
+    row.append(...cells)
+    return entry
+  }
+
+  // -- rows: order, focus, keyboard -------------------------------------------
+  let sort = parseSort(model.sort)
+  let order = []  // symbols in the server's (picker's) order
+  let resortDue = false, pointerOnRows = false
+  body.addEventListener("pointerenter", () => { pointerOnRows = true })
+  body.addEventListener("pointerleave", () => { pointerOnRows = false })
+
+  function applySort() {
+    resortDue = false
+    const want = orderRows(order.map((s) => entries.get(s)).filter(Boolean), sort)
+    const have = [...body.children]
+    if (want.every((e, i) => have[i] === e.row)) return
+    const active = el.getRootNode().activeElement
+    for (const e of want) {  // moveBefore keeps focus where the browser has it
+      if (body.moveBefore) body.moveBefore(e.row, null)
+      else body.append(e.row)
+    }
+    if (active && body.contains(active) && el.getRootNode().activeElement !== active) {
+      active.focus({preventScroll: true})
+    }
+  }
+
+  function sortBy(key) {
+    sort = sort.key === key ? {key, dir: -sort.dir} : {key, dir: 1}
+    paintSortHeads(sortHeads, sort)
+    applySort()
+    model.sort = sortText(sort)  // Python keeps it in the URL (?sort=)
+  }
+
+  const resortTimer = setInterval(() => {
+    if (resortDue && !pointerOnRows) applySort()  // never jump rows under the pointer
+  }, RESORT_MS)
+
+  function rowEntries() {
+    return [...body.children].map((r) => entries.get(r.dataset.symbol)).filter(Boolean)
+  }
+
+  function focusRow(entry) {
+    if (!entry) return
+    for (const e of entries.values()) e.row.tabIndex = e === entry ? 0 : -1
+    entry.row.focus()
+  }
+
+  function focusedEntry() {
+    const active = el.getRootNode().activeElement
+    const row = active && body.contains(active) ? active.closest("[data-symbol]") : null
+    return row ? entries.get(row.dataset.symbol) : null
+  }
+
+  function moveFocus(step) {
+    const rows = rowEntries()
+    if (!rows.length) return
+    const at = rows.indexOf(focusedEntry())
+    const next = at < 0 ? (step > 0 ? 0 : rows.length - 1)
+      : Math.min(rows.length - 1, Math.max(0, at + step))
+    focusRow(rows[next])
+  }
+
+  function openChart(entry) { model.send_msg({type: "chart", symbol: entry.symbol}) }
+
+  let refocusAt = null  // after Delete: focus the row that took the removed one's place
+  function removeRow(entry) {
+    refocusAt = rowEntries().indexOf(entry)
+    model.send_msg({type: "remove", symbol: entry.symbol})
+  }
+
+  // Keys on a row (also in a notebook); handled keys go no further (e.g. to Jupyter).
+  function onBoardKey(ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return
+    const target = ev.composedPath()[0]
+    if (isTextField(target) || help.open) return
+    const onRow = target?.dataset?.symbol && body.contains(target)
+    const entry = onRow ? entries.get(target.dataset.symbol) : null
+    let done = true
+    if (ev.key === "j" || ev.key === "ArrowDown") moveFocus(1)
+    else if (ev.key === "k" || ev.key === "ArrowUp") moveFocus(-1)
+    else if (ev.key === "Enter" && entry) openChart(entry)
+    else if ((ev.key === "Delete" || ev.key === "Backspace") && entry) removeRow(entry)
+    else if (ev.key === "a" && entry) editor.open(entry.symbol, entry.last)
+    else if (ev.key === "Escape" && entry) model.send_msg({type: "close_chart"})
+    else done = false
+    if (done) { ev.preventDefault(); ev.stopPropagation() }
+  }
+
+  // Page-wide keys (a page of its own: model.shortcuts).
+  function onPageKey(ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return
+    const target = ev.composedPath()[0]
+    if (ev.key === "Escape" && target?.classList?.contains("choices__input")) {
+      target.blur()  // leave the search, back to the rows
+      focusRow(focusedEntry() || rowEntries()[0])
+      return
+    }
+    if (isTextField(target) || help.open) return
+    let done = true
+    if (ev.key === "/") { const input = pickerInput(); if (input) input.focus(); else done = false }
+    else if (ev.key === "?") help.showModal()
+    else if (ev.key === "j") moveFocus(1)
+    else if (ev.key === "k") moveFocus(-1)
+    else if (ev.key === "Escape") model.send_msg({type: "close_chart"})
+    else done = false
+    if (done) ev.preventDefault()
+  }
+
+  if (!model.compact) board.addEventListener("keydown", onBoardKey)
+  // The page's picker may render after the board: look for it a few times.
+  let untidy = null, tries = 0
+  const findPicker = () => {
+    const input = pickerInput()
+    if (input) untidy = tidyPicker(input)
+    else if (tries++ < 40) setTimeout(findPicker, 250)
+  }
+  if (model.shortcuts && !model.compact) findPicker()
+  if (model.shortcuts && !model.compact) {
+    document.addEventListener("keydown", onPageKey)
+    board.append(h("p", {class: "photon-hint"}, "Press ", h("kbd", {}, "?"),
+                   " for keyboard shortcuts."))
+  }
+
+  // -- alerts -------------------------------------------------------------------
+  const book = new AlertBook()
+
+  function notify(text, key) {
+    if (typeof Notification === "undefined" || Notification.permission !== "granted") return
+    try { new Notification("Photon price alert", {body: text, tag: key}) }
+    catch (e) { /* some browsers only allow notifications from a service worker */ }
+  }
+
+  function checkAlerts(entry) {
+    const {fired: now, hit, count} = book.check(entry.symbol, entry.last)
+    for (const st of now) {
+      const words = alertWords(st.alert, st.base)
+      const text = `${entry.symbol} ${words}: last ${entry.price.textContent}`
+      fired.add(text, entry.symbol)
+      notify(text, st.alert.key)
+    }
+    entry.row.classList.toggle("photon-alert-hit", hit)
+    if (entry.bell) {
+      entry.bell.querySelector(".photon-bell-count").textContent = count ? ` ${count}` : ""
+      entry.bell.classList.toggle("photon-bell-set", count > 0)
+    }
+  }
+
+  function setAlerts() {
+    let list = []
+    try { list = JSON.parse(model.alerts || "[]") } catch (e) { list = [] }
+    book.set(list, (symbol) => entries.get(symbol)?.last)
+    editor.refresh(list)
+    for (const e of entries.values()) checkAlerts(e)
   }
 
   function build() {
     for (const t of timers) clearTimeout(t)
     timers.clear()
+    const hadFocus = focusedEntry()?.symbol
     entries.clear()
     body.replaceChildren()
     const rows = JSON.parse(model.snapshot || "[]")
+    order = rows.map((r) => r.symbol)
     for (const r of rows) {
       const entry = makeEntry(r)
-      update(entry, r)
-      entry.points = (r.points || []).slice(-model.max_points)
-      drawSpark(entry)
       entries.set(r.symbol, entry)
+      update(entry, r)
+      entry.points = compactPoints(r.points || [], model.max_points)
+      drawSpark(entry)
       body.append(entry.row)
     }
+    applySort()
+    const shown = rowEntries()
+    if (shown.length) shown[0].row.tabIndex = 0
+    if (hadFocus && entries.has(hadFocus)) focusRow(entries.get(hadFocus))
+    else if (refocusAt != null && shown.length) focusRow(shown[Math.min(refocusAt, shown.length - 1)])
+    refocusAt = null
+    if (editor.symbol && !entries.has(editor.symbol)) editor.close()
     empty.style.display = rows.length ? "none" : ""
   }
 
@@ -172,6 +341,7 @@ export function render({ model, el }) {
       entry.ts = r.ts
       update(entry, r)
     }
+    if (sort.key && sort.key !== "symbol" && delta.rows.length) resortDue = true
     if (delta.every && delta.every !== every) {  // the server's cadence, for the status line
       every = delta.every
       window.photonCadenceMs = every  // for a status line rendered after this
@@ -191,7 +361,7 @@ export function render({ model, el }) {
       if (!entry || !pts.length) continue
       entry.points.push(...pts)
       if (entry.points.length > model.max_points) {
-        entry.points.splice(0, entry.points.length - model.max_points)
+        entry.points = compactPoints(entry.points, model.max_points)
       }
       drawSpark(entry)
     }
@@ -235,9 +405,24 @@ export function render({ model, el }) {
   connectFast()
 
   model.on("snapshot", build)
+  model.on("alerts", setAlerts)
+  model.on("sort", () => {
+    sort = parseSort(model.sort)
+    paintSortHeads(sortHeads, sort)
+    applySort()
+  })
   model.on("msg:custom", (delta) => apply(JSON.parse(delta)))
-  model.on("remove", () => { closeFast(); for (const t of timers) clearTimeout(t) })
+  model.on("remove", () => {
+    closeFast()
+    for (const t of timers) clearTimeout(t)
+    clearInterval(resortTimer)
+    document.removeEventListener("keydown", onPageKey)
+    if (untidy) untidy()
+    tries = Infinity
+  })
+  paintSortHeads(sortHeads, sort)
   build()
+  setAlerts()
   // A view rendered later than its model (a notebook re-display) asks for fresh state.
   model.send_msg({type: "snapshot"})
 }

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import param
 
-from app.quote_book import Changes
+from app.hub.quote_book import Changes
 from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent
@@ -47,13 +47,24 @@ class BoardView(SharedSourceComponent):
     compact = param.Boolean(default=False, doc="One line per symbol, no header: for embeds.")
     spark_width = param.Integer(default=120, bounds=(20, 2000), doc="Sparkline width, px.")
     spark_height = param.Integer(default=28, bounds=(8, 800), doc="Sparkline height, px.")
+    sort = param.String(default="", doc="Row order, e.g. '-change' (app/views/urlstate.py); "
+                        "the browser sets it when a column header is clicked.")
+    alerts = param.String(default="[]", doc="The page's price alerts as JSON text "
+                          "([{key, symbol, op, value}], app/views/alerts.py); the browser "
+                          "evaluates them on every price.")
+    shortcuts = param.Boolean(default=False, doc="Page-wide keyboard shortcuts (/, ?, j/k): "
+                              "on a page of its own, not inside a notebook.")
 
-    _esm = _HERE / "board.js"
+    # One module of four files: spark.js and alerts.js (pure, also run by node in the
+    # tests), board_ui.js (sorting, shortcuts help, alert editor) and board.js (the rows).
+    _esm = "\n".join((_HERE / name).read_text()
+                     for name in ("spark.js", "alerts.js", "board_ui.js", "board.js"))
     _stylesheets = [(_HERE / "board.css").read_text()]
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": [], "chart": []}
+        self._handlers: dict[str, list] = {"snapshot": [], "fast_failed": [], "chart": [],
+                                           "close_chart": [], "remove": [], "alerts": []}
         self.last_delta = ""
         """The last delta sent (for notebooks and tests to look at)."""
 
@@ -86,13 +97,28 @@ class BoardView(SharedSourceComponent):
         """Call ``callback(symbol)`` when the viewer opens a row's chart."""
         self._handlers["chart"].append(callback)
 
+    def on_close_chart_request(self, callback) -> None:
+        """Call ``callback()`` when the viewer closes the chart (Escape)."""
+        self._handlers["close_chart"].append(callback)
+
+    def on_remove_request(self, callback) -> None:
+        """Call ``callback(symbol)`` when the viewer removes a row (Delete)."""
+        self._handlers["remove"].append(callback)
+
+    def on_alerts_request(self, callback) -> None:
+        """Call ``callback(text)`` with the alert list the viewer edited (``AAPL>1,...``)."""
+        self._handlers["alerts"].append(callback)
+
+    #: Messages that carry one string, and the field that holds it.
+    _ARG = {"chart": "symbol", "remove": "symbol", "alerts": "text"}
+
     def _handle_msg(self, data) -> None:
         kind = data.get("type") if isinstance(data, dict) else None
-        if kind == "chart":
-            symbol = data.get("symbol")
-            if isinstance(symbol, str):
-                for cb in self._handlers["chart"]:
-                    cb(symbol)
+        if kind in self._ARG:
+            value = data.get(self._ARG[kind])
+            if isinstance(value, str) and len(value) <= 10_000:
+                for cb in self._handlers[kind]:
+                    cb(value)
             return
         for cb in self._handlers.get(kind, []):
             cb()

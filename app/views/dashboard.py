@@ -3,31 +3,34 @@
 A :class:`Dashboard` is per session (per browser tab, or per notebook display
 owner). Its picker value *is* its hub subscription. After each hub cycle its
 changes go to the browser as one board update: over the fast lane
-(:mod:`app.fastlane`), or through Bokeh, pushed by the Bokeh lane
-(:mod:`app.bokehlane`) in a served session and by a timer of its own in a notebook.
+(:mod:`app.lanes.fastlane`), or through Bokeh, pushed by the Bokeh lane
+(:mod:`app.lanes.bokehlane`) in a served session and by a timer of its own in a notebook.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 import param
 
-from app import broadcast, metrics
-from app.bokehlane import BokehLane
-from app.fastlane import PATH as FAST_PATH
-from app.fastlane import FastLane
-from app.feeds.base import FeedState
-from app.hub import Health, Hub, Subscription
+from app.hub.hub import Health, Hub, Subscription
+from app.lanes import broadcast
+from app.lanes.bokehlane import BokehLane
+from app.lanes.fastlane import PATH as FAST_PATH
+from app.lanes.fastlane import FastLane
 from app.quotes import Quote, quote_row
+from app.runtime import metrics
 from app.symbols import parse_symbols
+from app.ticks import FeedState
 from app.views import theme
+from app.views.alerts import AlertList, parse_alerts
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
 from app.views.status import StatusView, stale_note
+from app.views.urlstate import parse_sort, with_query
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,7 @@ STATUS_EVERY_MS = broadcast.EVERY_MS
 
 def with_symbols_query(search: str, symbols: list[str]) -> str:
     """``search`` with ``symbols=`` replaced, commas left readable: ``?symbols=AAPL,TSLA``."""
-    params = [(k, v) for k, v in parse_qsl(search.lstrip("?"), keep_blank_values=True)
-              if k != "symbols"]
-    params.append(("symbols", ",".join(symbols)))
-    return "?" + urlencode(params, safe=",:")
+    return with_query(search, symbols=",".join(symbols))
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -49,9 +49,14 @@ class Dashboard(pn.viewable.Viewer):
     hub = param.ClassSelector(class_=Hub, doc="The process hub to read from.")
     symbols = param.List(default=[], item_type=str, doc="Watched symbols, in board order.")
     max_symbols = param.Integer(default=50, bounds=(1, None), doc="Per-session symbol cap.")
-    push_interval_ms = param.Integer(default=250, bounds=(20, None), doc="Push cadence.")
     message = param.String(default="", doc="Plain-text notice about refused input.")
-    sync_url = param.Boolean(default=False, doc="Mirror the selection in ?symbols= of the URL.")
+    sort = param.String(default="", doc="Row order: a column (symbol, last, change, "
+                        "volume), '-' in front for descending; '' keeps the picker's order.")
+    alerts = param.String(default="", doc="Price alerts, as ?alerts= holds them "
+                          "(app/views/alerts.py); set with :meth:`set_alerts`.")
+    sync_url = param.Boolean(default=False, doc="Mirror the selection, sort and alerts in "
+                             "the URL (?symbols=, ?sort=, ?alerts=); turns on the board's "
+                             "keyboard shortcuts too (a page of its own).")
     fast_lane = param.ClassSelector(class_=FastLane, default=None, allow_None=True,
                                     doc="Send ticks over the fast lane instead of Bokeh.")
     fast_path = param.String(default="." + FAST_PATH,
@@ -65,6 +70,8 @@ class Dashboard(pn.viewable.Viewer):
 
     def __init__(self, **params):
         requested = params.pop("symbols", [])
+        requested_alerts = params.pop("alerts", "")
+        requested_sort = params.pop("sort", "")
         super().__init__(**params)
         universe = self.hub.feed.universe()
         self._known = (None if self.hub.feed.open_universe
@@ -77,12 +84,18 @@ class Dashboard(pn.viewable.Viewer):
             search_option_limit=max(1, len(options)), stylesheets=[theme.PICKER_CSS],
         )
         self._board = BoardView(max_points=self.hub.history_len, compact=self.compact,
+                                shortcuts=self.sync_url and not self.compact,
                                 sizing_mode="stretch_width")
         self._status = StatusView(cadence_ms=self.hub.push_interval_ms,
                                   sizing_mode="stretch_width")
         self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
         self._board.on_chart_request(self.open_chart)
+        self._board.on_close_chart_request(self.close_chart)
+        self._board.on_remove_request(self.remove)
+        self._board.on_alerts_request(self.set_alerts)
+        self._alert_list = AlertList(())
+        self._messages = {"symbols": "", "alerts": ""}
         self._chart: TickerChart | None = None
         self._chart_view = None  # the chart's object in the layout while open
         self._token: str | None = None
@@ -94,7 +107,10 @@ class Dashboard(pn.viewable.Viewer):
         self._callback = None
         self._setting = False
         self.select(requested)
+        self.set_alerts(requested_alerts)
+        self.set_sort(requested_sort)
         self._picker.param.watch(self._on_pick, "value")
+        self._board.param.watch(lambda e: self.set_sort(e.new), "sort")  # a header click
         # As few Panel objects as a page needs: each is Bokeh models, stylesheets and
         # watchers built for every session (notices live in the board, the title in the
         # status line, and the chart joins the column only while open).
@@ -106,8 +122,50 @@ class Dashboard(pn.viewable.Viewer):
     def select(self, raw) -> None:
         """Watch the symbols in ``raw`` (a list or ``"AAPL,TSLA"``), keeping the valid ones."""
         picked = parse_symbols(raw, self._known, self.max_symbols)
-        self.message = picked.message()
+        self._say("symbols", picked.message())
         self._apply(list(picked.symbols))
+
+    def remove(self, symbol: str) -> None:
+        """Stop watching ``symbol`` (the board's Delete key), as a picker change would."""
+        if symbol in self.symbols:
+            self.select([s for s in self.symbols if s != symbol])
+
+    def set_alerts(self, raw: str | None) -> None:
+        """Keep the valid alerts of ``raw`` (``AAPL>230.5,NVDA~2%``) on watched symbols;
+        name the others in the notice."""
+        parsed = parse_alerts(raw, watched=set(self._sub.symbols))
+        self._say("alerts", parsed.message())
+        self._set_alert_list(parsed)
+
+    def _set_alert_list(self, parsed: AlertList) -> None:
+        self._alert_list = parsed
+        self._board.alerts = json.dumps([a.as_json() for a in parsed.alerts])
+        self.alerts = parsed.text()
+        self._sync_url()
+
+    def set_sort(self, raw: str | None) -> None:
+        """Order rows by a column (``-change``: descending); anything unknown: picker order."""
+        self.sort = parse_sort(raw)
+        if self._board.sort != self.sort:
+            self._board.sort = self.sort
+        self._sync_url()
+
+    def _say(self, topic: str, text: str) -> None:
+        self._messages[topic] = text
+        self.message = " ".join(m for m in self._messages.values() if m)
+
+    def _show_url(self) -> None:
+        """Send the URL as kept to the browser once it is connected: what was set while
+        the page was being built equals the server's copy, so it was never sent."""
+        self._sync_url()
+        if self.sync_url and pn.state.location is not None:
+            pn.state.location.param.trigger("search")
+
+    def _sync_url(self) -> None:
+        if self.sync_url and pn.state.location is not None:
+            loc = pn.state.location
+            loc.search = with_query(loc.search, symbols=",".join(self.symbols),
+                                    sort=self.sort, alerts=self.alerts)
 
     def _on_pick(self, event: param.parameterized.Event) -> None:
         if not self._setting:
@@ -135,9 +193,11 @@ class Dashboard(pn.viewable.Viewer):
             self._setting = False
         self._send_snapshot()
         self._show_status()
-        if self.sync_url and pn.state.location is not None:
-            loc = pn.state.location
-            loc.search = with_symbols_query(loc.search, symbols)
+        kept = [a for a in self._alert_list.alerts if a.symbol in symbols]
+        if len(kept) != len(self._alert_list.alerts):  # a row went, and its alerts with it
+            self._set_alert_list(AlertList(tuple(kept)))
+        else:
+            self._sync_url()
 
     @param.depends("message", watch=True)
     def _show_message(self) -> None:
@@ -161,7 +221,7 @@ class Dashboard(pn.viewable.Viewer):
         t0 = time.perf_counter()
         changes = self.hub.changes_since(self._cycle, self._sub.symbols)
         self._cycle = changes.cycle
-        self._since_status_ms += self.push_interval_ms
+        self._since_status_ms += self.hub.push_interval_ms
         with pn.io.hold():
             if changes.rows:
                 self._board.send_delta(delta_json(changes, self.hub.push_interval_ms))
@@ -205,6 +265,8 @@ class Dashboard(pn.viewable.Viewer):
             self._push_through_bokeh(doc if served else None)
         if served:
             pn.state.on_session_destroyed(lambda _ctx: self.close())
+            if self.sync_url:  # the URL as kept: refused entries out, alerts canonical
+                pn.state.onload(self._show_url)
         self._started = True
         return self
 
@@ -239,7 +301,9 @@ class Dashboard(pn.viewable.Viewer):
             else:
                 pn.state.onload(join)
         else:
-            self._callback = pn.state.add_periodic_callback(self.push, self.push_interval_ms)
+            # a timer of its own (a notebook) runs at the hub's fastest cadence
+            self._callback = pn.state.add_periodic_callback(self.push,
+                                                            self.hub.push_interval_floor_ms)
 
     def _stop_pushing(self) -> None:
         if self.bokeh_lane is not None:
@@ -260,8 +324,7 @@ class Dashboard(pn.viewable.Viewer):
         if symbol not in self._sub.symbols:
             return
         self.close_chart()
-        self._chart = TickerChart(hub=self.hub, symbol=symbol,
-                                  interval_ms=self.push_interval_ms)
+        self._chart = TickerChart(hub=self.hub, symbol=symbol)
         self._chart.on_close(self.close_chart)
         if isinstance(self._layout, pn.Column):
             self._layout.append(self._chart)

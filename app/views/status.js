@@ -11,7 +11,11 @@ export function cadenceText(ms) {
 export function render({ model, el, view }) {
   const bar = document.createElement("div")
   bar.className = "photon-status"
-  bar.setAttribute("role", "status")
+  // Read out only when the state changes ("live", "stale", "disconnected"), not every
+  // second as the tick age and delay move: the bar itself is not a live region.
+  const said = document.createElement("span")
+  said.className = "photon-sr"
+  said.setAttribute("role", "status")
   const dot = document.createElement("span")
   dot.className = "dot"
   const text = document.createElement("span")
@@ -30,7 +34,14 @@ export function render({ model, el, view }) {
     }
     el.append(h1)
   }
-  el.append(bar)
+  el.append(bar, said)
+  let saidState = null
+  function announce(state, words) {
+    if (state === saidState) return
+    const first = saidState === null
+    saidState = state
+    if (!first) said.textContent = words  // the first paint is the page, not news
+  }
 
   let connected = true
   const process = model.process
@@ -66,6 +77,7 @@ export function render({ model, el, view }) {
   function paint() {
     const state = connected ? model.state : "disconnected"
     bar.dataset.state = state
+    announce(state, connected ? `Feed ${model.words}` : "Disconnected from server")
     if (!connected) {
       text.textContent = "Disconnected from server · reconnecting…"
       detail.textContent = "Prices shown are the last received."

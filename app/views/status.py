@@ -11,9 +11,9 @@ from pathlib import Path
 
 import param
 
-from app.feeds.base import FeedState
-from app.health import Health
-from app.process import PROCESS_ID
+from app.hub.health import Health
+from app.runtime.process import PROCESS_ID
+from app.ticks import FeedState
 from app.views.esm import SharedSourceComponent
 
 _HERE = Path(__file__).parent

@@ -35,6 +35,13 @@ PICKER_CSS = """
 }
 """
 
+#: Panel panes that take their text colour from Panel's own (light) design, such as the
+#: chart's caption: follow the page's scheme instead (dark text on a dark page otherwise).
+TEXT_CSS = """
+:host { --panel-on-background-color: light-dark(#212529, #e5e7eb);
+        color: light-dark(#111827, #e5e7eb); }
+"""
+
 
 def theme_from_arg(raw: str | None) -> str:
     """The theme a ``?theme=`` value asks for; anything unknown (or none) means "auto"."""

@@ -51,6 +51,31 @@ def watch_prices(page, seconds: float, every_ms: int = 100) -> dict[str, list[tu
     return changes
 
 
+def watch_prices_until(page, enough, timeout: float = 60.0, every_ms: int = 100,
+                       what: str = "enough price changes") -> dict[str, list[tuple[float, str]]]:
+    """Sample each row's price text until ``enough(changes)`` holds (as watch_prices).
+
+    A wait for a state, not a window: a busy machine makes it take longer, never fail
+    short. Fails with what was seen after ``timeout`` seconds.
+    """
+    import time
+
+    changes: dict[str, list[tuple[float, str]]] = {}
+    last: dict[str, str] = {}
+    start = time.monotonic()
+    while True:
+        now = time.monotonic() - start
+        for sym, text in prices(page).items():
+            if last.get(sym) != text:
+                changes.setdefault(sym, []).append((now, text))
+                last[sym] = text
+        if enough(changes):
+            return changes
+        if now > timeout:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}: {changes}")
+        page.wait_for_timeout(every_ms)
+
+
 #: Records every flash: which class went on, and the price text before and after.
 FLASH_RECORDER = """
 () => {

@@ -19,7 +19,7 @@ from tests.browser.helpers import (
     parse_price,
     prices,
     wait_for_symbols,
-    watch_prices,
+    watch_prices_until,
 )
 from tests.support import wait_until
 
@@ -49,13 +49,14 @@ def test_prices_update_several_times_without_reload(page, server):
     open_board(page, server.url())
     wait_for_symbols(page, ["AAPL", "TSLA", "GOOGL"])
     page.evaluate("() => { window.__sameDocument = true }")
-    changes = watch_prices(page, seconds=6)
+    # Each symbol changes at least 5 times on screen, however long a busy machine takes.
+    # (How long a viewer waits between updates is a bench figure, not a test.)
+    changes = watch_prices_until(
+        page, lambda seen: all(len(seen.get(s, ())) >= 5 for s in ("AAPL", "TSLA", "GOOGL")),
+        what="5 changes of each symbol")
     assert page.evaluate("() => window.__sameDocument") is True  # no reload happened
     for sym in ("AAPL", "TSLA", "GOOGL"):
         texts = [text for _, text in changes[sym]]
-        # The mock trades every symbol at least once a second: several changes in 6 s.
-        # (How long a viewer waits between updates is a bench figure, not a test.)
-        assert len(texts) >= 5, (sym, changes[sym])
         while texts and texts[0] == "—":  # the row can show before its first price
             texts.pop(0)
         assert texts and all(text.startswith("$") for text in texts), (sym, texts)
@@ -66,7 +67,10 @@ def test_flashes_match_the_direction_of_each_change(page, server):
     open_board(page, server.url("/app?symbols=NVDA,TSLA,AAPL,SPY,IBM,JNJ"))
     wait_for_symbols(page, ["NVDA", "TSLA", "AAPL", "SPY", "IBM", "JNJ"])
     page.evaluate(FLASH_RECORDER)
-    page.wait_for_timeout(5000)
+    # Until both directions, 20 flashes and a flash that ended were seen.
+    page.wait_for_function(
+        "() => new Set(window.__flashes.map((f) => f.dir)).size === 2"
+        " && window.__flashes.length >= 20 && window.__cleared >= 1", timeout=60_000)
     flashes = page.evaluate("() => window.__flashes")
     unflashed = page.evaluate("() => window.__unflashed")
     assert {f["dir"] for f in flashes} == {"up", "down"}, flashes
@@ -94,9 +98,9 @@ def test_picker_changes_what_updates_and_releases_the_rest(page, server):
                what="board follows the picker")
     wait_until(lambda: "symbols=" in page.url and "MSFT" in page.url
                and "AAPL" not in page.url, what="the URL to follow the picker")
-    changes = watch_prices(page, seconds=3)
+    changes = watch_prices_until(page, lambda seen: len(seen.get("MSFT", ())) >= 2,
+                                 what="the new symbol live")
     assert set(changes) == {"GOOGL", "MSFT", "TSLA"}
-    assert len(changes["MSFT"]) >= 2  # the new symbol is live
     health = wait_until(lambda: "AAPL" not in (h := server.health())["subscriptions"] and h,
                         what="AAPL released upstream")
     assert health["subscriptions"].get("MSFT", 0) >= 1

@@ -70,7 +70,8 @@ def test_first_command_serves_live_prices_from_a_fresh_clone_and_ctrl_c_stops_it
                                 stderr=subprocess.STDOUT, start_new_session=True)
     pgid = os.getpgid(proc.pid)
     try:
-        # Installing into a new .venv takes a while; serving live prices then a minute.
+        # Installing into a new .venv takes a while. Every wait below is for a state, with
+        # a timeout only a hung command reaches: a busy machine makes it slower, not red.
         wait_until(lambda: proc.poll() is None and "Photon: http://" in log.read_text()
                    or proc.poll() is not None, timeout=900, every=1, what="install")
         assert proc.poll() is None, log.read_text()
@@ -78,16 +79,16 @@ def test_first_command_serves_live_prices_from_a_fresh_clone_and_ctrl_c_stops_it
         if SYSTEM_PATH.startswith("/usr/bin"):
             assert str(venv_python).startswith("/usr/bin/"), venv_python  # the system's
         wait_until(lambda: get_json(f"http://127.0.0.1:{port}/health")[0] == 200
-                   if _listening(port) else False, timeout=60, what="/health")
+                   if _listening(port) else False, timeout=300, what="/health")
         open_board(page, f"http://127.0.0.1:{port}/app")
         first = wait_until(lambda: (p := prices(page)) and "—" not in p.values() and p,
-                           timeout=60, what="prices on the board")
+                           timeout=180, what="prices on the board")
         assert set(first) == {"AAPL", "TSLA", "GOOGL"}
-        wait_until(lambda: prices(page) != first, timeout=60, what="a live price change")
+        wait_until(lambda: prices(page) != first, timeout=180, what="a live price change")
     finally:
         os.killpg(pgid, signal.SIGINT)  # Ctrl-C in the terminal
         try:
-            proc.wait(30)
+            proc.wait(180)
         except subprocess.TimeoutExpired:
             os.killpg(pgid, signal.SIGKILL)
             raise AssertionError(
@@ -104,7 +105,7 @@ def _listening(port: int) -> bool:
 
 
 def _group_gone(pgid: int) -> bool:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             os.killpg(pgid, 0)

@@ -116,6 +116,33 @@ class _SnapshotHandler(tornado.web.RequestHandler):
             self.finish(fake.quotes[symbol])
 
 
+class _BarsHandler(tornado.web.RequestHandler):
+    """``GET /v2/stocks/bars?symbols=&timeframe=1Min&start=&end=``, paged by ``page_size``."""
+
+    def initialize(self, fake: FakeAlpaca) -> None:
+        self.fake = fake
+
+    def get(self) -> None:
+        fake = self.fake
+        symbol = self.get_query_argument("symbols", "")
+        with fake._lock:
+            fake.bars_requests.append(dict((k, self.get_query_argument(k)) for k in
+                                           self.request.query_arguments))
+        headers = (self.request.headers.get("APCA-API-KEY-ID"),
+                   self.request.headers.get("APCA-API-SECRET-KEY"))
+        if headers != (fake.key_id, fake.secret):
+            self.set_status(401)
+            self.finish({"message": "unauthorized."})
+            return
+        start, end = self.get_query_argument("start", ""), self.get_query_argument("end", "~")
+        rows = [b for b in fake.bars.get(symbol, []) if start <= b["t"] < end]
+        offset = int(self.get_query_argument("page_token", "0"))
+        page = rows[offset:offset + fake.page_size]
+        more = offset + fake.page_size < len(rows)
+        self.finish({"bars": {symbol: page} if page else {},
+                     "next_page_token": str(offset + fake.page_size) if more else None})
+
+
 class FakeAlpaca(FakeFinnhub):
     """A fake Alpaca on 127.0.0.1: ``ws_url`` (``/v2/iex``) and ``rest_url``."""
 
@@ -124,6 +151,10 @@ class FakeAlpaca(FakeFinnhub):
         self.key_id, self.secret = key_id, secret
         self.symbol_limit = 30
         self.auth_timeout_s: float | None = None
+        self.bars: dict[str, list[dict]] = {}
+        """``/v2/stocks/bars`` per symbol: ``{"t": RFC 3339, "o","h","l","c","v"}``."""
+        self.page_size = 10000
+        self.bars_requests: list[dict] = []
 
     @property
     def ws_url(self) -> str:
@@ -135,7 +166,8 @@ class FakeAlpaca(FakeFinnhub):
 
     def _routes(self) -> list:
         return [(r"/v2/iex", _AlpacaSocket, {"fake": self}),
-                (r"/v2/stocks/([^/]+)/snapshot", _SnapshotHandler, {"fake": self})]
+                (r"/v2/stocks/([^/]+)/snapshot", _SnapshotHandler, {"fake": self}),
+                (r"/v2/stocks/bars", _BarsHandler, {"fake": self})]
 
     def trades(self, *trades: dict, conn: FakeConnection | None = None) -> None:
         """One frame of ``{"S", "p", "s", "t"}`` trades (``T`` is added)."""

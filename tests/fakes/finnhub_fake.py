@@ -135,6 +135,34 @@ class _QuoteHandler(tornado.web.RequestHandler):
             self.finish(fake.quotes.get(symbol, ZERO_QUOTE))
 
 
+class _CandleHandler(tornado.web.RequestHandler):
+    """``GET /stock/candle?symbol=&resolution=1&from=&to=``: history, or 403 (free plan)."""
+
+    def initialize(self, fake: FakeFinnhub) -> None:
+        self.fake = fake
+
+    def get(self) -> None:
+        fake = self.fake
+        symbol = self.get_query_argument("symbol", "")
+        token = self.request.headers.get("X-Finnhub-Token", "")
+        with fake._lock:
+            fake.candle_requests.append(symbol)
+        if token != fake.token:
+            self.set_status(401)
+            self.finish({"error": "Invalid API key"})
+        elif fake.candle_mode == "403":
+            self.set_status(403)
+            self.finish({"error": "You don't have access to this resource."})
+        else:
+            lo = int(self.get_query_argument("from", "0"))
+            hi = int(self.get_query_argument("to", str(2**40)))
+            rows = [c for c in fake.candles.get(symbol, []) if lo <= c["t"] <= hi]
+            if not rows:
+                self.finish({"s": "no_data"})
+                return
+            self.finish({"s": "ok", **{k: [c[k] for c in rows] for k in "tohlcv"}})
+
+
 class FakeFinnhub:
     """A fake Finnhub on 127.0.0.1: ``ws_url`` for trades, ``rest_url`` for ``/quote``."""
 
@@ -154,6 +182,11 @@ class FakeFinnhub:
         self.ws_hang = False
         """Accept TCP but never answer the WebSocket handshake while set."""
         self.rest_requests: list[str] = []
+        self.candles: dict[str, list[dict]] = {}
+        """``/stock/candle`` rows per symbol: ``{"t","o","h","l","c","v"}``."""
+        self.candle_mode = "ok"
+        """"ok", or "403" as a free key gets."""
+        self.candle_requests: list[str] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._done: asyncio.Event | None = None
@@ -211,7 +244,8 @@ class FakeFinnhub:
 
     def _routes(self) -> list:
         return [(r"/", _SocketHandler, {"fake": self}),
-                (r"/api/v1/+quote", _QuoteHandler, {"fake": self})]
+                (r"/api/v1/+quote", _QuoteHandler, {"fake": self}),
+                (r"/api/v1/+stock/candle", _CandleHandler, {"fake": self})]
 
     def _on_loop(self, fn: Callable[[], object]) -> object:
         """Run ``fn`` (maybe async) on the server's loop and wait for its result."""

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from app.feeds.base import Tick
 from app.feeds.finnhub import FinnhubFeed
+from app.ticks import Tick
 from tests.fakes import FakeFinnhub, wait_until
 
 FAKE_KEY = "sk-test-SECRET-123"

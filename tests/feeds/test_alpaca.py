@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.config import SettingError, load_settings, require_feed_settings
+from app.config import SettingError, load_settings
 from app.feeds.alpaca import AUTH_FAILED, NO_KEY, AlpacaFeed, parse_time
-from app.feeds.base import FeedState
-from app.feeds.registry import feed_class
-from app.hub import Hub
+from app.feeds.registry import feed_class, require_feed_settings
+from app.hub.hub import Hub
+from app.ticks import FeedState
 from tests.fakes import FakeAlpaca, wait_until
 from tests.feeds.conftest import FAST
 
@@ -247,7 +247,7 @@ def test_settings_keys_from_env_files_and_registry(tmp_path):
 
 def test_through_the_hub_health_carries_no_key(make_feed, fake):
     fake.snapshot("AAPL", prev_close=120.0, last=126.0)
-    hub = Hub(make_feed(), push_interval_s=0.05, history_len=20).start()
+    hub = Hub(make_feed(), push_interval_ms=50, history_len=20).start()
     try:
         sub = hub.subscribe(["AAPL"])
         conn = fake.wait_connection(1)

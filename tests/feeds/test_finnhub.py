@@ -11,11 +11,11 @@ import requests
 from app.config import Secret, Settings
 from app.feeds import backoff
 from app.feeds.backoff import full_jitter
-from app.feeds.base import FeedState, Tick
 from app.feeds.finnhub import AUTH_FAILED, NO_KEY, FinnhubFeed, RecentTrades, parse_trades
 from app.feeds.finnhub_rest import QuoteClient, RestError, TokenBucket, redact
 from app.feeds.registry import feed_class
-from app.hub import Hub
+from app.hub.hub import Hub
+from app.ticks import FeedState, Tick
 from tests.fakes import wait_until
 from tests.feeds.conftest import FAKE_KEY
 
@@ -271,7 +271,7 @@ def test_stop_during_backoff_is_prompt(make_feed, fake, sink):
 def test_burst_of_10000_trades_is_conflated_by_the_hub(make_feed, fake):
     fake.quotes["AAPL"] = AAPL_QUOTE
     feed = make_feed()
-    hub = Hub(feed, push_interval_s=0.05, history_len=20).start()
+    hub = Hub(feed, push_interval_ms=50, history_len=20).start()
     try:
         sub = hub.subscribe(["AAPL", "TSLA"])
         conn = fake.wait_connection(1)

@@ -151,7 +151,7 @@ def test_readme_lines_show_a_live_board_offline(lab, page):
     run_cell(page, 'import json; print(json.dumps({"rows": len(board.frame), '
                    '"symbols": list(board.frame["symbol"]), '
                    '"priced": int(board.frame["last"].notna().sum()), '
-                   '"every_ms": board._dash.push_interval_ms}))')
+                   '"every_ms": board.hub.push_interval_floor_ms}))')
     text_out = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
 
     def printed():

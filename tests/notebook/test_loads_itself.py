@@ -6,7 +6,6 @@ import pytest
 from panel.config import panel_extension
 
 from app import notebook
-from app.config import Settings
 
 
 @pytest.fixture
@@ -41,22 +40,12 @@ def test_outside_a_kernel_nothing_is_loaded(monkeypatch):
     notebook.load_panel()
 
 
-def test_board_keeps_the_served_cadence(monkeypatch):
-    monkeypatch.delenv("PHOTON_PUSH_INTERVAL_MS", raising=False)
-    b = notebook.board(["AAPL"], feed="mock")
-    try:
-        assert b._dash.push_interval_ms == Settings().push_interval_ms == 100
-        assert b._callback.period == 100
-    finally:
-        b.close()
+def test_board_cadence_follows_the_setting_or_the_argument(monkeypatch):
+    """(The default, 100 ms as served, is tests/notebook/test_api.py's.)"""
     monkeypatch.setenv("PHOTON_PUSH_INTERVAL_MS", "200")
-    b = notebook.board(["AAPL"], feed="mock")
-    try:
-        assert b._dash.push_interval_ms == 200
-    finally:
-        b.close()
-    b = notebook.board(["AAPL"], feed="mock", push_interval_ms=300)
-    try:
-        assert b._dash.push_interval_ms == 300
-    finally:
-        b.close()
+    for given, expected in ((None, 200), (300, 300)):
+        b = notebook.board(["AAPL"], feed="mock", push_interval_ms=given)
+        try:
+            assert b.hub.push_interval_floor_ms == b._callback.period == expected
+        finally:
+            b.close()

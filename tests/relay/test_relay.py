@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from app.feeds.base import FeedState
 from app.feeds.mock import MockFeed
 from app.feeds.redis_feed import RedisFeed
-from app.hub import Hub
-from app.relay import Relay
+from app.hub.hub import Hub
+from app.relay.publisher import Relay
+from app.ticks import FeedState
 from tests.conftest import ManualFeed
 from tests.redisd import redis_server, relay_process
 from tests.support import ROOT, free_port, wait_until
@@ -67,7 +67,7 @@ class Hubs:
 
     def start(self, url: str, proc: str) -> Hub:
         hub = Hub(RedisFeed(url, proc_id=proc, relay_down_after_s=1.5),
-                  push_interval_s=0.1).start()
+                  push_interval_ms=100).start()
         self.hubs.append(hub)
         return hub
 
@@ -179,12 +179,14 @@ def test_redis_restarts_and_everything_reconnects(redisd, relays, hubs):
     health = wait_until(lambda: (h := hub.health()).state is FeedState.DOWN and h,
                         what="the server sees Redis gone")
     assert "Redis unreachable" in health.last_error
-    redisd.start()  # empty: no declarations, no lock, no quotes
+    redisd.start()  # empty: no declarations, no lock, no quotes, no universe
     wait_until(lambda: hub.health().state is FeedState.LIVE, timeout=30, what="live again")
     wait_until(lambda: upstream(relay) == {"NVDA"}, timeout=15, what="re-declared upstream")
     ticks = hub.ticks_received
     wait_until(lambda: hub.ticks_received > ticks, what="ticks after the restart")
     assert relay.role == "leader" and relay.feed is feed_before  # kept its upstream
+    late = RedisFeed(redisd.url, proc_id="late")  # a server started after the restart
+    wait_until(lambda: len(late.universe()) > 30, timeout=15, what="the picker's universe")
 
 
 @pytest.mark.parametrize(("argv", "prog"), [

@@ -1,4 +1,5 @@
-"""Light pages: what a first visit sends (app/server_fixes.py, installed by app_hooks).
+"""Light pages: what a first visit sends (app/runtime/server_fixes.py, installed by
+app/app_hooks.py).
 
 Pure parts (encodings, versioned URLs, extensions in use) and a served Photon: the
 board's and the embed's HTML name only the bundles they use, each at a versioned URL
@@ -15,7 +16,7 @@ import urllib.request
 import pytest
 from bokeh.embed.bundle import URL
 
-from app import server_fixes
+from app.runtime import server_fixes
 from tests.support import photon_server, wait_until
 
 

@@ -1,0 +1,302 @@
+"""The history of one process: the store, the writer (if this process is the one),
+sparkline seeding and backfill on a symbol's first subscription.
+
+One writer per file, whatever runs: a process writes only while it holds an
+exclusive ``flock`` on ``<file>.lock`` (``panel serve --num-procs``: the first worker
+to start writes, the others read); servers that read a relay through Redis never
+try (the relay writes). Everyone reads: WAL readers never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from app.history.bars import INTERVALS, Bar, closes, resample
+from app.history.store import BarStore, StoreError
+from app.history.writer import BarWriter
+
+if TYPE_CHECKING:
+    from app.history.backfill import Backfill
+    from app.history.shared import SharedBars
+    from app.hub.hub import Hub
+
+log = logging.getLogger(__name__)
+
+#: Share of the sparkline's points given to stored history: the rest is for live points.
+SEED_SHARE = 0.5
+#: How long a backfill's note ("no history on this plan") stays on the row.
+NOTE_S = 10.0
+
+
+def writer_lock(path: Path) -> IO | None:
+    """An exclusive lock on ``<path>.lock`` for this process's life; None if another
+    process holds it. Raises OSError if the lock file cannot be created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(f"{path}.lock", "a+")  # noqa: SIM115 - held until the process ends
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+class History:
+    """Reads for everyone; writes and backfills only where this process holds the lock."""
+
+    def __init__(self, path: str | Path, *, days: int = 30, write: bool = True,
+                 backfill: Backfill | None = None, flush_s: float = 0.5,
+                 shared: SharedBars | None = None):
+        self.path = Path(path)
+        self.days = days
+        self.flush_s = flush_s
+        self.shared = shared
+        """Recent bars in Redis: the writer puts them there, a reader falls back to them."""
+        self._open_error = ""
+        self._logged: set[str] = set()  # reasons logged by the writer or a reader
+        self._lock_file: IO | None = None
+        self.writer: BarWriter | None = None
+        if write:
+            self.claim_writer()
+        self.backfill = backfill
+        self.follower = None
+        """In the relay: what backfills the symbols it streams (app.history.relayed)."""
+        self._reader: BarStore | None = None
+        self._read_error = ""
+        self._reader_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photon-backfill")
+        self._backfilled: set[str] = set()
+        self._notes: dict[str, tuple[str, float]] = {}
+        """{symbol: (text, until)}: a backfill's note, on the row for a few seconds."""
+        log.info("history %s: %s", "writer" if self.writer else "reader", self.path)
+
+    def claim_writer(self) -> bool:
+        """Become the file's writer if no other process is (a relay taking over)."""
+        if self.writer is not None:
+            return True
+        try:
+            self._lock_file = writer_lock(self.path)
+        except OSError as exc:
+            self._open_error = f"cannot open {self.path}: {exc.strerror or exc}"
+            log.error("history paused: %s (live prices go on)", self._open_error)
+            return False
+        if self._lock_file is None:
+            return False
+        self._open_error = ""
+        self.writer = BarWriter(lambda: BarStore(self.path), flush_s=self.flush_s,
+                                days=self.days)
+        self.writer.logged = self._logged
+        if self.shared is not None:
+            self.writer.on_written = self.shared.publish
+        self.writer.start()
+        return True
+
+    # -- status ----------------------------------------------------------------------
+    @property
+    def role(self) -> str:
+        return "writer" if self.writer is not None else "reader"
+
+    @property
+    def paused(self) -> str:
+        """Why history is not being written or read (empty while all is well)."""
+        return ((self.writer.paused if self.writer else "") or self._open_error
+                or self._read_error)
+
+    def note(self) -> str:
+        """What the status line adds: empty while all is well."""
+        return f"history paused: {self.paused}" if self.paused else ""
+
+    def status(self) -> dict:
+        """For ``/health``."""
+        w = self.writer
+        return {"path": str(self.path), "role": self.role,
+                "state": "paused" if self.paused else "on", "detail": self.paused,
+                "trades_written": w.trades_written if w else 0,
+                "trades_dropped": w.trades_dropped if w else 0,
+                "notes": {s: text for s, (text, _) in self._notes.items()}}
+
+    def row_notes(self) -> dict[str, str]:
+        """Backfill notes still due on their rows (shown once, for ``NOTE_S``)."""
+        now = time.monotonic()
+        return {s: text for s, (text, until) in list(self._notes.items()) if until > now}
+
+    # -- reads ---------------------------------------------------------------------
+    def _store(self) -> BarStore | None:
+        with self._reader_lock:
+            if self._reader is None:
+                if not self.path.exists():
+                    return None  # nothing written yet: empty answers
+                try:
+                    self._reader = BarStore(self.path, readonly=True)
+                    self._read_error = ""
+                except StoreError as exc:
+                    self._read_failed(exc)
+            return self._reader
+
+    def _read_failed(self, exc: StoreError) -> None:
+        """One log line per new reason (none if the writer already said the same)."""
+        if str(exc) not in self._logged:
+            self._logged.add(str(exc))
+            log.error("history paused: %s", exc)
+        self._read_error = str(exc)
+
+    def bars(self, symbol: str, interval: str = "1m", start: int | None = None,
+             end: int | None = None) -> list[Bar]:
+        """Bars of ``symbol`` at ``interval`` with ``start <= t < end``, sorted by ``t``."""
+        seconds = INTERVALS[interval]
+        lo = None if start is None else int(start) - int(start) % seconds
+        return resample(self._minutes(symbol, lo, end), seconds)
+
+    def _minutes(self, symbol: str, start: int | None, end: int | None) -> list[Bar]:
+        """One-minute bars from the file, or from Redis where the file has none."""
+        store = self._store()
+        found: list[Bar] = []
+        if store is not None:
+            try:
+                found = store.bars(symbol, start, end)
+            except StoreError as exc:
+                self._read_failed(exc)
+                with self._reader_lock:
+                    self._reader = None
+        if not found and self.shared is not None and self.writer is None:
+            found = self.shared.bars(symbol, start, end)
+        return found
+
+    def latest(self, symbol: str) -> int | None:
+        """Start of the newest bar of ``symbol`` on record."""
+        store = self._store()
+        try:
+            latest = None if store is None else store.latest(symbol)
+        except StoreError:
+            latest = None
+        if latest is None and self.shared is not None and self.writer is None:
+            latest = self.shared.latest(symbol)
+        return latest
+
+    def day(self, symbol: str, now: float | None = None) -> list[Bar]:
+        """The one-minute bars of ``symbol``'s last session on record (stocks: its
+        regular session; crypto: the last 24 hours)."""
+        from app.history.backfill import session_around
+
+        latest = self.latest(symbol)
+        if latest is None:
+            return []
+        start, end = session_around(symbol, latest)
+        return self.bars(symbol, "1m", start, end)
+
+    # -- the hub -----------------------------------------------------------------------
+    def attach(self, hub: Hub) -> History:
+        """Record the hub's trades (if this process writes), seed and backfill symbols
+        on their first subscription, and show a pause on the status line."""
+        if self.writer is not None:
+            hub.add_trade_sink(self.writer.sink)
+        hub.add_watch_hook(lambda symbols: self._first_watch(hub, symbols))
+        hub.add_health_note(self.note)
+        hub.add_health_detail("history", self.status)
+        hub.add_row_notes(self.row_notes)
+        return self
+
+    def _first_watch(self, hub: Hub, symbols: list[str]) -> None:
+        """Seed the sparklines from the store now; backfill the missing ones."""
+        most = max(2, int(hub.history_len * SEED_SHARE))
+        missing = []
+        for sym in symbols:
+            day = self.day(sym)
+            if day:
+                hub.seed_points(sym, closes(day, most))
+            if self.writer is not None and self.backfill is not None \
+                    and sym not in self._backfilled:
+                missing.append(sym)
+        if not missing:
+            return
+        self._backfilled.update(missing)
+        if self.backfill.is_fast:
+            self._backfill(hub, missing, most)
+        else:
+            self._pool.submit(self._backfill, hub, missing, most)
+
+    def _backfill(self, hub: Hub | None, symbols: list[str], most: int) -> None:
+        for sym in symbols:
+            start, end = self.backfill.window(sym)
+            stored = self.bars(sym, "1m", start, end)
+            if stored and stored[0].t <= start + 300:
+                continue  # the session is on record from its start: nothing to fetch
+            try:
+                got = self.backfill.session(sym)
+            except Exception:
+                log.exception("history backfill of %s failed", sym)
+                continue
+            if got.note:
+                self._notes[sym] = (got.note, time.monotonic() + NOTE_S)
+            if not got.bars or self.writer is None:
+                continue
+            self.writer.backfill(sym, got.bars)
+            if hub is None:
+                continue
+            # Seed from what was fetched (the writer stores it on its own thread).
+            known = {b.t: b for b in got.bars}
+            known.update({b.t: b for b in self.day(sym)})
+            hub.seed_points(sym, closes(sorted(known.values(), key=lambda b: b.t), most))
+
+    def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.writer is not None:
+            self.writer.stop()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+
+# -- the process-wide instance -------------------------------------------------------
+_history: History | None = None
+
+
+def install(history: History | None) -> None:
+    global _history
+    _history = history
+
+
+def get() -> History | None:
+    """This process's history, if it keeps one."""
+    return _history
+
+
+def uninstall() -> None:
+    global _history
+    if _history is not None:
+        _history.close()
+        _history = None
+
+
+def open_history(settings, feed) -> History | None:
+    """The history ``settings`` ask for (None with ``PHOTON_HISTORY=off``). A process
+    that reads a relay through Redis only reads: the relay, which holds the upstream,
+    writes and backfills."""
+    from app.history.backfill import backfill_for
+
+    if settings.history == "off":
+        return None
+    if settings.redis_url:
+        from app.history.shared import SharedBars
+
+        return History(settings.history, days=settings.history_days, write=False,
+                       shared=SharedBars(settings.redis_url))
+    return History(settings.history, days=settings.history_days,
+                   backfill=backfill_for(feed, settings))

@@ -1,0 +1,140 @@
+"""Accessibility: axe-core finds no serious or critical violation on the board (with an
+alert fired, the alert editor open, the shortcuts help open), the chart and the
+/sparkline embed, light and dark; reduced motion turns flashes into still colours; a
+fired alert is read out, ordinary ticks are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import DEEP_QUERY
+from tests.browser.helpers import open_board, wait_for_symbols
+from tests.support import ROOT
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+#: axe's verdict on the page as it is, only what is serious or critical.
+RUN_AXE = """async () => {
+  const r = await axe.run(document, {resultTypes: ["violations"]})
+  return r.violations.filter((v) => ["serious", "critical"].includes(v.impact))
+    .map((v) => ({id: v.id, impact: v.impact,
+                  nodes: v.nodes.map((n) => [n.target, n.failureSummary])}))
+}"""
+
+
+def serious_violations(page) -> list[dict]:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} missing: run `npm ci` in the repository (as .ci/run does)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN_AXE)
+
+
+@pytest.fixture
+def themed(browser):
+    """A page in a browser whose colour scheme is ``theme``, opened on ``path``."""
+    contexts = []
+
+    def open_page(theme: str, path: str, **options):
+        context = browser.new_context(color_scheme=theme, viewport={"width": 1280,
+                                                                   "height": 900}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.add_init_script(DEEP_QUERY)
+        page.goto(path)
+        return page
+
+    yield open_page
+    for c in contexts:
+        c.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_board_and_chart_have_no_serious_violations(themed, server, theme):
+    page = themed(theme, server.url(f"/app?symbols=AAPL,TSLA&theme={theme}&sort=-change"
+                                    "&alerts=AAPL>1,TSLA<1,bad>>1"))
+    page.locator(".photon-board").wait_for(timeout=20_000)
+    wait_for_symbols(page, ["AAPL", "TSLA"], timeout_ms=20_000)
+    page.locator(".photon-fired-item[role=alert]").first.wait_for(timeout=10_000)
+    page.wait_for_function("() => window.__deepAll('.photon-price.photon-up, "
+                           ".photon-price.photon-down').length > 0", timeout=10_000)
+    assert serious_violations(page) == []  # a flash, a fired alert and a notice showing
+
+    page.get_by_role("button", name="Alerts for TSLA").click()
+    page.locator(".photon-alert-editor").wait_for()
+    assert serious_violations(page) == []
+    page.keyboard.press("Escape")
+
+    page.locator("[data-symbol=AAPL]").focus()
+    page.keyboard.press("?")
+    page.locator(".photon-help").wait_for()
+    assert serious_violations(page) == []
+    page.keyboard.press("Escape")
+    page.locator(".photon-help").wait_for(state="hidden")
+
+    page.locator(".photon-body [data-symbol=AAPL] .sym").click()
+    page.locator(".photon-chart canvas").first.wait_for(timeout=20_000)
+    assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_sparkline_embed_has_no_serious_violations(themed, server, theme):
+    page = themed(theme, server.url(f"/sparkline?symbol=AAPL&theme={theme}"))
+    page.locator(".photon-board [data-symbol=AAPL] .photon-price").wait_for(timeout=20_000)
+    page.wait_for_function("() => window.__deepAll('.photon-price.photon-up, "
+                           ".photon-price.photon-down').length > 0", timeout=10_000)
+    assert serious_violations(page) == []
+
+
+#: The computed style of the first price caught flashing.
+FLASH_STYLE = """() => {
+  const px = window.__deepAll('.photon-price.photon-up, .photon-price.photon-down')[0]
+  if (!px) return null
+  const s = getComputedStyle(px)
+  const board = px.closest('.photon-board')
+  const want = getComputedStyle(board).getPropertyValue(
+    px.classList.contains('photon-up') ? '--photon-up' : '--photon-down')
+  const probe = document.createElement('span')
+  probe.style.color = want
+  board.append(probe)
+  const wantColour = getComputedStyle(probe).color
+  probe.remove()
+  return {animation: s.animationName, transition: s.transitionDuration, colour: s.color,
+          want: wantColour}
+}"""
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_reduced_motion_makes_a_flash_a_still_colour(themed, server, motion):
+    page = themed("light", server.url("/app?symbols=AAPL,TSLA,NVDA"), reduced_motion=motion)
+    page.locator(".photon-board").wait_for(timeout=20_000)
+    style = page.wait_for_function(FLASH_STYLE, timeout=20_000).json_value()
+    assert style["colour"] == style["want"]  # up green / down red either way
+    if motion == "reduce":
+        assert style["animation"] == "none" and style["transition"] in ("0s", "")
+    else:
+        assert style["animation"].startswith("photon-flash-")
+
+
+#: What a screen reader would read out by itself: live regions and what is in them.
+LIVE = """() => window.__deepAll(
+  '[aria-live], [role=alert], [role=status], [role=log], [role=marquee], [role=timer]')
+  .filter((e) => e.getAttribute('aria-live') !== 'off')
+  .map((e) => ({role: e.getAttribute('role'), live: e.getAttribute('aria-live'),
+                text: e.textContent, prices: e.querySelectorAll('.photon-price').length}))"""
+
+
+def test_alerts_are_read_out_and_ticks_are_not(page, server):
+    open_board(page, server.url("/app?symbols=AAPL,TSLA&alerts=AAPL>1"))
+    wait_for_symbols(page, ["AAPL", "TSLA"], timeout_ms=20_000)
+    page.locator(".photon-fired-item[role=alert]").first.wait_for(timeout=10_000)
+    page.wait_for_function("() => [...window.__deepAll('.photon-status-text')]"
+                           ".some((e) => e.textContent.includes('live'))", timeout=20_000)
+    regions = page.evaluate(LIVE)
+    assert all(r["prices"] == 0 for r in regions), regions  # no price inside a live region
+    assert not any("last tick" in r["text"] or "$" in r["text"] and "AAPL" not in r["text"]
+                   for r in regions), regions  # the status line's ticking numbers neither
+    fired = [r for r in regions if r["role"] == "alert" and "AAPL" in r["text"]]
+    assert fired and "at or above $1.00" in fired[0]["text"], regions

@@ -1,0 +1,109 @@
+"""Bounded sparklines (app/hub/sparkline.py): the day stays, the recent past keeps its
+detail, and the browser's copy of the rule (app/views/spark.js) gives the same points."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+from app.hub.quote_book import QuoteBook
+from app.hub.sparkline import compact_points, low_water
+from app.ticks import Tick
+
+SPARK_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "spark.js"
+
+
+def compact(points, cap):
+    return compact_points(points, cap, time_of=lambda p: p[0])
+
+
+def test_under_the_cap_nothing_changes():
+    pts = [(float(i), 1.0 + i) for i in range(10)]
+    assert compact(pts, 10) == pts
+
+
+def test_a_seeded_day_survives_a_burst_of_live_points():
+    day = [(60.0 * m, 100.0 + m) for m in range(100)]  # 100 one-minute points
+    live_start = 60.0 * 100
+    points = list(day)
+    for i in range(2000):  # a busy symbol: 10 points a second for 200 s
+        points.append((live_start + i / 10, 200.0 + i))
+        if len(points) > 240:
+            points = compact(points, 240)
+    minutes = {int(t // 60) for t, _ in points}
+    assert len(points) <= 240
+    assert points[0] == day[0]  # the day's start is still drawn
+    assert set(range(100)) <= minutes  # every minute of the day kept one point
+    newest_minute = int(points[-1][0] // 60)
+    detail = [p for p in points if int(p[0] // 60) == newest_minute]
+    assert len(detail) >= 240 // 4  # the live minute keeps its detail
+    done = [m for m in minutes if 100 <= m < newest_minute]  # live minutes now past
+    assert all(sum(1 for t, _ in points if int(t // 60) == m) == 1 for m in done)
+    assert points[-1] == (live_start + 199.9, 2199.0)  # the latest price is the tip
+
+
+def test_when_every_minute_is_one_point_the_oldest_go():
+    pts = [(60.0 * m, float(m)) for m in range(300)]
+    out = compact(pts, 240)
+    assert len(out) == low_water(240) and out[-1] == pts[-1] and out[0] == pts[300 - len(out)]
+
+
+def test_the_quote_book_keeps_the_seeded_day_under_live_ticks():
+    book = QuoteBook(history_len=120)
+    book.add("A")
+    book.seed("A", [(60.0 * m, 100.0) for m in range(60)])
+    book.publish()
+    for i in range(1000):
+        book.fold([Tick("A", 101.0 + (i % 7), 1.0, 3600.0 + i * 0.1)])
+        book.publish()
+    kept = book.history("A")
+    assert len(kept) <= 120 and kept[0] == (0.0, 100.0)  # the first seeded minute
+    assert kept[-1][1] == 101.0 + (999 % 7)
+
+
+def test_the_browser_thins_its_points_as_the_server_does():
+    node = shutil.which("node")
+    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
+    rng = random.Random(7)
+    cases = []
+    for _ in range(40):
+        t, pts = 0.0, []
+        for _ in range(rng.randint(5, 400)):
+            t += rng.choice([0.1, 0.5, 3.0, 60.0, 61.0])
+            pts.append([t, round(rng.uniform(90, 110), 2)])
+        cases.append({"points": pts, "cap": rng.choice([8, 60, 120, 240])})
+    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
+           "'utf8');const m = await import('data:text/javascript;base64,' + "
+           "Buffer.from(src).toString('base64'));const cases = JSON.parse(process.argv[2]);"
+           "console.log(JSON.stringify(cases.map((c) => m.compactPoints(c.points, c.cap))))")
+    run = run.replace("JSON.parse(process.argv[2])",
+                      "JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'))")
+    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
+                         input=json.dumps(cases), capture_output=True, text=True, timeout=30,
+                         check=True).stdout
+    from_js = json.loads(out)
+    for case, got in zip(cases, from_js, strict=True):
+        expected = compact([tuple(p) for p in case["points"]], case["cap"])
+        assert [tuple(p) for p in got] == expected
+
+
+def test_the_browser_gives_each_minute_the_same_width_on_the_line():
+    node = shutil.which("node")
+    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
+    day = [[60.0 * m, 1.0] for m in range(3)]  # three one-point minutes
+    live = [[180.0 + s, 1.0] for s in (1, 2, 3, 4)]  # then four points in one minute
+    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
+           "'utf8');const m = await import('data:text/javascript;base64,' + "
+           "Buffer.from(src).toString('base64'));"
+           "const cases = JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'));"
+           "console.log(JSON.stringify(cases.map((c) => m.sparkSlots(c))))")
+    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
+                         input=json.dumps([day + live, live, day]), capture_output=True,
+                         text=True, timeout=30, check=True).stdout
+    both, only_live, only_day = json.loads(out)
+    assert both == [1, 2, 3, 3.25, 3.5, 3.75, 4]  # the live minute takes one minute's room
+    assert only_live == [0.25, 0.5, 0.75, 1]  # without history it spreads over the line
+    assert only_day == [1, 2, 3]

@@ -1,0 +1,80 @@
+"""The per-session Dashboard (app.views.dashboard) against a hand-driven hub, no server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.hub.hub import Hub
+from app.views.dashboard import Dashboard
+from tests.conftest import ManualFeed
+
+
+@pytest.fixture
+def hub():
+    feed = ManualFeed()
+    h = Hub(feed, push_interval_ms=3600000)
+    feed.start(h._on_ticks)
+    yield h
+    h.stop()
+
+
+def test_selection_is_the_subscription(hub):
+    dash = Dashboard(hub=hub, symbols="tsla, AAPL")
+    assert dash.symbols == ["TSLA", "AAPL"]
+    assert hub.refcounts() == {"TSLA": 1, "AAPL": 1}
+    assert [r["symbol"] for r in dash._board.rows] == ["TSLA", "AAPL"]
+    # the board keeps its full state as one JSON string, not as nested lists
+    assert isinstance(dash.board.snapshot, str)
+    assert json.loads(dash.board.snapshot) == dash.board.rows
+    dash._picker.value = ["MSFT"]  # the viewer edits the picker
+    assert hub.refcounts() == {"MSFT": 1}
+    dash.symbols = ["googl", "MSFT"]  # or code sets the parameter
+    assert hub.refcounts() == {"GOOGL": 1, "MSFT": 1}
+    assert dash._picker.value == ["GOOGL", "MSFT"] and dash.symbols == ["GOOGL", "MSFT"]
+    dash.close()
+    dash.close()
+    assert hub.refcounts() == {} and hub.sessions == 0
+
+
+def test_refused_input_is_reported_as_plain_text(hub):
+    dash = Dashboard(hub=hub, symbols="AAPL,<b>x</b>,NOPE", max_symbols=5)
+    assert dash.symbols == ["AAPL"]
+    assert "<b>x</b>" in dash.message and "NOPE" in dash.message
+    # the board shows it as text (board.js sets textContent): nothing is parsed as HTML
+    assert dash.board.message == dash.message
+    dash.select("AAPL")
+    assert dash.board.message == ""
+    dash.close()
+
+
+def test_push_sends_only_changed_symbols_once_per_cycle(hub):
+    feed = hub.feed
+    dash = Dashboard(hub=hub, symbols=["AAPL", "TSLA"])
+    hub.publish()
+    dash.push()
+    feed.push("AAPL", 101.0, ts=1.0)
+    feed.push("AAPL", 102.0, ts=2.0)
+    hub.publish()
+    dash.push()
+    sent = dash._board.last_delta
+    delta = json.loads(sent)
+    assert [r["symbol"] for r in delta["rows"]] == ["AAPL"]
+    assert delta["rows"][0]["price"] == "$102.00"
+    assert delta["points"] == {"AAPL": [[2.0, 102.0]]}
+    assert (delta["cycle"], delta["at"]) == (hub.cycle, hub.changes_since(0, []).at)
+    # the cadence travels with the update (the status line shows it), in ms
+    assert delta["every"] == hub.push_interval_ms > 0
+    dash.push()  # nothing new: the delta is not re-sent
+    assert dash._board.last_delta is sent
+    dash.close()
+
+
+def test_open_universe_feeds_accept_any_well_formed_symbol(hub):
+    hub.feed.open_universe = True
+    dash = Dashboard(hub=hub, symbols="binance:solusdt,AAPL,bad!sym")
+    assert dash.symbols == ["BINANCE:SOLUSDT", "AAPL"]
+    assert "BINANCE:SOLUSDT" in dash._picker.options.values()
+    assert "bad!sym" in dash.message
+    dash.close()
