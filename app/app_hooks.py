@@ -17,6 +17,10 @@ from app.relay import supervisor
 from app.runtime import gcpolicy, gcwatch, logs, server_fixes
 from app.views.status import status_values
 
+# This module's body runs when `panel serve` builds the application, before it builds
+# the Tornado server: the only moment to turn on gzip for every response.
+server_fixes.install_compression()
+
 
 def on_server_loaded(server_context) -> None:
     # `panel serve app` with a bad setting stops here, with one line, before serving.
@@ -37,6 +41,8 @@ def on_server_loaded(server_context) -> None:
         bokeh_settings.perform_error_diagnostics.set_value(False)
     gcwatch.install()
     server_fixes.install()
+    server_fixes.install_light_pages()  # only the bundles a page uses, versioned URLs
+    server_fixes.install_static_packing()  # BokehJS & co. compressed once, not per visit
     hub = get_hub()
     if (kept := history.open_history(settings, hub.feed)) is not None:
         history.install(kept.attach(hub))

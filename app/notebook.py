@@ -11,6 +11,12 @@
     board.bars("AAPL", interval="5m")   # one-minute bars from the history store, resampled
     board.close()
 
+It loads what it needs itself: the first board in a notebook loads Panel's scripts
+(with Tabulator's, for ``board.table``) into the page, inline, unless the notebook
+loaded Panel already (``pn.extension(...)``). Inline, because Panel's default loads
+them from a CDN, which a notebook without internet access cannot reach: the price is
+about 3.5 MB of scripts in that cell's output (and in the saved ``.ipynb``).
+
 Everything runs on this kernel: the board's own hub and feed (``feed="finnhub"`` reads
 ``FINNHUB_API_KEY`` from the environment or ``.env`` like the server does). One
 periodic callback per board takes each hub cycle's changes (``hub.changes_since``)
@@ -33,6 +39,34 @@ from app.history.service import History, open_history
 from app.hub.hub import Hub, make_hub
 from app.quotes import Quote
 from app.views.dashboard import Dashboard
+
+#: Panel extensions the notebook API uses (``board.table`` is a Tabulator).
+EXTENSIONS = ("tabulator",)
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where output is a notebook's page)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def load_panel() -> None:
+    """Load Panel's scripts into the notebook once, if the notebook has not: inline (no
+    CDN needed), with Tabulator's. If the notebook loaded Panel itself, only the missing
+    extensions are added, the way it chose (CDN or inline). Outside a kernel: nothing."""
+    if not in_notebook():
+        return
+    from panel.config import panel_extension
+
+    missing = [e for e in EXTENSIONS if e not in panel_extension._loaded_extensions]
+    if not panel_extension._loaded:
+        pn.extension(*missing, inline=True)
+    elif missing:
+        pn.extension(*missing)
+
 
 #: Columns of :attr:`LiveBoard.frame`, one row per watched symbol.
 FRAME_COLUMNS = ["symbol", "last", "change", "change_pct", "volume", "time"]
@@ -69,6 +103,7 @@ class LiveBoard(pn.viewable.Viewer):
     def __init__(self, symbols: Iterable[str] = (), *, feed: str = "mock",
                  push_interval_ms: int | None = None, speed: float = 1.0,
                  hub: Hub | None = None, **params):
+        load_panel()
         super().__init__(**params)
         # The cadence is the hub's: PHOTON_PUSH_INTERVAL_MS (100 ms by default), as served.
         overrides = {"PHOTON_FEED": feed, "PHOTON_REPLAY_SPEED": str(speed)}
@@ -220,5 +255,7 @@ def _epoch(when) -> int | None:
 def board(symbols: Iterable[str] = ("AAPL", "TSLA", "GOOGL"), feed: str = "mock",
           push_interval_ms: int | None = None, **params) -> LiveBoard:
     """A live board of ``symbols`` on ``feed``: "mock", "finnhub" (with a key) or
-    "replay:PATH" (a recording; ``speed=10`` plays it ten times faster)."""
+    "replay:PATH" (a recording; ``speed=10`` plays it ten times faster). It updates at
+    the served board's cadence (``PHOTON_PUSH_INTERVAL_MS``, 100 ms) unless
+    ``push_interval_ms`` says otherwise."""
     return LiveBoard(symbols, feed=feed, push_interval_ms=push_interval_ms, **params)

@@ -1,0 +1,162 @@
+"""The README's notebook lines, typed into a real JupyterLab, show the live board.
+
+JupyterLab runs from this interpreter (its ``python3`` kernel too) on a loopback port
+without a token, in a temporary root. Chromium opens it, starts a new notebook from
+the launcher, and types and runs the README's three lines as a newcomer would, with
+nothing loaded before them. Every request off this machine is refused, so it shows
+what a notebook without internet access shows (Panel's default loads BokehJS from a
+CDN). Then the prices in the output must change, and ``board.frame`` has a row per
+symbol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.support import free_port, wait_until
+
+pytestmark = pytest.mark.browser
+
+README_LINES = """import app as photon
+board = photon.board(["AAPL", "TSLA"], feed="mock")
+board"""
+
+#: The prices shown in the output (Panel renders in shadow roots: walk them).
+PRICES_JS = """() => {
+  const out = []
+  const walk = (root) => {
+    root.querySelectorAll(".photon-price").forEach((e) => out.push(e.textContent))
+    root.querySelectorAll("*").forEach((e) => { if (e.shadowRoot) walk(e.shadowRoot) })
+  }
+  walk(document)
+  return out
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    port = free_port()
+    log = root.parent / f"jupyterlab-{port}.log"
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root.parent / "jupyter-config"),
+           "JUPYTER_RUNTIME_DIR": str(root.parent / "jupyter-runtime"),
+           "PHOTON_MOCK_SEED": "11"}
+    env.pop("PHOTON_PUSH_INTERVAL_MS", None)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.token=",
+           "--ServerApp.password=", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}",
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+           "jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:  # CI containers
+        cmd.append("--allow-root")
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def up():
+        if proc.poll() is not None:
+            raise AssertionError(f"JupyterLab exited:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base}/api/status", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(up, timeout=90, what="JupyterLab start")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture
+def page(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        refused: list[str] = []
+
+        def offline(route):  # no internet: only this machine answers
+            host = urlparse(route.request.url).hostname
+            if host in ("127.0.0.1", "localhost"):
+                return route.continue_()
+            refused.append(route.request.url)
+            return route.abort()
+
+        page.route("**/*", offline)
+        page.refused = refused
+        yield page
+        page.screenshot(path=str(tmp_path / "jupyterlab.png"))
+        browser.close()
+
+
+def kernel_idle(page) -> None:
+    """Wait until the notebook's kernel is connected and idle (the status bar says so)."""
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+        timeout=90_000)
+    page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=90_000)
+
+
+def run_cell(page, code: str) -> None:
+    """Type ``code`` into the last cell as a person would, run it, and wait until the
+    kernel has taken it (its prompt shows ``[*]`` or a count)."""
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    cell = cells.nth(cells.count() - 1)  # Shift+Enter adds a cell after it
+    cell.locator(".cm-content").click()
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputPrompt")
+    wait_until(lambda: re.search(r"\[(\*|\d+)\]", prompt.inner_text()), timeout=30,
+               what="the cell to run")
+
+
+def numbers(texts: list[str]) -> list[float]:
+    return [float(re.sub(r"[^\d.]", "", t)) for t in texts if re.search(r"\d", t)]
+
+
+def test_readme_lines_show_a_live_board_offline(lab, page):
+    page.goto(f"{lab}/lab", timeout=60_000)
+    card = page.locator('.jp-LauncherCard[data-category="Notebook"]').first
+    card.wait_for(timeout=60_000)
+    card.click()
+    page.locator(".jp-Notebook .jp-Cell .cm-content").first.wait_for(timeout=30_000)
+    kernel_idle(page)
+
+    run_cell(page, README_LINES)
+    first = wait_until(lambda: len(numbers(page.evaluate(PRICES_JS))) == 2
+                       and numbers(page.evaluate(PRICES_JS)), timeout=90,
+                       what="two prices in the notebook output")
+    wait_until(lambda: numbers(page.evaluate(PRICES_JS)) != first, timeout=30,
+               what="prices changing in the output")
+    output = page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-OutputArea")
+    assert "requires the panel extension" not in output.inner_text()
+
+    run_cell(page, 'import json; print(json.dumps({"rows": len(board.frame), '
+                   '"symbols": list(board.frame["symbol"]), '
+                   '"priced": int(board.frame["last"].notna().sum()), '
+                   '"every_ms": board.hub.push_interval_floor_ms}))')
+    text_out = page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output")
+
+    def printed():
+        text = text_out.first.inner_text() if text_out.count() else ""
+        return "{" in text and json.loads(text[text.index("{"):])
+
+    got = wait_until(printed, timeout=60, what="board.frame printed")
+    assert got == {"rows": 2, "symbols": ["AAPL", "TSLA"], "priced": 2, "every_ms": 100}
