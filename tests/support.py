@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -17,10 +18,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_given: set[int] = set()
+
+
+def free_port(count: int = 1) -> int:
+    """A free port P (with P+1 … P+count-1 free too) for a server a test starts later.
+
+    Taken below Linux's ephemeral range (32768 and up), never from the kernel's
+    ``bind(0)``: that hands out an ephemeral port, which a client connection made
+    meanwhile (a browser, a Redis client, a health poll) may take as its local port,
+    and the server then fails with "address already in use". Never the same port twice
+    in one test run.
+    """
+    while True:
+        port = random.randrange(20_000, 32_000 - count)
+        span = range(port, port + count)
+        if _given.intersection(span):
+            continue
+        try:
+            for p in span:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        _given.update(span)
+        return port
 
 
 def get_json(url: str) -> tuple[int, dict]:

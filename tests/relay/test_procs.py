@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
 import socket
@@ -51,21 +50,6 @@ def photon(tmp_path, *args: str, wrap: tuple[str, ...] = ()):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
         log.close()
-
-
-def two_free_ports() -> int:
-    """A port P with P+1 free too, below the kernel's ephemeral range (32768 and up on
-    Linux): a free port from the kernel is an ephemeral one, and its neighbour is often
-    some client connection's local port, which a server then cannot bind."""
-    while True:
-        port = random.randrange(20_000, 32_000)
-        try:
-            for p in (port, port + 1):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        return port
 
 
 def ports_up(*ports: int) -> bool:
@@ -124,7 +108,7 @@ def watch_trades(port: int, seen: dict[float, float], stop: threading.Event) -> 
 
 def test_procs_serve_one_market_and_sigterm_stops_every_process(tmp_path):
     with redis_server(tmp_path) as redisd:
-        port = two_free_ports()
+        port = free_port(2)
         with photon(tmp_path, "--procs", "2", "--port", str(port),
                     "--redis-url", redisd.url) as supervisor:
             wait_until(lambda: ports_up(port, port + 1), timeout=180, what="two servers")
@@ -157,7 +141,7 @@ def test_procs_serve_one_market_and_sigterm_stops_every_process(tmp_path):
 
 def test_ctrl_c_stops_procs_and_their_relay(tmp_path):
     with redis_server(tmp_path) as redisd:
-        port = two_free_ports()
+        port = free_port(2)
         with photon(tmp_path, "--procs", "2", "--port", str(port),
                     "--redis-url", redisd.url) as supervisor:
             wait_until(lambda: ports_up(port, port + 1), timeout=180, what="two servers")
@@ -285,7 +269,7 @@ def unshare_works() -> bool:
 def test_procs_as_pid_1_reaps_orphans_and_stops_everything_on_sigterm(tmp_path):
     """``photon --procs 2`` as a container's entry point: PID 1 of its own PID namespace."""
     with redis_server(tmp_path) as redisd:
-        port = two_free_ports()
+        port = free_port(2)
         with photon(tmp_path, "--procs", "2", "--port", str(port), "--redis-url", redisd.url,
                     wrap=("unshare", "--pid", "--fork", "--mount-proc")) as outer:
             wait_for_servers(tmp_path, port, port + 1, timeout=180)
