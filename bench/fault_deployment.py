@@ -50,7 +50,11 @@ class Deployment:
                    {"PHOTON_FEED": "mock", "PHOTON_MOCK_SEED": str(seed)})
 
     def start(self) -> None:
-        self.start_redis()
+        """Redis (unless started already: a second redis-server on its port would exit at
+        once and take the first's place in ``procs``, so that killing "redis" killed
+        nothing), the relays, the servers and nginx."""
+        if "redis" not in self.procs:
+            self.start_redis()
         self.start_relay("relay-a", 5)
         wait(lambda: redis_has_lock(self.redis_port), 60, "the first relay's lock")
         self.start_relay("relay-b", 6)  # the standby
