@@ -66,10 +66,12 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
     import aiohttp
 
     from bench import load
+    from bench.load_stats import Session, W
+    from bench.photon_client import photon_session
 
     syms = universe()
-    load.W.w0, load.W.w1, load.W.end = time.time(), math.inf, math.inf  # gaps count now
-    live: collections.deque[load.Session] = collections.deque()
+    W.w0, W.w1, W.end = time.time(), math.inf, math.inf  # gaps count now
+    live: collections.deque[Session] = collections.deque()
     counts = {"opened": 0, "closed": 0, "failed": 0}
     errors: collections.Counter[str] = collections.Counter()
     next_i = first
@@ -80,9 +82,9 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                      timeout=timeout) as http:
 
-        def new_session() -> load.Session:
+        def new_session() -> Session:
             nonlocal next_i
-            s = load.Session(next_i, symbols_for(next_i, k, syms))
+            s = Session(next_i, symbols_for(next_i, k, syms))
             next_i += 1
             counts["opened"] += 1
             live.append(s)
@@ -102,7 +104,7 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
                 task.add_done_callback(closing.discard)
                 counts["closed"] += 1
                 s = new_session()
-                s.task = asyncio.create_task(load.run_one(s, load.photon_session, http, base))
+                s.task = asyncio.create_task(load.run_one(s, photon_session, http, base))
 
         def sample() -> dict:
             """Viewer-side figures since the last sample; resets the per-session gaps."""
@@ -128,7 +130,7 @@ async def worker(base: str, hold: int, rate: float, first: int, k: int) -> None:
                     "errors": dict(errors.most_common(3))}
 
         first_batch = [new_session() for _ in range(hold)]
-        await load.ramp(first_batch, load.photon_session, http, base, 20, 600.0, 60.0)
+        await load.ramp(first_batch, photon_session, http, base, 20, 600.0, 60.0)
         load.emit({"event": "ramped", "ready": sum(s.t_ready is not None and not s.err
                                                    for s in first_batch)})
         task = asyncio.create_task(churn())

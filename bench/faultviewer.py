@@ -31,8 +31,8 @@ from urllib.parse import urljoin
 import aiohttp
 import orjson
 
+from bench.bokeh_protocol import DOCUMENT_READY, FAST_RE, TOKEN_RE, bokeh_msg
 from bench.common import symbols_for, universe
-from bench.load import DOCUMENT_READY, FAST_RE, TOKEN_RE, bokeh_msg
 
 STOP = asyncio.Event()
 MARK = [float("inf")]

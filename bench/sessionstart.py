@@ -44,6 +44,8 @@ from bench.common import (
     universe,
 )
 from bench.gcobjects import close_sessions, open_sessions
+from bench.load_stats import Session
+from bench.photon_client import photon_session
 
 #: In each new page: the time from the page request to the first price on the board,
 #: found through Panel's shadow roots (polled every 10 ms: that is the resolution).
@@ -120,15 +122,15 @@ async def burst(base: str, first: int, n: int, concurrency: int) -> tuple[list[f
     syms = universe()
     gate = asyncio.Semaphore(concurrency)
     conn = aiohttp.TCPConnector(limit=0)
-    sessions = [load.Session(first + j, symbols_for(first + j, 10, syms)) for j in range(n)]
+    sessions = [Session(first + j, symbols_for(first + j, 10, syms)) for j in range(n)]
     took: list[float] = []
     async with aiohttp.ClientSession(connector=conn) as http:
         t0 = time.time()
 
-        async def one(sess: load.Session) -> None:
+        async def one(sess: Session) -> None:
             async with gate:
                 start = time.time()
-                sess.task = asyncio.create_task(load.run_one(sess, load.photon_session,
+                sess.task = asyncio.create_task(load.run_one(sess, photon_session,
                                                              http, base))
                 try:
                     await asyncio.wait_for(sess.ready.wait(), 60)

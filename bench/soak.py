@@ -23,8 +23,8 @@ from urllib.parse import urljoin
 import aiohttp
 import orjson
 
+from bench.bokeh_protocol import DOCUMENT_READY, FAST_RE, TOKEN_RE, board_changes, bokeh_msg
 from bench.common import ROOT, ServerProc, get_json, photon_server, symbols_for, universe
-from bench.load import DOCUMENT_READY, FAST_RE, TOKEN_RE, board_changes, bokeh_msg
 
 
 async def one_cycle(http: aiohttp.ClientSession, base: str, i: int, symbols: list[str],
