@@ -41,9 +41,16 @@ dash = Dashboard(
     fast_path=f"{scheme}://{host}{FAST_PATH}" if host else "." + FAST_PATH,
     bokeh_lane=bokehlane.get(),
 )
+# An iframe shows this as a page of its own: it gets a main landmark and an h1 naming
+# the symbol, seen only by screen readers (a sighted viewer sees the symbol already).
+# A script embed (Bokeh's server_document loads /sparkline/autoload.js) puts the same
+# board inline in another site's page, often mid-sentence: that page has its own main
+# and h1, and a second of each would be wrong there, so the fragment adds neither.
+script_embed = getattr(request, "path", "").endswith("/autoload.js")
 dash.board.param.update(spark_width=args.width, spark_height=args.height,
                         max_points=args.points, sizing_mode="fixed",
-                        width=args.width + 230, height=max(args.height + 6, 28))
+                        width=args.width + 230, height=max(args.height + 6, 28),
+                        page_heading="" if script_embed else f"{args.symbol} live price")
 if dash.symbols:
     dash.start()
     dash.servable(title=f"{args.symbol} · Photon")
