@@ -2,14 +2,19 @@
 axe-core's ``region`` and ``landmark-one-main`` rules) can jump to the page's parts.
 
 Bokeh sets a model's ``html_attributes`` on the element it renders for it; Panel does
-not expose them, so these subclasses add the parameter. A role on an existing element
-costs no extra element, model or style: nothing changes for a sighted viewer.
+not expose them, so these subclasses add the parameter. A role on an element that is
+there anyway (the picker's) costs nothing; a column around board and chart costs one
+model. Neither changes anything a sighted viewer sees.
 """
 
 from __future__ import annotations
 
 import panel as pn
 import param
+
+#: Read out, not shown: for a heading a sighted viewer does not need (as in board.css).
+SR_ONLY_CSS = """.photon-sr { position: absolute; width: 1px; height: 1px; margin: -1px;
+  padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }"""
 
 
 class _HtmlAttributes(param.Parameterized):

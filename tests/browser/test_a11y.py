@@ -110,6 +110,12 @@ def test_sparkline_embed_has_no_violations(themed, server, theme):
     assert box is not None and box["width"] <= 1 and box["height"] <= 1
 
 
+def test_sparkline_of_an_unknown_symbol_has_no_violations(themed, server):
+    page = themed("light", server.url("/sparkline?symbol=NOPE"))
+    page.locator("[role=alert]").filter(has_text="unknown symbol (NOPE)").wait_for()
+    assert violations(page) == []
+
+
 #: The computed style of the first price caught flashing.
 FLASH_STYLE = """() => {
   const px = window.__deepAll('.photon-price.photon-up, .photon-price.photon-down')[0]
