@@ -18,7 +18,7 @@ from app.embed.args import embed_args
 from app.hub.hub import get_hub
 from app.lanes import bokehlane, fastlane
 from app.lanes.fastlane import PATH as FAST_PATH
-from app.views import theme
+from app.views import landmarks, theme
 from app.views.dashboard import Dashboard
 
 pn.extension()
@@ -41,14 +41,26 @@ dash = Dashboard(
     fast_path=f"{scheme}://{host}{FAST_PATH}" if host else "." + FAST_PATH,
     bokeh_lane=bokehlane.get(),
 )
+# An iframe shows this as a page of its own: it gets a main landmark and an h1 naming
+# the symbol, seen only by screen readers (a sighted viewer sees the symbol already).
+# A script embed (Bokeh's server_document loads /sparkline/autoload.js) puts the same
+# board inline in another site's page, often mid-sentence: that page has its own main
+# and h1, and a second of each would be wrong there, so the fragment adds neither.
+# Known by autoload.js's arguments, not its path: they stay in the session token, also
+# when the WebSocket has to create the session again (the path is then /sparkline/ws).
+script_embed = "bokeh-autoload-element" in pn.state.session_args
 dash.board.param.update(spark_width=args.width, spark_height=args.height,
                         max_points=args.points, sizing_mode="fixed",
-                        width=args.width + 230, height=max(args.height + 6, 28))
+                        width=args.width + 230, height=max(args.height + 6, 28),
+                        page_heading="" if script_embed else f"{args.symbol} live price")
 if dash.symbols:
     dash.start()
     dash.servable(title=f"{args.symbol} · Photon")
 else:
     dash.close()
     shown = html.escape(args.symbol) or "none given"
-    pn.pane.HTML(f"<span role='alert'>Photon: unknown symbol ({shown}); "
-                 "use /sparkline?symbol=AAPL</span>").servable(title="Photon")
+    notice = (f"<span role='alert'>Photon: unknown symbol ({shown}); "
+              "use /sparkline?symbol=AAPL</span>")
+    if not script_embed:  # a page of its own, as above
+        notice = f"<main><h1 class='photon-sr'>Photon sparkline</h1>{notice}</main>"
+    pn.pane.HTML(notice, stylesheets=[landmarks.SR_ONLY_CSS]).servable(title="Photon")

@@ -68,7 +68,11 @@ export function render({ model, el }) {
   })
   const help = makeHelp()
   board.append(notice, fired.el, staleNote, editor.el, table, empty, help)
-  el.append(board)
+  if (model.page_heading) {  // the board is a page by itself: its main content, named
+    el.append(h("main", {}, h("h1", {class: "photon-sr"}, model.page_heading), board))
+  } else {
+    el.append(board)
+  }
   board.classList.toggle("photon-compact", model.compact)  // an embed: one line, no header
   board.style.setProperty("--photon-spark-w", `${model.spark_width}px`)
   board.style.setProperty("--photon-spark-h", `${model.spark_height}px`)

@@ -54,6 +54,11 @@ class BoardView(SharedSourceComponent):
                           "evaluates them on every price.")
     shortcuts = param.Boolean(default=False, doc="Page-wide keyboard shortcuts (/, ?, j/k): "
                               "on a page of its own, not inside a notebook.")
+    page_heading = param.String(default="", doc="When the board alone is a page (the "
+                                "/sparkline iframe page): the page's h1, seen only by screen "
+                                "readers, and the board its main landmark. Empty: a part of "
+                                "another page (the dashboard, a script embed, a notebook), "
+                                "which has the landmarks and headings.")
 
     # One module of four files: spark.js and alerts.js (pure, also run by node in the
     # tests), board_ui.js (sorting, shortcuts help, alert editor) and board.js (the rows).

@@ -29,6 +29,7 @@ from app.views import theme
 from app.views.alerts import AlertList, parse_alerts
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
+from app.views.landmarks import Landmark, TickerPicker
 from app.views.status import StatusView, stale_note
 from app.views.urlstate import parse_sort, with_query
 
@@ -77,11 +78,15 @@ class Dashboard(pn.viewable.Viewer):
         self._known = (None if self.hub.feed.open_universe
                        else frozenset(info.symbol for info in universe))
         options = {f"{i.symbol} · {i.name}": i.symbol for i in universe}
-        self._picker = pn.widgets.MultiChoice(
+        # A page of its own has landmarks (status: banner, in status.js; picker: search;
+        # board and chart: main); in a notebook the page around it has them.
+        own_page = self.sync_url and not self.compact
+        self._picker = TickerPicker(
             label="Tickers", options=options, max_items=self.max_symbols,
             placeholder="Search tickers…", sizing_mode="stretch_width",
             # at least 1: a relay that has not said its universe yet gives no options
             search_option_limit=max(1, len(options)), stylesheets=[theme.PICKER_CSS],
+            html_attributes={"role": "search"} if own_page else {},
         )
         self._board = BoardView(max_points=self.hub.history_len, compact=self.compact,
                                 shortcuts=self.sync_url and not self.compact,
@@ -113,9 +118,13 @@ class Dashboard(pn.viewable.Viewer):
         self._board.param.watch(lambda e: self.set_sort(e.new), "sort")  # a header click
         # As few Panel objects as a page needs: each is Bokeh models, stylesheets and
         # watchers built for every session (notices live in the board, the title in the
-        # status line, and the chart joins the column only while open).
+        # status line, and the chart joins the column only while open). A page of its
+        # own has one more: its main landmark, a column holding board and chart.
+        self._main = Landmark(self._board, sizing_mode="stretch_width",
+                              html_attributes={"role": "main"}) if own_page else None
         self._layout = self._board if self.compact else pn.Column(
-            self._status, self._picker, self._board, sizing_mode="stretch_width",
+            self._status, self._picker, self._board if self._main is None else self._main,
+            sizing_mode="stretch_width",
             max_width=self.max_width, css_classes=["photon-dashboard"])
 
     # -- selection ---------------------------------------------------------
@@ -326,18 +335,24 @@ class Dashboard(pn.viewable.Viewer):
         self.close_chart()
         self._chart = TickerChart(hub=self.hub, symbol=symbol)
         self._chart.on_close(self.close_chart)
-        if isinstance(self._layout, pn.Column):
-            self._layout.append(self._chart)
-            self._chart_view = self._layout[-1]  # what the column made of the chart
+        if (column := self._chart_column()) is not None:
+            column.append(self._chart)
+            self._chart_view = column[-1]  # what the column made of the chart
 
     def close_chart(self) -> None:
         """Remove the chart and stop its timer (only an open chart costs anything)."""
         if self._chart is not None:
             self._chart.close()
             if self._chart_view is not None:
-                self._layout.remove(self._chart_view)
+                self._chart_column().remove(self._chart_view)
                 self._chart_view = None
             self._chart = None
+
+    def _chart_column(self) -> pn.Column | None:
+        """Where the chart goes: under the board, in the page's main landmark if any."""
+        if self._main is not None:
+            return self._main
+        return self._layout if isinstance(self._layout, pn.Column) else None
 
     @property
     def chart(self) -> TickerChart | None:

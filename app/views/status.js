@@ -23,7 +23,11 @@ export function render({ model, el, view }) {
   const detail = document.createElement("span")
   detail.className = "photon-status-detail"
   bar.append(dot, text, detail)
+  // With a title this is the top of a page of its own: its banner landmark, holding the
+  // heading and the status line. Without (a notebook) the page around it has landmarks.
+  let top = el
   if (model.title) {  // the page's heading (set once, with the page)
+    top = document.createElement("header")
     const h1 = document.createElement("h1")
     h1.className = "photon-title"
     h1.textContent = model.title
@@ -32,9 +36,10 @@ export function render({ model, el, view }) {
       small.textContent = ` ${model.subtitle}`
       h1.append(small)
     }
-    el.append(h1)
+    top.append(h1)
+    el.append(top)
   }
-  el.append(bar, said)
+  top.append(bar, said)
   let saidState = null
   function announce(state, words) {
     if (state === saidState) return

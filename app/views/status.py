@@ -87,8 +87,9 @@ class StatusView(SharedSourceComponent):
     health_url = param.String(default="", doc="Where /health is, relative to the page; "
                               "empty where there is no server (notebooks).")
     title = param.String(default="", doc="The page's heading above the status line (empty: "
-                         "none, as in a notebook). Part of this component so that a page "
-                         "costs one model less per session.")
+                         "none, as in a notebook). With it, heading and status line are "
+                         "the page's banner landmark (a <header>). Part of this component "
+                         "so that a page costs one model less per session.")
     subtitle = param.String(default="", doc="Smaller words after the title.")
     cadence_ms = param.Integer(default=0, doc="The hub's cadence when the page was built, "
                                "so the first paint says it; later updates carry it.")

@@ -76,6 +76,11 @@ def test_three_embedded_sparklines_render_and_update(sites, page):
         "els => els.map(e => e.dataset.symbol)")
     assert symbols == ["MSFT"]
     assert page.frame_locator("#f-aapl").locator(".photon-head").first.is_hidden()
+    # an iframe is a page of its own, with a main landmark and an h1 naming the symbol;
+    # the script puts a fragment into another site's page, which has its own
+    assert page.frame_locator("#f-msft").locator("main h1").text_content() == "MSFT live price"
+    assert page.locator("#script-embed .photon-board").count() == 1
+    assert page.locator("#script-embed :is(main, h1, [role=main])").count() == 0
 
 
 def test_a_site_not_allowed_is_refused_with_a_message(sites, page):

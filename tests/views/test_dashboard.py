@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import panel as pn
 import pytest
+from bokeh.models import UIElement
 
 from app.hub.hub import Hub
 from app.views.dashboard import Dashboard
@@ -78,3 +80,30 @@ def test_open_universe_feeds_accept_any_well_formed_symbol(hub):
     assert "BINANCE:SOLUSDT" in dash._picker.options.values()
     assert "bad!sym" in dash.message
     dash.close()
+
+
+def test_a_page_of_its_own_has_landmarks_and_a_notebook_none(hub):
+    from bokeh.document import Document
+
+    page = Dashboard(hub=hub, symbols="AAPL", sync_url=True)
+    root = pn.panel(page).get_root(Document())
+    roles = {type(m).__name__: m.html_attributes.get("role") for m in root.select(
+        {"type": UIElement}) if m.html_attributes}
+    assert roles == {"MultiChoice": "search", "Column": "main"}
+    main = next(m for m in root.select({"type": UIElement})
+                if m.html_attributes.get("role") == "main")
+    assert page._main.objects == [page.board] and len(main.children) == 1
+    page.open_chart("AAPL")  # the chart goes under the board, in the main landmark
+    assert len(main.children) == 2 and page._main.objects[-1] is page._chart_view
+    assert len(page._layout.objects) == 3
+    page.close_chart()
+    assert page._main.objects == [page.board] and len(main.children) == 1
+    page.close()
+
+    notebook = Dashboard(hub=hub, symbols="AAPL")
+    root = pn.panel(notebook).get_root(Document())
+    assert not any(m.html_attributes for m in root.select({"type": UIElement}))
+    notebook.open_chart("AAPL")  # the chart goes under the board, in the one column
+    assert len(notebook._layout.objects) == 4
+    assert notebook._layout.objects[-1] is notebook._chart_view
+    notebook.close()
