@@ -72,7 +72,9 @@ export function drawSpark(entry) {
   const coords = pts.map((p, i) =>
     `${((xs[i] - x0) / dx * W).toFixed(1)},${(H - 2 - (p[1] - lo) / span * (H - 4)).toFixed(1)}`)
   poly.setAttribute("points", coords.join(" "))
-  const up = pts[n - 1][1] >= pts[0][1]
+  // Coloured like the row's change against the previous close (what the viewer reads
+  // beside it); only without one (no reference yet) by the line's own first and last.
+  const up = entry.pct != null ? entry.pct >= 0 : pts[n - 1][1] >= pts[0][1]
   entry.spark.classList.toggle("photon-spark-up", up)
   entry.spark.classList.toggle("photon-spark-down", !up)
 }
