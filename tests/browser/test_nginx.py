@@ -54,48 +54,10 @@ def nginx(workdir: Path, site: str):
         proc.wait(10)
 
 
-def test_two_processes_behind_nginx_serve_live_prices_to_each_viewer(tmp_path, browser):
-    listen = free_port()
-    origin = f"127.0.0.1:{listen}"
-    with redis_server(tmp_path) as redisd, relay_process(tmp_path, redisd.url):
-        servers = []
-        with contextlib.ExitStack() as stack:
-            for name in ("a", "b"):
-                (tmp_path / name).mkdir()
-                servers.append(stack.enter_context(photon_server(
-                    tmp_path / name, env={"PHOTON_REDIS_URL": redisd.url},
-                    args=("--allow-websocket-origin", origin))))
-            (tmp_path / "nginx").mkdir()
-            stack.enter_context(nginx(tmp_path / "nginx",
-                                      site_config(listen, [s.port for s in servers])))
-            viewers = []
-            for symbols in ("AAPL,TSLA", "NVDA"):  # two viewers, each in its own browser
-                context = browser.new_context()
-                stack.callback(context.close)
-                page = context.new_page()
-                page.add_init_script(DEEP_QUERY)
-                console: list[str] = []
-                page.on("console", lambda m, c=console: c.append(m.text))
-                open_board(page, f"http://{origin}/app?symbols={symbols}")
-                first = wait_until(lambda p=page: (x := prices(p)) and "—" not in x.values()
-                                   and x, timeout=30, what="prices through nginx")
-                wait_until(lambda p=page, f=first: prices(p) != f, timeout=30,
-                           what="live updates through nginx")
-                cookie = {c["name"]: c["value"] for c in context.cookies()}["photon_node"]
-                viewers.append((page, console, cookie))
-            # Each viewer stuck to one process, and the two were spread over both.
-            assert {v[2] for v in viewers} == {f"127.0.0.1:{s.port}" for s in servers}
-            for server, (_, console, _) in zip(sorted(servers, key=lambda s: s.port),
-                                               sorted(viewers, key=lambda v: v[2]),
-                                               strict=True):
-                health = server.health()
-                assert health["sessions"] == 1 and health["fast_lane_sockets"] == 1
-                assert "WebSocket Connected" in console
-
-
-def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_path, page):
-    """kill -9 of the process a page is on: nginx sends the page's reconnect to the other
-    process (deploy/nginx-photon.conf), the page reloads itself there, prices go on."""
+@contextlib.contextmanager
+def two_servers_behind_nginx(tmp_path: Path):
+    """Redis, a relay, two servers and nginx (deploy/nginx-photon.conf) in front of them;
+    yields (nginx's host:port, the servers, an ExitStack closed before they stop)."""
     listen = free_port()
     origin = f"127.0.0.1:{listen}"
     with redis_server(tmp_path) as redisd, relay_process(tmp_path, redisd.url):
@@ -110,25 +72,59 @@ def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_p
             stack.enter_context(nginx(tmp_path / "nginx",
                                       site_config(listen, [s.port for s in servers])))
             wait_until(lambda: listening(listen), timeout=30, what="nginx")
-            open_board(page, f"http://{origin}/app?symbols=AAPL,TSLA")
-            wait_until(lambda: (x := prices(page)) and "—" not in x.values(), timeout=30,
-                       what="prices through nginx")
+            yield origin, servers, stack
 
-            def node() -> str:
-                return {c["name"]: c["value"] for c in page.context.cookies()}["photon_node"]
 
-            [dead] = [s for s in servers if node() == f"127.0.0.1:{s.port}"]
-            [alive] = [s for s in servers if s is not dead]
-            dead.proc.kill()
-            dead.proc.wait(10)
-            wait_until(lambda: node() == f"127.0.0.1:{alive.port}", timeout=120,
-                       what="the page on the other process")
-            wait_until(lambda: alive.health()["fast_lane_sockets"] == 1, timeout=60,
-                       what="the page's fast lane on the other process")
-            first = wait_until(lambda: (x := shown(page)) and "—" not in x.values() and x,
-                               timeout=60, what="prices again")
-            wait_until(lambda: shown(page) not in (first, {}), timeout=60,
-                       what="live prices again")
+def test_two_processes_behind_nginx_serve_live_prices_to_each_viewer(tmp_path, browser):
+    with two_servers_behind_nginx(tmp_path) as (origin, servers, stack):
+        viewers = []
+        for symbols in ("AAPL,TSLA", "NVDA"):  # two viewers, each in its own browser
+            context = browser.new_context()
+            stack.callback(context.close)
+            page = context.new_page()
+            page.add_init_script(DEEP_QUERY)
+            console: list[str] = []
+            page.on("console", lambda m, c=console: c.append(m.text))
+            open_board(page, f"http://{origin}/app?symbols={symbols}")
+            first = wait_until(lambda p=page: (x := prices(p)) and "—" not in x.values()
+                               and x, timeout=30, what="prices through nginx")
+            wait_until(lambda p=page, f=first: prices(p) != f, timeout=30,
+                       what="live updates through nginx")
+            cookie = {c["name"]: c["value"] for c in context.cookies()}["photon_node"]
+            viewers.append((page, console, cookie))
+        # Each viewer stuck to one process, and the two were spread over both.
+        assert {v[2] for v in viewers} == {f"127.0.0.1:{s.port}" for s in servers}
+        for server, (_, console, _) in zip(sorted(servers, key=lambda s: s.port),
+                                           sorted(viewers, key=lambda v: v[2]),
+                                           strict=True):
+            health = server.health()
+            assert health["sessions"] == 1 and health["fast_lane_sockets"] == 1
+            assert "WebSocket Connected" in console
+
+
+def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_path, page):
+    """kill -9 of the process a page is on: nginx sends the page's reconnect to the other
+    process (deploy/nginx-photon.conf), the page reloads itself there, prices go on."""
+    with two_servers_behind_nginx(tmp_path) as (origin, servers, _):
+        open_board(page, f"http://{origin}/app?symbols=AAPL,TSLA")
+        wait_until(lambda: (x := prices(page)) and "—" not in x.values(), timeout=30,
+                   what="prices through nginx")
+
+        def node() -> str:
+            return {c["name"]: c["value"] for c in page.context.cookies()}["photon_node"]
+
+        [dead] = [s for s in servers if node() == f"127.0.0.1:{s.port}"]
+        [alive] = [s for s in servers if s is not dead]
+        dead.proc.kill()
+        dead.proc.wait(10)
+        wait_until(lambda: node() == f"127.0.0.1:{alive.port}", timeout=120,
+                   what="the page on the other process")
+        wait_until(lambda: alive.health()["fast_lane_sockets"] == 1, timeout=60,
+                   what="the page's fast lane on the other process")
+        first = wait_until(lambda: (x := shown(page)) and "—" not in x.values() and x,
+                           timeout=60, what="prices again")
+        wait_until(lambda: shown(page) not in (first, {}), timeout=60,
+                   what="live prices again")
 
 
 def listening(port: int) -> bool:
