@@ -7,6 +7,7 @@ import os
 import pytest
 
 from app.feeds.base import Feed
+from app.hub.hub import Hub
 from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 
@@ -49,6 +50,16 @@ class ManualFeed(Feed):
 @pytest.fixture
 def manual_feed():
     return ManualFeed()
+
+
+@pytest.fixture
+def hand_hub(manual_feed):
+    """A started hub on ``manual_feed`` whose cycles the test drives (``hub.publish()``):
+    its own clock waits an hour between cycles."""
+    hub = Hub(manual_feed, push_interval_ms=3_600_000)
+    manual_feed.start(hub._on_ticks)
+    yield hub
+    hub.stop()
 
 
 # Tests never write to the user's data directory: history is off unless a test turns

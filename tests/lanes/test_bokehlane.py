@@ -31,14 +31,10 @@ class FakeDoc:
 
 
 @pytest.fixture
-def setup():
-    feed = ManualFeed()
-    hub = Hub(feed, push_interval_ms=3600000)
-    feed.start(hub._on_ticks)
-    lane = BokehLane(hub, FakeLoop())
-    yield hub, feed, lane
+def setup(hand_hub, manual_feed):
+    lane = BokehLane(hand_hub, FakeLoop())
+    yield hand_hub, manual_feed, lane
     lane.close()
-    hub.stop()
 
 
 def cycle(hub: Hub, feed: ManualFeed, price: float) -> None:

@@ -9,7 +9,6 @@ import pytest
 
 from app.hub.hub import Hub
 from app.lanes.fastlane import FastLane, TickSocket
-from tests.conftest import ManualFeed
 
 
 class Future:
@@ -68,14 +67,10 @@ class FakeSocket:
 
 
 @pytest.fixture
-def setup():
-    feed = ManualFeed()
-    hub = Hub(feed, push_interval_ms=3600000)
-    feed.start(hub._on_ticks)
-    lane = FastLane(hub, FakeLoop())
-    yield hub, feed, lane
+def setup(hand_hub, manual_feed):
+    lane = FastLane(hand_hub, FakeLoop())
+    yield hand_hub, manual_feed, lane
     lane.close()
-    hub.stop()
 
 
 def cycle(hub: Hub, lane: FastLane) -> None:

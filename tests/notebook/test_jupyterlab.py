@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.support import free_port, wait_until
+from tests.support import free_port, stop, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -76,12 +76,7 @@ def lab(tmp_path_factory):
         wait_until(up, timeout=90, what="JupyterLab start")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc, grace_s=20)
 
 
 @pytest.fixture

@@ -8,18 +8,12 @@ import panel as pn
 import pytest
 from bokeh.models import UIElement
 
-from app.hub.hub import Hub
 from app.views.dashboard import Dashboard
-from tests.conftest import ManualFeed
 
 
 @pytest.fixture
-def hub():
-    feed = ManualFeed()
-    h = Hub(feed, push_interval_ms=3600000)
-    feed.start(h._on_ticks)
-    yield h
-    h.stop()
+def hub(hand_hub):
+    return hand_hub
 
 
 def test_selection_is_the_subscription(hub):

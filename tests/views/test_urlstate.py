@@ -8,10 +8,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from app.hub.hub import Hub
 from app.views.dashboard import Dashboard
 from app.views.urlstate import parse_sort, with_query
-from tests.conftest import ManualFeed
 
 
 @pytest.mark.parametrize(("raw", "want"), [
@@ -32,12 +30,8 @@ def test_with_query_replaces_keys_and_keeps_the_rest():
 
 
 @pytest.fixture
-def hub():
-    feed = ManualFeed()
-    h = Hub(feed, push_interval_ms=3_600_000)
-    feed.start(h._on_ticks)
-    yield h
-    h.stop()
+def hub(hand_hub):
+    return hand_hub
 
 
 def test_alerts_are_validated_and_follow_the_rows(hub):
