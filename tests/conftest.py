@@ -65,3 +65,16 @@ def hand_hub(manual_feed):
 # Tests never write to the user's data directory: history is off unless a test turns
 # it on with a path of its own (tests/history/).
 os.environ.setdefault("PHOTON_HISTORY", "off")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, attach what the served Photon said (its log's tail, /health) and
+    what the page showed: a CI run on another machine leaves nothing else to read."""
+    report = yield
+    if report.when == "call" and report.failed:
+        from tests.support import failure_context
+
+        for title, text in failure_context(item.funcargs):
+            report.sections.append((title, text))
+    return report

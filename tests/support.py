@@ -181,3 +181,29 @@ class RawSession:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def failure_context(funcargs: dict) -> list[tuple[str, str]]:
+    """(title, text) sections for a failed test: each served Photon's log tail and
+    /health, and the board rows and console errors of each open page."""
+    sections: list[tuple[str, str]] = []
+    for name, value in funcargs.items():
+        server = value if isinstance(value, Server) else getattr(value, "server", None)
+        if isinstance(server, Server):
+            tail = "\n".join(server.output().splitlines()[-60:])
+            sections.append((f"photon log ({name}), last lines", tail))
+            try:
+                sections.append((f"photon /health ({name})", json.dumps(server.health())))
+            except Exception as e:  # noqa: BLE001 - the server may be the thing that broke
+                sections.append((f"photon /health ({name})", f"unreachable: {e!r}"))
+        if hasattr(value, "locator") and hasattr(value, "console"):
+            try:
+                rows = value.locator(".photon-body [data-symbol]").all_inner_texts()
+                status = value.locator(".photon-status").all_inner_texts()
+            except Exception as e:  # noqa: BLE001 - the page may be gone
+                rows, status = [f"unreadable: {e!r}"], []
+            errors = getattr(value.console, "errors", [])
+            sections.append((f"page ({name})", "\n".join(
+                [f"url: {value.url}", f"status: {status}", "rows:", *rows,
+                 f"page errors: {errors}"])))
+    return sections

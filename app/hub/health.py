@@ -1,4 +1,4 @@
-"""Feed health as viewers see it, and loading reference prices off the session path.
+"""Feed health as viewers see it.
 
 ``feed_health`` is the one rule for what the status line and ``/health`` say: the
 feed's own state, with ``live`` downgraded to ``stale`` (or ``market closed``) when
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.feeds.base import Feed
 from app.hub.market_hours import symbol_open
-from app.ticks import FeedState, Reference
+from app.ticks import FeedState
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,28 +66,3 @@ def feed_health(feed: Feed, *, watched: list[str], sessions: int,
     return Health(feed.feed_type, feed.label or feed.feed_type, state, feed.last_error,
                   age, None if msg is None else now - msg, feed.reconnects, len(watched),
                   sessions, feed.retry_at, feed.upstream, push_interval_s)
-
-
-class ReferenceLoader:
-    """Fetches reference prices for newly watched symbols and hands them to ``apply``.
-
-    Fast sources (mock, Redis) load inline so the first view has them; slow ones
-    (REST, rate limited) load on a small pool so no session waits for them.
-    """
-
-    def __init__(self, feed: Feed, apply: Callable[[dict[str, Reference | None]], None]):
-        self._feed = feed
-        self._apply = apply
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photon-ref")
-
-    def load(self, symbols: list[str]) -> None:
-        if self._feed.reference_is_fast:
-            self._load(symbols)
-        else:
-            self._pool.submit(self._load, symbols)
-
-    def _load(self, symbols: list[str]) -> None:
-        self._apply({sym: self._feed.get_reference(sym) for sym in symbols})
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 
 from app.config import PUSH_INTERVAL_MS, Settings, get_settings
 from app.feeds.base import Feed
+from app.feeds.references import ReferenceLoader
 from app.feeds.registry import feed_for, require_feed_settings
 from app.hub.cadence import Cadence, Policy
 from app.hub.cycle_clock import CycleClock, schedule
-from app.hub.health import Health, ReferenceLoader, feed_health
+from app.hub.health import Health, feed_health
 from app.hub.quote_book import Changes, QuoteBook
 from app.hub.subscriptions import RefCounts, Subscription
 from app.quotes import Quote
@@ -63,7 +64,8 @@ class Hub:
         self._cycles = CycleClock(self._cadence, self._run_cycle)
         self._logged_state: FeedState | None = None
         self._listeners: list[Callable[[int], None]] = []
-        self._references = ReferenceLoader(feed, self._apply_references)
+        self._references = ReferenceLoader(feed, self._apply_references,
+                                           watched=self._is_watched)
         self._trade_sinks: list[Callable[[list[Tick]], None]] = []
         self._watch_hooks: list[Callable[[list[str]], None]] = []
         self._health_notes: list[Callable[[], str]] = []
@@ -218,6 +220,10 @@ class Hub:
             self._references.load(first)
             for hook in list(self._watch_hooks):
                 hook(first)
+
+    def _is_watched(self, symbol: str) -> bool:
+        with self._lock:
+            return self._refs.count(symbol) > 0
 
     def _apply_references(self, refs: dict[str, Reference | None]) -> None:
         """Fold loaded reference prices into the quotes still watched."""

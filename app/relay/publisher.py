@@ -17,7 +17,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import redis
 from redis.exceptions import LockError
@@ -26,9 +25,10 @@ from app.feeds import redis_formats as bus
 from app.feeds import redis_url
 from app.feeds.backoff import full_jitter
 from app.feeds.base import Feed
+from app.feeds.references import ReferenceLoader
 from app.quotes import Quote, fold
 from app.runtime import logs, metrics
-from app.ticks import FeedState, Tick
+from app.ticks import FeedState, Reference, Tick
 
 log = logging.getLogger(__name__)
 _malformed_log = logs.RateLimitedLog(log, 10.0)
@@ -57,7 +57,7 @@ class Relay:
         self._stop = threading.Event()
         self._quotes: dict[str, Quote] = {}
         self._quotes_lock = threading.Lock()
-        self._refs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relay-ref")
+        self._references: ReferenceLoader | None = None
         self._keep_until = 0.0
         """After the declarations were lost (``procs`` deleted), drop nothing from the
         upstream before this (``time.monotonic()``): servers need a moment to declare again."""
@@ -94,7 +94,6 @@ class Relay:
                     self._stop.wait(delay)
         finally:
             self._stop_feed()
-            self._refs.shutdown(wait=False, cancel_futures=True)
             self.role = "stopped"
 
     def _acquire(self, lock: redis.lock.Lock) -> bool:
@@ -120,8 +119,10 @@ class Relay:
     def _lead(self, lock: redis.lock.Lock) -> None:
         """Hold the upstream while the lock is ours; return when it is not (or on stop)."""
         if self.feed is None:
-            self.feed = self.make_feed()
-            self.feed.start(self._on_ticks)
+            self.feed = feed = self.make_feed()
+            self._references = ReferenceLoader(feed, self._store_references,
+                                               watched=lambda s: s in feed.symbols)
+            feed.start(self._on_ticks)
         self.role = "leader"
         log.info("relay leader id=%s feed=%s", self.relay_id, self.feed.feed_type)
         interest = self._client.pubsub(ignore_subscribe_messages=True)
@@ -172,6 +173,9 @@ class Relay:
             pass
 
     def _stop_feed(self) -> None:
+        if self._references is not None:
+            self._references.shutdown()
+            self._references = None
         if self.feed is not None:
             self.feed.stop()
             self.feed = None
@@ -252,16 +256,16 @@ class Relay:
             for sym in add:
                 pipe.persist(bus.quote_key(sym))
             feed.subscribe(sorted(add))
-            self._refs.submit(self._store_references, feed, sorted(add))
+            if self._references is not None:
+                self._references.load(sorted(add))
         pipe.execute()
         if add or drop:
             log.info("relay subscriptions added=%s dropped=%s total=%d",
                      sorted(add), sorted(drop), len(wanted))
 
-    def _store_references(self, feed: Feed, symbols: list[str]) -> None:
+    def _store_references(self, refs: dict[str, Reference | None]) -> None:
         """Previous close (and a last price until trades arrive) for late joiners."""
-        for sym in symbols:
-            ref = feed.reference(sym)
+        for sym, ref in refs.items():
             if ref is None:
                 continue
             key = bus.quote_key(sym)

@@ -48,7 +48,7 @@ def url_alerts(page) -> str | None:
 def price_shown(page, symbol: str, text: str) -> None:
     page.wait_for_function(
         "([s, t]) => window.__deepAll(`[data-symbol='${s}'] .photon-price`)[0]?.textContent === t",
-        arg=[symbol, text], timeout=10_000)
+        arg=[symbol, text], timeout=30_000)
 
 
 def marked(page, symbol: str) -> bool:
