@@ -97,6 +97,9 @@ def page(lab, tmp_path):
 
         page.route("**/*", offline)
         page.refused = refused
+        page.console_lines = []
+        page.on("console", lambda m: page.console_lines.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: page.console_lines.append(f"pageerror: {e}"))
         yield page
         page.screenshot(path=str(tmp_path / "jupyterlab.png"))
         browser.close()
@@ -126,6 +129,33 @@ def numbers(texts: list[str]) -> list[float]:
     return [float(re.sub(r"[^\d.]", "", t)) for t in texts if re.search(r"\d", t)]
 
 
+#: Run in the kernel when the output shows no prices: is the board's timer running,
+#: is the hub publishing, is the comm to the page open?
+KERNEL_STATE = (
+    'import json, panel as pn; _cb = board._dash._callback; print("KERNEL " + json.dumps({'
+    '"hub_cycle": board.hub.cycle, "hub_state": str(board.hub.health().state), '
+    '"timer": None if _cb is None else [_cb.running, _cb.counter, _cb.period], '
+    '"board_timer": None if board._callback is None else board._callback.counter, '
+    '"frame_last": [str(v) for v in board.frame["last"]], '
+    '"views": [(type(v[0]).__name__, repr(v[3])) for v in pn.state._views.values()]}, '
+    'default=str))')
+
+
+def diagnosis(page) -> str:
+    """What the kernel and the page said, for a failure's message."""
+    try:
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        out = cells.nth(cells.count() - 1).locator(".jp-OutputArea")  # the cell typed into
+        run_cell(page, KERNEL_STATE)
+        wait_until(lambda: "KERNEL" in out.inner_text() or "Error" in out.inner_text(),
+                   timeout=30, what="the kernel's state")
+        kernel = out.inner_text()
+    except Exception as e:  # noqa: BLE001 - the kernel may be what broke
+        kernel = f"kernel state unreadable: {e!r}"
+    console = "\n".join(page.console_lines[-40:])
+    return f"kernel: {kernel}\nconsole (last 40):\n{console}\nrefused: {page.refused[:10]}"
+
+
 def test_readme_lines_show_a_live_board_offline(lab, page):
     page.goto(f"{lab}/lab", timeout=60_000)
     card = page.locator('.jp-LauncherCard[data-category="Notebook"]').first
@@ -135,11 +165,14 @@ def test_readme_lines_show_a_live_board_offline(lab, page):
     kernel_idle(page)
 
     run_cell(page, README_LINES)
-    first = wait_until(lambda: len(numbers(page.evaluate(PRICES_JS))) == 2
-                       and numbers(page.evaluate(PRICES_JS)), timeout=90,
-                       what="two prices in the notebook output")
-    wait_until(lambda: numbers(page.evaluate(PRICES_JS)) != first, timeout=30,
-               what="prices changing in the output")
+    try:
+        first = wait_until(lambda: len(numbers(page.evaluate(PRICES_JS))) == 2
+                           and numbers(page.evaluate(PRICES_JS)), timeout=90,
+                           what="two prices in the notebook output")
+        wait_until(lambda: numbers(page.evaluate(PRICES_JS)) != first, timeout=30,
+                   what="prices changing in the output")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{diagnosis(page)}") from None
     output = page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-OutputArea")
     assert "requires the panel extension" not in output.inner_text()
 
