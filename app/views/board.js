@@ -16,36 +16,10 @@ function fmtTime(ts) {
   return new Date(ts * 1000).toLocaleTimeString([], {hour12: false})
 }
 
-// Tick-to-screen delay as the viewer sees it, from each update's trade time (ts) and
-// the server's publication time (at). Browser and server clocks differ, so the offset
-// is estimated from the messages themselves: the smallest (receipt - at) over the last
-// half minute is the clock offset plus the fastest delivery seen, NTP-style; the delay
-// of a trade is then receipt - offset - ts (at most a few ms short of the true value).
-const OFFSET_WINDOW_MS = 30000
-const DELAY_WINDOW_MS = 3000
-
-export class DelayMeter {
-  constructor() { this.offsets = []; this.delays = [] }
-
-  // One message received at nowMs (browser clock) with publication time `at` and the
-  // trade times of the rows that carry new trades; returns the median delay in ms.
-  observe(nowMs, at, tradeTimes) {
-    const recv = nowMs / 1000
-    this.offsets.push([nowMs, recv - at])
-    while (this.offsets[0][0] < nowMs - OFFSET_WINDOW_MS) this.offsets.shift()
-    const offset = Math.min(...this.offsets.map((o) => o[1]))
-    for (const ts of tradeTimes) this.delays.push([nowMs, Math.max(0, recv - offset - ts)])
-    while (this.delays.length && this.delays[0][0] < nowMs - DELAY_WINDOW_MS) this.delays.shift()
-    if (!this.delays.length) return null
-    const sorted = this.delays.map((d) => d[1]).sort((a, b) => a - b)
-    return Math.round(sorted[Math.floor(sorted.length / 2)] * 1000)
-  }
-}
-
 // How often rows re-sort while prices move: often enough to follow, rarely enough to read.
 const RESORT_MS = 1000
 
-export function render({ model, el }) {
+export function render({ model, el, view }) {
   const board = document.createElement("div")
   board.className = "photon-board"
   const table = document.createElement("div")
@@ -426,7 +400,11 @@ export function render({ model, el }) {
   })
   paintSortHeads(sortHeads, sort)
   build()
+  // The prices the server wrote into the page (app/views/first_paint.py) give way to these.
+  requestAnimationFrame(() => document.getElementById("photon-first-paint")?.remove())
   setAlerts()
-  // A view rendered later than its model (a notebook re-display) asks for fresh state.
-  model.send_msg({type: "snapshot"})
+  // A view rendered later than its model (a notebook re-display) asks for fresh state,
+  // once the page has indexed its root: until then Panel's notebook comm drops each
+  // piece of a message, and one cut in half puts every later one out of step.
+  whenIndexed(view, () => model.send_msg({type: "snapshot"}))
 }

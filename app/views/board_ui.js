@@ -266,3 +266,15 @@ export function tidyPicker(input) {
                       attributeFilter: ["aria-selected", "role"]})
   return () => watch.disconnect()
 }
+
+// Call `then` once the page knows `view`'s root by id (Bokeh.index), or after 5 s.
+function whenIndexed(view, then) {
+  const id = view?.root?.model?.id
+  let tries = 0
+  const check = () => {
+    const index = window.Bokeh?.index
+    if (!id || !index || index[id] != null || ++tries > 200) then()
+    else setTimeout(check, 25)
+  }
+  check()
+}

@@ -1,4 +1,4 @@
-"""The maths of board.js's ``DelayMeter`` (tick-to-screen delay with an estimated
+"""The maths of the board's ``DelayMeter`` (delay.js) (tick-to-screen delay with an estimated
 browser-server clock offset), run in Chromium on made-up messages: no server.
 
 The module is imported as it ships, from a data: URL, and fed messages whose true
@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-BOARD_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "board.js"
+DELAY_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "delay.js"
 
 #: Feed ``msgs`` ([nowMs, at, [ts, ...]], ...) to one meter; the result after each.
 RUN = """
@@ -34,7 +34,7 @@ def meter_page(browser):
 
 
 def observe(page, msgs: list[tuple[float, float, list[float]]]) -> list[int | None]:
-    src = "data:text/javascript;base64," + base64.b64encode(BOARD_JS.read_bytes()).decode()
+    src = "data:text/javascript;base64," + base64.b64encode(DELAY_JS.read_bytes()).decode()
     return page.evaluate(RUN, [src, msgs])
 
 
@@ -82,7 +82,7 @@ def test_old_samples_leave_the_window(meter_page):
     assert shown[-1] == 40
 
 
-STATUS_JS = BOARD_JS.with_name("status.js")
+STATUS_JS = DELAY_JS.with_name("status.js")
 
 
 def test_the_cadence_in_words(meter_page):
