@@ -403,8 +403,7 @@ export function render({ model, el, view }) {
   // The prices the server wrote into the page (app/views/first_paint.py) give way to these.
   requestAnimationFrame(() => document.getElementById("photon-first-paint")?.remove())
   setAlerts()
-  // A view rendered later than its model (a notebook re-display) asks for fresh state,
-  // once the page has indexed its root: until then Panel's notebook comm drops each
-  // piece of a message, and one cut in half puts every later one out of step.
-  whenIndexed(view, () => model.send_msg({type: "snapshot"}))
+  resyncOnHeaders(view?.model?.document)  // a notebook's comm (board_ui.js)
+  // A view rendered later than its model (a notebook re-display) asks for fresh state.
+  model.send_msg({type: "snapshot"})
 }

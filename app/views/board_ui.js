@@ -267,14 +267,30 @@ export function tidyPicker(input) {
   return () => watch.disconnect()
 }
 
-// Call `then` once the page knows `view`'s root by id (Bokeh.index), or after 5 s.
-function whenIndexed(view, then) {
-  const id = view?.root?.model?.id
-  let tries = 0
-  const check = () => {
-    const index = window.Bokeh?.index
-    if (!id || !index || index[id] != null || ++tries > 200) then()
-    else setTimeout(check, 25)
+// True for the first piece of a Bokeh message as Panel's notebook comm sends it: its
+// header, e.g. {"msg_id": "...", "msg_type": "PATCH-DOC"} (short; content is longer).
+export function isMessageHeader(text) {
+  if (typeof text !== "string" || text.length > 400 || !text.includes("msg_type")) return false
+  try {
+    const o = JSON.parse(text)
+    return o !== null && typeof o.msg_id === "string" && typeof o.msg_type === "string"
+  } catch { return false }
+}
+
+// In a notebook, Panel's comm sends each Bokeh message in pieces (header, metadata,
+// content) and drops the pieces that arrive before the page has indexed the output;
+// a message cut that way leaves its reader out of step, reading every later header
+// as content: the board never updates again. Start a fresh reader at every header.
+// `doc` is the view's document; its CommManager (a root, in notebooks only) is
+// patched once. Served pages have none: nothing happens there.
+export function resyncOnHeaders(doc) {
+  for (const m of doc?.roots?.() ?? []) {
+    if (m.__photonResync || typeof m.msg_handler !== "function" || !m._receiver) continue
+    const handle = m.msg_handler.bind(m)
+    m.msg_handler = (msg) => {
+      if (isMessageHeader(msg?.content?.data)) m._receiver = new m._receiver.constructor()
+      return handle(msg)
+    }
+    m.__photonResync = true
   }
-  check()
 }

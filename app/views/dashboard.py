@@ -93,7 +93,7 @@ class Dashboard(pn.viewable.Viewer):
                                 sizing_mode="stretch_width")
         self._status = StatusView(cadence_ms=self.hub.push_interval_ms,
                                   sizing_mode="stretch_width")
-        self._board.on_snapshot_request(self._on_view_ready)
+        self._board.on_snapshot_request(self._send_snapshot)
         self._board.on_fast_lane_failure(self._use_bokeh)
         self._board.on_chart_request(self.open_chart)
         self._board.on_close_chart_request(self.close_chart)
@@ -110,8 +110,6 @@ class Dashboard(pn.viewable.Viewer):
         self._cycle = 0
         self._since_status_ms = STATUS_EVERY_MS
         self._callback = None
-        self._timer_on_view = False
-        """A notebook's timer waits for the board's view (see :meth:`_push_through_bokeh`)."""
         self._setting = False
         self.select(requested)
         self.set_alerts(requested_alerts)
@@ -312,18 +310,7 @@ class Dashboard(pn.viewable.Viewer):
             else:
                 pn.state.onload(join)
         else:
-            # A notebook: a timer of its own at the hub's fastest cadence, from when the
-            # browser has drawn the board and asks for its state (board.js). Panel's
-            # notebook comm drops what arrives before the view is indexed, piece by
-            # piece, and a message cut in half puts every later one out of step.
-            self._timer_on_view = True
-
-    def _on_view_ready(self) -> None:
-        """A freshly rendered view asked for the full board: send it, and in a notebook
-        start the timer if it waited for this."""
-        self._send_snapshot()
-        if self._timer_on_view and self._callback is None and not self._sub.closed:
-            self._timer_on_view = False
+            # a timer of its own (a notebook) runs at the hub's fastest cadence
             self._callback = pn.state.add_periodic_callback(self.push,
                                                             self.hub.push_interval_floor_ms)
 

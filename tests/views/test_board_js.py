@@ -47,3 +47,64 @@ def test_sorting_helpers():
     assert got["sortText"] == ["-volume", ""]
     assert got["pct"] == [0.82, -12.5, None]
     assert got["vol"] == [950, 12300, 4560000, 1200000000, None]
+
+
+#: A notebook's comm as Panel's CommManager reads it: pieces (header, metadata,
+#: content) into a Receiver, dropped while the output is not indexed yet. Messages
+#: 1-4 are sent; the output is indexed between the header and the rest of message 2.
+COMM = """
+const src = await (await import("node:fs/promises")).readFile(process.argv[1], "utf8")
+const m = await import("data:text/javascript;base64," + Buffer.from(src).toString("base64"))
+class Receiver {  // Bokeh's, reduced: header, then metadata, then content
+  constructor() { this.parts = []; this.message = null }
+  consume(text) {
+    this.parts.push(JSON.parse(text)); this.message = null
+    if (this.parts.length === 3) {
+      const [header, metadata, content] = this.parts
+      this.message = {header, metadata, content}; this.parts = []
+    }
+  }
+}
+function manager() {
+  const mgr = {indexed: false, _receiver: new Receiver(), applied: [], errors: 0}
+  mgr.msg_handler = function (msg) {
+    if (!this.indexed) return  // Panel: `if (plot == null) return`
+    this._receiver.consume(msg.content.data)
+    const got = this._receiver.message
+    if (got == null) return
+    try { for (const e of got.content.events) this.applied.push(e) } catch { this.errors++ }
+  }
+  return mgr
+}
+const pieces = (n) => [JSON.stringify({msg_id: `m${n}`, msg_type: "PATCH-DOC"}), "{}",
+                       JSON.stringify({events: [`e${n}`]})]
+function run(patch) {
+  const mgr = manager()
+  if (patch) m.resyncOnHeaders({roots: () => [mgr, {name: "a plain root"}]})
+  const send = (text) => mgr.msg_handler({content: {data: text}})
+  send(pieces(1)[0]); send(pieces(1)[1]); send(pieces(1)[2])
+  send(pieces(2)[0]); mgr.indexed = true; send(pieces(2)[1]); send(pieces(2)[2])
+  for (const n of [3, 4]) for (const p of pieces(n)) send(p)
+  return {applied: mgr.applied, errors: mgr.errors}
+}
+console.log(JSON.stringify({
+  as_panel_reads_it: run(false), resynced: run(true),
+  headers: [pieces(1)[0], "{}", pieces(1)[2], '{"msg_type": 1}', "not json msg_type"]
+    .map(m.isMessageHeader),
+}))
+"""
+
+
+def test_a_notebook_comm_reader_cut_mid_message_resyncs_at_the_next_header():
+    node = shutil.which("node")
+    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
+    out = subprocess.run([node, "--input-type=module", "-e", COMM, "--",
+                          str(VIEWS / "board_ui.js")], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    got = json.loads(out)
+    # Panel alone: message 2 cut in half, and every later one read out of step, for good
+    assert got["as_panel_reads_it"]["applied"] == []
+    assert got["as_panel_reads_it"]["errors"] >= 1
+    # resynced at each header: only the cut message is lost
+    assert got["resynced"] == {"applied": ["e3", "e4"], "errors": 0}
+    assert got["headers"] == [True, False, False, False, False]

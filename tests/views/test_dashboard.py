@@ -101,20 +101,3 @@ def test_a_page_of_its_own_has_landmarks_and_a_notebook_none(hub):
     assert len(notebook._layout.objects) == 4
     assert notebook._layout.objects[-1] is notebook._chart_view
     notebook.close()
-
-
-def test_a_notebook_board_pushes_from_when_its_view_asks(hub):
-    """Outside a server no push may reach the page before its view is indexed (Panel's
-    notebook comm would read every later message out of step): the timer starts when
-    the rendered board asks for its state."""
-    dash = Dashboard(hub=hub, symbols="AAPL").start()
-    try:
-        assert dash._callback is None  # drawn nowhere yet: nothing is sent
-        dash.board._handle_msg({"type": "snapshot"})  # board.js, once indexed
-        assert dash._callback.period == hub.push_interval_floor_ms  # the hub's cadence
-        timer = dash._callback
-        dash.board._handle_msg({"type": "snapshot"})  # a second view: one timer still
-        assert dash._callback is timer
-    finally:
-        dash.close()
-    assert dash._callback is None
