@@ -10,7 +10,7 @@ import panel as pn
 from app.config import get_settings
 from app.hub.hub import get_hub
 from app.lanes import bokehlane, fastlane
-from app.views import theme
+from app.views import first_paint, theme
 from app.views.dashboard import Dashboard
 
 # pn.extension() and pn.config.reconnect are set once for the process, in
@@ -51,4 +51,8 @@ dashboard.status.param.update(
     health_url="../health",  # /app -> /health, also under a --prefix
     title="Photon", subtitle="live market board",
 )
+# The prices as of this request, in the HTML itself: painted before BokehJS starts.
+pn.state.curdoc.template = first_paint.TEMPLATE
+pn.state.curdoc.template_variables["first_paint"] = first_paint.first_paint_html(
+    dashboard.board.rows, title=dashboard.status.title, subtitle=dashboard.status.subtitle)
 dashboard.servable(title="Photon")

@@ -284,7 +284,8 @@ export function isMessageHeader(text) {
 // `doc` is the view's document; its CommManager (a root, in notebooks only) is
 // patched once. Served pages have none: nothing happens there.
 export function resyncOnHeaders(doc) {
-  for (const m of doc?.roots?.() ?? []) {
+  const roots = typeof doc?.roots === "function" ? doc.roots() : []
+  for (const m of roots) {
     if (m.__photonResync || typeof m.msg_handler !== "function" || !m._receiver) continue
     const handle = m.msg_handler.bind(m)
     m.msg_handler = (msg) => {

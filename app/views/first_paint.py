@@ -1,0 +1,130 @@
+"""The board's prices in the page's HTML, shown before BokehJS has started.
+
+A Bokeh page shows nothing until its scripts (BokehJS, Panel: about 600 kB) have
+loaded and run, the browser has pulled the document over the WebSocket and built its
+views: half a second of a browser's main thread even with every script cached. The
+server already knows the prices when it renders the page, so it writes them into
+the HTML as a plain table (the session's symbols, last prices, change and
+sparklines, as of the request) and moves the scripts after it; the browser paints
+the table as soon as the HTML arrives. The live board removes it when it has drawn
+its own rows (board.js), and goes on updating from there.
+
+Everything in it comes from the hub's own rows (formatted by :func:`app.quotes.quote_row`)
+and is escaped; nothing from the request is written into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+#: Element id the board removes once its own rows are drawn (board.js).
+ELEMENT_ID = "photon-first-paint"
+
+#: Panel's page template with the first paint on top of the body and the scripts
+#: after it: parser-blocking scripts in <head> would hold the first paint back until
+#: they had all run. ``{% extends base %}`` is added by Panel (a template given as text).
+TEMPLATE = """
+{% block js_resources %}{% endblock %}
+{% block contents %}
+{{ first_paint | default("", true) }}
+{{ bokeh_js | replace('<script type="text/javascript" src=', '<script defer src=')
+            | replace('<script type="text/javascript">', '<script type="module">')
+   if bokeh_js }}
+{{ super() }}
+{% endblock %}
+"""
+
+#: Laid over the page where the live board will be, in its colours and sizes, so the
+#: swap does not move anything; it covers the page's roots while BokehJS draws them.
+_STYLE = f"""<style>
+#{ELEMENT_ID} {{ position: absolute; inset: 0 0 auto 0; min-height: 100vh; z-index: 10;
+  background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb);
+  font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  font-variant-numeric: tabular-nums; }}
+#{ELEMENT_ID} > div {{ max-width: 1100px; }}
+#{ELEMENT_ID} .fp-title {{ margin: 14px 0 10px; font-size: 26px; line-height: 32px;
+  font-weight: 700; }}
+#{ELEMENT_ID} .fp-title small {{ color: light-dark(#4b5563, #9ca3af); font-weight: 500;
+  font-size: 0.8em; }}
+#{ELEMENT_ID} .fp-status {{ margin: 0 0 62px; padding: 6px 12px; border-radius: 6px;
+  font-size: 14px; line-height: 20px; background: light-dark(#f3f4f6, #1a1f29); }}
+#{ELEMENT_ID} table {{ width: 100%; border-collapse: collapse; }}
+#{ELEMENT_ID} th, #{ELEMENT_ID} td {{ text-align: left; padding: 8px 12px; height: 30px;
+  border-bottom: 1px solid light-dark(#e5e7eb, #2d3340); }}
+#{ELEMENT_ID} thead th {{ font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
+  font-weight: 400; height: 23px; color: light-dark(#4b5563, #9ca3af); }}
+#{ELEMENT_ID} tbody th {{ font-size: 13px; font-weight: 700; }}
+#{ELEMENT_ID} .px {{ font-size: 18px; font-weight: 700; }}
+#{ELEMENT_ID} .vol {{ font-size: 13px; color: light-dark(#4b5563, #9ca3af); }}
+#{ELEMENT_ID} .chg {{ font-size: 13px; }}
+#{ELEMENT_ID} .up {{ color: light-dark(#166534, #4ade80); }}
+#{ELEMENT_ID} .down {{ color: light-dark(#b91c1c, #fca5a5); }}
+#{ELEMENT_ID} svg {{ width: 120px; height: 28px; display: block; }}
+#{ELEMENT_ID} polyline {{ fill: none; stroke: currentColor; stroke-width: 1.5; }}
+</style>"""
+
+SPARK_W, SPARK_H = 120, 28
+
+
+def spark_slots(points: Sequence[Sequence[float]]) -> list[float]:
+    """Each point's place along the line in minutes, as spark.js's ``sparkSlots``: every
+    minute the same width (a closed market's night takes no room), a minute's points
+    spread evenly across it."""
+    xs: list[float] = []
+    slot, start = -1, 0
+    for i in range(len(points) + 1):
+        new_minute = (i == len(points) or i == 0
+                      or int(points[i][0] // 60) != int(points[i - 1][0] // 60))
+        if new_minute and i > start:
+            count = i - start
+            xs.extend(slot + (k + 1) / count for k in range(count))
+            start = i
+        if new_minute and i < len(points):
+            slot += 1
+    return xs
+
+
+def spark_coords(points: Sequence[Sequence[float]]) -> str:
+    """The SVG polyline ``points`` of a sparkline, drawn as board.js draws it."""
+    if len(points) < 2:
+        return ""
+    prices = [p[1] for p in points]
+    lo, hi = min(prices), max(prices)
+    span = (hi - lo) or 1.0
+    xs = spark_slots(points)
+    x0, dx = xs[0], (xs[-1] - xs[0]) or 1.0
+    return " ".join(f"{(x - x0) / dx * SPARK_W:.1f},"
+                    f"{SPARK_H - 2 - (p - lo) / span * (SPARK_H - 4):.1f}"
+                    for x, p in zip(xs, prices, strict=True))
+
+
+def first_paint_html(rows: Sequence[dict], title: str = "Photon",
+                     subtitle: str = "live market board") -> str:
+    """The rows (board row dicts, with ``points``) as a static table under the page's
+    title, or "" for no rows."""
+    if not rows:
+        return ""
+    body = []
+    for r in rows:
+        trend = "up" if r.get("trend", 0) > 0 else "down" if r.get("trend", 0) < 0 else ""
+        arrow = {"up": "▲ ", "down": "▼ "}.get(trend, "")
+        price = str(r.get("price") or "—")
+        # Element Timing: when a price was painted (bench/pageload.py reads it)
+        timing = ' elementtiming="photon-price"' if any(c.isdigit() for c in price) else ""
+        coords = spark_coords(r.get("points") or [])
+        spark = (f'<svg viewBox="0 0 {SPARK_W} {SPARK_H}" preserveAspectRatio="none" '
+                 f'aria-hidden="true" class="{trend}"><polyline points="{coords}"/></svg>'
+                 if coords else "")
+        body.append(
+            f'<tr><th scope="row">{escape(str(r["symbol"]))}</th>'
+            f'<td class="px"{timing}>{escape(price)}</td>'
+            f'<td class="chg {trend}">{arrow}{escape(str(r.get("change") or ""))}</td>'
+            f'<td class="vol">{escape(str(r.get("volume") or ""))}</td><td>{spark}</td></tr>')
+    heads = "".join(f'<th scope="col">{h}</th>'
+                    for h in ("Symbol", "Last", "Change", "Volume", "Trend"))
+    return (f'<div id="{ELEMENT_ID}">{_STYLE}<div>'
+            f'<p class="fp-title">{escape(title)} <small>{escape(subtitle)}</small></p>'
+            f'<p class="fp-status">Connecting… prices as of page load</p>'
+            f'<table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            f'</div></div>')
