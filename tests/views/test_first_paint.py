@@ -1,0 +1,89 @@
+"""The board's prices written into /app's HTML (app/views/first_paint.py): escaped,
+drawn as the board draws them, and ahead of BokehJS's (deferred) scripts."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app.views.first_paint import ELEMENT_ID, first_paint_html, spark_coords, spark_slots
+from tests.support import photon_server, wait_until
+
+SPARK_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "spark.js"
+
+ROW = {"symbol": "AAPL", "last": 190.5, "price": "$190.50", "change": "+1.50 (+0.79%)",
+       "trend": 1, "volume": "1.2K", "points": [[60.0, 189.0], [120.0, 190.5]]}
+
+
+def test_rows_become_a_table_with_prices_that_report_their_paint():
+    html = first_paint_html([ROW, {**ROW, "symbol": "TSLA", "price": "—", "last": None,
+                                   "trend": 0, "points": []}])
+    assert html.startswith(f'<div id="{ELEMENT_ID}">')
+    assert [m for m in re.findall(r'<th scope="row">([^<]+)</th>', html)] == ["AAPL", "TSLA"]
+    # only a real price is timed (bench/pageload.py: when a price was painted)
+    assert html.count('elementtiming="photon-price"') == 1
+    assert '<td class="px" elementtiming="photon-price">$190.50</td>' in html
+    assert '<td class="chg up">▲ +1.50 (+0.79%)</td>' in html
+    assert html.count("<polyline") == 1  # no line from fewer than two points
+    assert first_paint_html([]) == ""
+
+
+def test_everything_written_is_escaped():
+    html = first_paint_html([{**ROW, "symbol": "<img src=x onerror=alert(1)>",
+                              "price": "<b>1</b>", "change": "\"'&", "volume": "<i>"}],
+                            title="<script>", subtitle="&")
+    assert "<img" not in html and "<b>" not in html and "<script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&quot;&#x27;&amp;" in html
+
+
+def test_the_sparkline_is_placed_as_the_browser_places_it():
+    node = shutil.which("node")
+    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
+    rng = random.Random(3)
+    cases = []
+    for _ in range(20):
+        t, pts = 0.0, []
+        for _ in range(rng.randint(0, 40)):
+            t += rng.choice([0.5, 3.0, 61.0, 3600.0])
+            pts.append([t, round(rng.uniform(90, 110), 2)])
+        cases.append(pts)
+    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
+           "'utf8');const m = await import('data:text/javascript;base64,' + "
+           "Buffer.from(src).toString('base64'));"
+           "const cases = JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'));"
+           "console.log(JSON.stringify(cases.map((c) => m.sparkSlots(c))))")
+    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
+                         input=json.dumps(cases), capture_output=True, text=True, timeout=30,
+                         check=True).stdout
+    for case, from_js in zip(cases, json.loads(out), strict=True):
+        assert spark_slots(case) == pytest.approx(from_js)
+    # the line spans the width, the highest price at the top margin
+    coords = spark_coords([[0.0, 5.0], [60.0, 5.0], [120.0, 6.0]]).split()
+    assert coords[0].startswith("0.0,") and coords[-1] == "120.0,2.0"
+
+
+def test_served_page_paints_prices_before_its_scripts(tmp_path):
+    with photon_server(tmp_path) as server:
+        url = server.url("/app?symbols=AAPL,TSLA")
+
+        def page() -> str:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.read().decode()
+
+        # the first session makes the symbols watched; a later page has their prices
+        html = wait_until(lambda: (h := page()).count('elementtiming="photon-price"') == 2
+                          and h, timeout=30, what="a page with both prices in its HTML")
+    first_paint = html.index(f'id="{ELEMENT_ID}"')
+    scripts = [m.start() for m in re.finditer(r"<script[^>]* src=", html)]
+    assert scripts and all(i > first_paint for i in scripts)  # prices first
+    assert all(" defer " in html[i:i + 30] for i in scripts)  # nothing holds the paint
+    head = html[:html.index("<body")]
+    assert "<script defer" not in head and "Bokeh.set_log_level" not in head
+    assert re.findall(r'<th scope="row">([^<]+)</th>', html) == ["AAPL", "TSLA"]
