@@ -3,15 +3,13 @@ detail, and the browser's copy of the rule (app/views/spark.js) gives the same p
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 from app.hub.quote_book import QuoteBook
 from app.hub.sparkline import compact_points, low_water
 from app.ticks import Tick
+from tests.nodejs import run_module
 
 SPARK_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "spark.js"
 
@@ -65,8 +63,6 @@ def test_the_quote_book_keeps_the_seeded_day_under_live_ticks():
 
 
 def test_the_browser_thins_its_points_as_the_server_does():
-    node = shutil.which("node")
-    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
     rng = random.Random(7)
     cases = []
     for _ in range(40):
@@ -75,35 +71,19 @@ def test_the_browser_thins_its_points_as_the_server_does():
             t += rng.choice([0.1, 0.5, 3.0, 60.0, 61.0])
             pts.append([t, round(rng.uniform(90, 110), 2)])
         cases.append({"points": pts, "cap": rng.choice([8, 60, 120, 240])})
-    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
-           "'utf8');const m = await import('data:text/javascript;base64,' + "
-           "Buffer.from(src).toString('base64'));const cases = JSON.parse(process.argv[2]);"
-           "console.log(JSON.stringify(cases.map((c) => m.compactPoints(c.points, c.cap))))")
-    run = run.replace("JSON.parse(process.argv[2])",
-                      "JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'))")
-    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
-                         input=json.dumps(cases), capture_output=True, text=True, timeout=30,
-                         check=True).stdout
-    from_js = json.loads(out)
+    from_js = run_module("spark.js", "console.log(JSON.stringify(input.map((c) => "
+                         "m.compactPoints(c.points, c.cap))))", cases)
     for case, got in zip(cases, from_js, strict=True):
         expected = compact([tuple(p) for p in case["points"]], case["cap"])
         assert [tuple(p) for p in got] == expected
 
 
 def test_the_browser_gives_each_minute_the_same_width_on_the_line():
-    node = shutil.which("node")
-    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
     day = [[60.0 * m, 1.0] for m in range(3)]  # three one-point minutes
     live = [[180.0 + s, 1.0] for s in (1, 2, 3, 4)]  # then four points in one minute
-    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
-           "'utf8');const m = await import('data:text/javascript;base64,' + "
-           "Buffer.from(src).toString('base64'));"
-           "const cases = JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'));"
-           "console.log(JSON.stringify(cases.map((c) => m.sparkSlots(c))))")
-    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
-                         input=json.dumps([day + live, live, day]), capture_output=True,
-                         text=True, timeout=30, check=True).stdout
-    both, only_live, only_day = json.loads(out)
+    both, only_live, only_day = run_module(
+        "spark.js", "console.log(JSON.stringify(input.map((c) => m.sparkSlots(c))))",
+        [day + live, live, day])
     assert both == [1, 2, 3, 3.25, 3.5, 3.75, 4]  # the live minute takes one minute's room
     assert only_live == [0.25, 0.5, 0.75, 1]  # without history it spreads over the line
     assert only_day == [1, 2, 3]

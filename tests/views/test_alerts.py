@@ -3,16 +3,12 @@ crossing, re-armed when the price goes back), in Python and in alerts.js alike."
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from app.views.alerts import MAX_ALERTS, Alert, holds, parse_alert, parse_alerts, step
+from tests.nodejs import run_module
 
-ALERTS_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "alerts.js"
+ALERTS_JS = "alerts.js"
 
 
 def test_the_three_kinds_and_their_canonical_text():
@@ -100,9 +96,7 @@ def test_fires_once_per_crossing(case):
 
 
 RUN_JS = """
-const src = await (await import("node:fs/promises")).readFile(process.argv[1], "utf8")
-const m = await import("data:text/javascript;base64," + Buffer.from(src).toString("base64"))
-const cases = JSON.parse(process.argv[2])
+const cases = input
 const out = cases.map(([spec, base, prices]) => {
   let armed = true
   return prices.map((p) => { const [fired, a] = m.alertStep(spec, armed, p, base); armed = a;
@@ -113,20 +107,12 @@ console.log(JSON.stringify({out, words: m.alertWords({op: "~", value: 2}, 120)})
 
 
 def test_alerts_js_fires_like_python():
-    node = shutil.which("node")
-    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
-    cases = [[c[0], c[1], c[2]] for c in CASES]
-    proc = subprocess.run([node, "--input-type=module", "-e", RUN_JS, "--", str(ALERTS_JS),
-                           json.dumps(cases)], capture_output=True, text=True, timeout=30,
-                          check=True)
-    got = json.loads(proc.stdout)
+    got = run_module(ALERTS_JS, RUN_JS, [[c[0], c[1], c[2]] for c in CASES])
     assert got["out"] == [run_python(c) for c in CASES]
     assert got["words"] == "moved 2% or more from $120.00"
 
 
 BOOK_JS = """
-const src = await (await import("node:fs/promises")).readFile(process.argv[1], "utf8")
-const m = await import("data:text/javascript;base64," + Buffer.from(src).toString("base64"))
 const book = new m.AlertBook()
 const up = {key: "A>103", symbol: "A", op: ">", value: 103}
 const move = {key: "A~5%", symbol: "A", op: "~", value: 5}
@@ -145,8 +131,5 @@ console.log(JSON.stringify(out))
 
 
 def test_the_browsers_alert_book_keeps_state_across_updates():
-    proc = subprocess.run([shutil.which("node") or "node", "--input-type=module", "-e", BOOK_JS,
-                           "--", str(ALERTS_JS)], capture_output=True, text=True, timeout=30,
-                          check=True)
-    assert json.loads(proc.stdout) == [["A>103"], ["A~5%"], [], [0, False, False],
+    assert run_module(ALERTS_JS, BOOK_JS) == [["A>103"], ["A~5%"], [], [0, False, False],
                                           ["A>103"]]

@@ -3,16 +3,9 @@ and reading the numbers a row shows."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
-VIEWS = Path(__file__).resolve().parents[2] / "app" / "views"
+from tests.nodejs import run_module
 
 RUN = """
-const src = await (await import("node:fs/promises")).readFile(process.argv[1], "utf8")
-const m = await import("data:text/javascript;base64," + Buffer.from(src).toString("base64"))
 const rows = [
   {symbol: "MSFT", last: 400, pct: -2, vol: 1200},
   {symbol: "AAPL", last: 200, pct: 1, vol: null},
@@ -31,12 +24,7 @@ console.log(JSON.stringify({
 
 
 def test_sorting_helpers():
-    node = shutil.which("node")
-    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
-    out = subprocess.run([node, "--input-type=module", "-e", RUN, "--",
-                          str(VIEWS / "board_ui.js")], capture_output=True, text=True,
-                         timeout=30, check=True).stdout
-    got = json.loads(out)
+    got = run_module("board_ui.js", RUN)
     assert got["none"] == ["MSFT", "AAPL", "TSLA", "NVDA"]  # the picker's order
     assert got["change"] == ["MSFT", "AAPL", "NVDA", "TSLA"]  # ties by symbol, unknown last
     assert got["down"] == ["AAPL", "NVDA", "MSFT", "TSLA"]  # unknown last either way
@@ -53,8 +41,6 @@ def test_sorting_helpers():
 #: content) into a Receiver, dropped while the output is not indexed yet. Messages
 #: 1-4 are sent; the output is indexed between the header and the rest of message 2.
 COMM = """
-const src = await (await import("node:fs/promises")).readFile(process.argv[1], "utf8")
-const m = await import("data:text/javascript;base64," + Buffer.from(src).toString("base64"))
 class Receiver {  // Bokeh's, reduced: header, then metadata, then content
   constructor() { this.parts = []; this.message = null }
   consume(text) {
@@ -96,12 +82,7 @@ console.log(JSON.stringify({
 
 
 def test_a_notebook_comm_reader_cut_mid_message_resyncs_at_the_next_header():
-    node = shutil.which("node")
-    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
-    out = subprocess.run([node, "--input-type=module", "-e", COMM, "--",
-                          str(VIEWS / "board_ui.js")], capture_output=True, text=True,
-                         timeout=30, check=True).stdout
-    got = json.loads(out)
+    got = run_module("board_ui.js", COMM)
     # Panel alone: message 2 cut in half, and every later one read out of step, for good
     assert got["as_panel_reads_it"]["applied"] == []
     assert got["as_panel_reads_it"]["errors"] >= 1

@@ -3,20 +3,15 @@ drawn as the board draws them, and ahead of BokehJS's (deferred) scripts."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
-import shutil
-import subprocess
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from app.views.first_paint import ELEMENT_ID, first_paint_html, spark_coords, spark_slots
+from tests.nodejs import run_module
 from tests.support import photon_server, wait_until
-
-SPARK_JS = Path(__file__).resolve().parents[2] / "app" / "views" / "spark.js"
 
 ROW = {"symbol": "AAPL", "last": 190.5, "price": "$190.50", "change": "+1.50 (+0.79%)",
        "trend": 1, "volume": "1.2K", "points": [[60.0, 189.0], [120.0, 190.5]]}
@@ -44,8 +39,6 @@ def test_everything_written_is_escaped():
 
 
 def test_the_sparkline_is_placed_as_the_browser_places_it():
-    node = shutil.which("node")
-    assert node, "node is needed (apt-get install nodejs; .ci/run installs it)"
     rng = random.Random(3)
     cases = []
     for _ in range(20):
@@ -54,16 +47,10 @@ def test_the_sparkline_is_placed_as_the_browser_places_it():
             t += rng.choice([0.5, 3.0, 61.0, 3600.0])
             pts.append([t, round(rng.uniform(90, 110), 2)])
         cases.append(pts)
-    run = ("const src = await (await import('node:fs/promises')).readFile(process.argv[1], "
-           "'utf8');const m = await import('data:text/javascript;base64,' + "
-           "Buffer.from(src).toString('base64'));"
-           "const cases = JSON.parse((await import('node:fs')).readFileSync(0, 'utf8'));"
-           "console.log(JSON.stringify(cases.map((c) => m.sparkSlots(c))))")
-    out = subprocess.run([node, "--input-type=module", "-e", run, "--", str(SPARK_JS)],
-                         input=json.dumps(cases), capture_output=True, text=True, timeout=30,
-                         check=True).stdout
-    for case, from_js in zip(cases, json.loads(out), strict=True):
-        assert spark_slots(case) == pytest.approx(from_js)
+    from_js = run_module("spark.js", "console.log(JSON.stringify(input.map((c) => "
+                         "m.sparkSlots(c))))", cases)
+    for case, slots in zip(cases, from_js, strict=True):
+        assert spark_slots(case) == pytest.approx(slots)
     # the line spans the width, the highest price at the top margin
     coords = spark_coords([[0.0, 5.0], [60.0, 5.0], [120.0, 6.0]]).split()
     assert coords[0].startswith("0.0,") and coords[-1] == "120.0,2.0"
