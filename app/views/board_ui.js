@@ -268,12 +268,12 @@ export function tidyPicker(input) {
 }
 
 // True for the first piece of a Bokeh message as Panel's notebook comm sends it: its
-// header, e.g. {"msg_id": "...", "msg_type": "PATCH-DOC"} (short; content is longer).
+// header, {"msgid": "...", "msgtype": "PATCH-DOC", "num_buffers": 0} (short).
 export function isMessageHeader(text) {
-  if (typeof text !== "string" || text.length > 400 || !text.includes("msg_type")) return false
+  if (typeof text !== "string" || text.length > 400 || !text.includes("msgtype")) return false
   try {
     const o = JSON.parse(text)
-    return o !== null && typeof o.msg_id === "string" && typeof o.msg_type === "string"
+    return o !== null && typeof o.msgid === "string" && typeof o.msgtype === "string"
   } catch { return false }
 }
 

@@ -58,12 +58,11 @@ function manager() {
     this._receiver.consume(msg.content.data)
     const got = this._receiver.message
     if (got == null) return
-    try { for (const e of got.content.events) this.applied.push(e) } catch { this.errors++ }
+    try { for (const e of got.content.events) this.applied.push(e.new) } catch { this.errors++ }
   }
   return mgr
 }
-const pieces = (n) => [JSON.stringify({msg_id: `m${n}`, msg_type: "PATCH-DOC"}), "{}",
-                       JSON.stringify({events: [`e${n}`]})]
+const pieces = (n) => input.messages[n - 1]  // as Bokeh's Python side makes them
 function run(patch) {
   const mgr = manager()
   if (patch) m.resyncOnHeaders({roots: () => [mgr, {name: "a plain root"}]})
@@ -75,17 +74,33 @@ function run(patch) {
 }
 console.log(JSON.stringify({
   as_panel_reads_it: run(false), resynced: run(true),
-  headers: [pieces(1)[0], "{}", pieces(1)[2], '{"msg_type": 1}', "not json msg_type"]
-    .map(m.isMessageHeader),
+  headers: [...pieces(1), '{"msgtype": 1}', "not json msgtype"].map(m.isMessageHeader),
 }))
 """
 
 
 def test_a_notebook_comm_reader_cut_mid_message_resyncs_at_the_next_header():
-    got = run_module("board_ui.js", COMM)
+    got = run_module("board_ui.js", COMM, {"messages": patch_messages(4)})
     # Panel alone: message 2 cut in half, and every later one read out of step, for good
     assert got["as_panel_reads_it"]["applied"] == []
     assert got["as_panel_reads_it"]["errors"] >= 1
     # resynced at each header: only the cut message is lost
-    assert got["resynced"] == {"applied": ["e3", "e4"], "errors": 0}
+    assert got["resynced"] == {"applied": ["text 3", "text 4"], "errors": 0}
     assert got["headers"] == [True, False, False, False, False]
+
+
+def patch_messages(n: int) -> list[list[str]]:
+    """``n`` PATCH-DOC messages in the pieces Panel's notebook comm sends (its
+    ``panel.io.notebook.send``: header, metadata, content), made by Bokeh."""
+    from bokeh.document import Document
+    from bokeh.document.events import ModelChangedEvent
+    from bokeh.models import Div
+    from bokeh.protocol import Protocol
+
+    doc, div = Document(), Div()
+    doc.add_root(div)
+    out = []
+    for i in range(1, n + 1):
+        msg = Protocol().create("PATCH-DOC", [ModelChangedEvent(doc, div, "text", f"text {i}")])
+        out.append([msg.header_json, msg.metadata_json, msg.content_json])
+    return out
