@@ -53,6 +53,8 @@ dashboard.status.param.update(
 )
 # The prices as of this request, in the HTML itself: painted before BokehJS starts.
 pn.state.curdoc.template = first_paint.TEMPLATE
+health = dashboard.hub.health()
 pn.state.curdoc.template_variables["first_paint"] = first_paint.first_paint_html(
-    dashboard.board.rows, title=dashboard.status.title, subtitle=dashboard.status.subtitle)
+    dashboard.board.rows, title=dashboard.status.title, subtitle=dashboard.status.subtitle,
+    feed=f"{health.label}: {health.state.value.replace('_', ' ')}")
 dashboard.servable(title="Photon")

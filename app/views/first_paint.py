@@ -100,9 +100,10 @@ def spark_coords(points: Sequence[Sequence[float]]) -> str:
 
 
 def first_paint_html(rows: Sequence[dict], title: str = "Photon",
-                     subtitle: str = "live market board") -> str:
+                     subtitle: str = "live market board", feed: str = "") -> str:
     """The rows (board row dicts, with ``points``) as a static table under the page's
-    title, or "" for no rows."""
+    title, or "" for no rows. ``feed`` says how the feed was at the request (e.g.
+    "Mock · live"): prices of a stale feed are not shown as if they were fresh."""
     if not rows:
         return ""
     body = []
@@ -125,6 +126,7 @@ def first_paint_html(rows: Sequence[dict], title: str = "Photon",
                     for h in ("Symbol", "Last", "Change", "Volume", "Trend"))
     return (f'<div id="{ELEMENT_ID}">{_STYLE}<div>'
             f'<p class="fp-title">{escape(title)} <small>{escape(subtitle)}</small></p>'
-            f'<p class="fp-status">Connecting… prices as of page load</p>'
+            f'<p class="fp-status">Connecting… prices as of page load'
+            f'{" · " + escape(feed) if feed else ""}</p>'
             f'<table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>'
             f'</div></div>')

@@ -28,13 +28,17 @@ def test_rows_become_a_table_with_prices_that_report_their_paint():
     assert '<td class="chg up">▲ +1.50 (+0.79%)</td>' in html
     assert html.count("<polyline") == 1  # no line from fewer than two points
     assert first_paint_html([]) == ""
+    # how the feed was at the request: a stale feed's prices are not shown as fresh
+    assert "prices as of page load · Finnhub: stale</p>" in first_paint_html(
+        [ROW], feed="Finnhub: stale")
 
 
 def test_everything_written_is_escaped():
     html = first_paint_html([{**ROW, "symbol": "<img src=x onerror=alert(1)>",
                               "price": "<b>1</b>", "change": "\"'&", "volume": "<i>"}],
-                            title="<script>", subtitle="&")
+                            title="<script>", subtitle="&", feed="<u>")
     assert "<img" not in html and "<b>" not in html and "<script>" not in html
+    assert "<u>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&quot;&#x27;&amp;" in html
 
 
@@ -74,3 +78,4 @@ def test_served_page_paints_prices_before_its_scripts(tmp_path):
     head = html[:html.index("<body")]
     assert "<script defer" not in head and "Bokeh.set_log_level" not in head
     assert re.findall(r'<th scope="row">([^<]+)</th>', html) == ["AAPL", "TSLA"]
+    assert "prices as of page load · Mock: live" in html
