@@ -52,9 +52,5 @@ dashboard.status.param.update(
     title="Photon", subtitle="live market board",
 )
 # The prices as of this request, in the HTML itself: painted before BokehJS starts.
-pn.state.curdoc.template = first_paint.TEMPLATE
-health = dashboard.hub.health()
-pn.state.curdoc.template_variables["first_paint"] = first_paint.first_paint_html(
-    dashboard.board.rows, title=dashboard.status.title, subtitle=dashboard.status.subtitle,
-    feed=f"{health.label}: {health.state.value.replace('_', ' ')}")
+first_paint.install(pn.state.curdoc, dashboard)
 dashboard.servable(title="Photon")

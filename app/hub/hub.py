@@ -277,6 +277,12 @@ class Hub:
         with self._lock:
             return self._book.quote(symbol)
 
+    def latest_quote(self, symbol: str) -> Quote | None:
+        """The newest quote of a watched symbol, also between cycles: a symbol just
+        watched has its reference price here before the next cycle publishes it."""
+        with self._lock:
+            return self._book.latest(symbol)
+
     def history(self, symbol: str) -> list[tuple[float, float]]:
         """The sparkline points (time, price) kept for ``symbol``, oldest first."""
         with self._lock:

@@ -135,6 +135,10 @@ class QuoteBook:
     def quote(self, symbol: str) -> Quote | None:
         return self._published.get(symbol)
 
+    def latest(self, symbol: str) -> Quote | None:
+        """The newest quote of a kept symbol, published or not yet (between cycles)."""
+        return self._working.get(symbol)
+
     def history(self, symbol: str) -> list[tuple[float, float]]:
         """The sparkline points (time, price) kept for ``symbol``, oldest first."""
         return [(t, p) for _, t, p in self._history.get(symbol, ())]

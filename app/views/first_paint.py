@@ -15,8 +15,16 @@ and is escaped; nothing from the request is written into it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import TYPE_CHECKING
+
+from app.quotes import Quote, quote_row
+
+if TYPE_CHECKING:
+    from bokeh.document import Document
+
+    from app.views.dashboard import Dashboard
 
 #: Element id the board removes once its own rows are drawn (board.js).
 ELEMENT_ID = "photon-first-paint"
@@ -99,6 +107,17 @@ def spark_coords(points: Sequence[Sequence[float]]) -> str:
                     for x, p in zip(xs, prices, strict=True))
 
 
+def with_latest(rows: Sequence[dict], latest: Callable[[str], Quote | None]) -> list[dict]:
+    """``rows`` with each row that has no price yet filled from ``latest(symbol)``: the
+    hub's newest quote, which for a symbol just watched holds its reference price
+    before the next cycle publishes it (the first viewer of a symbol sees it too)."""
+    out = []
+    for r in rows:
+        q = latest(r["symbol"]) if r.get("last") is None else None
+        out.append({**r, **quote_row(q)} if q is not None and q.last is not None else r)
+    return out
+
+
 def first_paint_html(rows: Sequence[dict], title: str = "Photon",
                      subtitle: str = "live market board", feed: str = "") -> str:
     """The rows (board row dicts, with ``points``) as a static table under the page's
@@ -130,3 +149,14 @@ def first_paint_html(rows: Sequence[dict], title: str = "Photon",
             f'{" · " + escape(feed) if feed else ""}</p>'
             f'<table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>'
             f'</div></div>')
+
+
+def install(doc: Document, dashboard: Dashboard) -> None:
+    """Make ``doc``'s page carry ``dashboard``'s prices as of now, ahead of its scripts."""
+    hub = dashboard.hub
+    health = hub.health()
+    doc.template = TEMPLATE
+    doc.template_variables["first_paint"] = first_paint_html(
+        with_latest(dashboard.board.rows, hub.latest_quote),
+        title=dashboard.status.title, subtitle=dashboard.status.subtitle,
+        feed=f"{health.label}: {health.state.value.replace('_', ' ')}")

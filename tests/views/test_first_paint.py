@@ -9,7 +9,14 @@ import urllib.request
 
 import pytest
 
-from app.views.first_paint import ELEMENT_ID, first_paint_html, spark_coords, spark_slots
+from app.quotes import Quote
+from app.views.first_paint import (
+    ELEMENT_ID,
+    first_paint_html,
+    spark_coords,
+    spark_slots,
+    with_latest,
+)
 from tests.nodejs import run_module
 from tests.support import photon_server, wait_until
 
@@ -31,6 +38,19 @@ def test_rows_become_a_table_with_prices_that_report_their_paint():
     # how the feed was at the request: a stale feed's prices are not shown as fresh
     assert "prices as of page load · Finnhub: stale</p>" in first_paint_html(
         [ROW], feed="Finnhub: stale")
+
+
+def test_a_symbol_just_watched_shows_its_reference_price(hand_hub):
+    """Its first viewer too: the hub has the reference price before it publishes it."""
+    sub = hand_hub.subscribe(["AAPL"])  # the manual feed's reference: prev close 100
+    hand_hub.feed.push("AAPL", 101.0, ts=1.0)
+    assert hand_hub.quote("AAPL") is None  # not published yet
+    unpriced = {**ROW, "last": None, "price": "—", "points": []}
+    [row] = with_latest([unpriced], hand_hub.latest_quote)
+    assert row["price"] == "$101.00" and row["change"].startswith("+1.00")
+    assert with_latest([ROW], lambda s: Quote(s, last=1.0)) == [ROW]  # priced: kept
+    assert with_latest([unpriced], lambda s: None) == [unpriced]
+    sub.close()
 
 
 def test_everything_written_is_escaped():
