@@ -55,14 +55,17 @@ def viewed_state(state: FeedState, watched: list[str], quiet_s: float, stale_aft
 
 def feed_health(feed: Feed, *, watched: list[str], sessions: int,
                 last_tick_mono: float | None, watched_since: float, stale_after_s: float,
-                push_interval_s: float, now_utc: Callable[[], datetime]) -> Health:
-    """The :class:`Health` of ``feed`` given what the hub saw of it."""
-    now = time.monotonic()
+                push_interval_s: float, now_utc: Callable[[], datetime],
+                now_mono: float | None = None) -> Health:
+    """The :class:`Health` of ``feed`` given what the hub saw of it, at ``now_mono``
+    (``time.monotonic()`` unless given)."""
+    now = time.monotonic() if now_mono is None else now_mono
     age = None if last_tick_mono is None else now - last_tick_mono
     # Quiet since the first watcher arrived, or since the last tick if later.
     quiet = now - max(last_tick_mono or 0.0, watched_since)
     state = viewed_state(FeedState(feed.state), watched, quiet, stale_after_s, now_utc)
-    msg = feed.last_message_mono
+    msg = feed.last_message_mono  # the feed's own clock
+    msg_age = None if msg is None else time.monotonic() - msg
     return Health(feed.feed_type, feed.label or feed.feed_type, state, feed.last_error,
-                  age, None if msg is None else now - msg, feed.reconnects, len(watched),
+                  age, msg_age, feed.reconnects, len(watched),
                   sessions, feed.retry_at, feed.upstream, push_interval_s)

@@ -42,7 +42,8 @@ class Hub:
     def __init__(self, feed: Feed, *, push_interval_ms: int = PUSH_INTERVAL_MS,
                  max_push_interval_ms: int | None = None, history_len: int = 240,
                  stale_after_s: float = 10.0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 monotonic: Callable[[], float] = time.monotonic):
         self.feed = feed
         ceiling_ms = max(max_push_interval_ms or push_interval_ms, push_interval_ms)
         self._cadence = Cadence(Policy(push_interval_ms / 1000, ceiling_ms / 1000))
@@ -53,8 +54,10 @@ class Hub:
         self.history_len = history_len
         self.stale_after_s = stale_after_s
         self._clock = clock
+        self._monotonic = monotonic
+        """Seconds for tick ages and staleness (tests pass a clock they move)."""
         self._lock = threading.RLock()
-        self._refs = RefCounts()
+        self._refs = RefCounts(monotonic)
         self._book = QuoteBook(history_len)
         self._last_tick_mono: float | None = None
         self.sessions_opened = 0
@@ -246,7 +249,7 @@ class Hub:
         """Fold a batch of ticks into the working quotes: O(1) memory per symbol."""
         metrics.observe_ticks(len(ticks))
         with self._lock:
-            self._last_tick_mono = time.monotonic()
+            self._last_tick_mono = self._monotonic()
             self.ticks_received += len(ticks)
             self._book.fold(ticks)
         for sink in self._trade_sinks:
@@ -305,7 +308,8 @@ class Hub:
         h = feed_health(self.feed, watched=watched, sessions=sessions,
                         last_tick_mono=last_tick, watched_since=since,
                         stale_after_s=self.stale_after_s,
-                        push_interval_s=self._cadence.interval_s, now_utc=self._clock)
+                        push_interval_s=self._cadence.interval_s, now_utc=self._clock,
+                        now_mono=self._monotonic())
         notes = [n for note in self._health_notes if (n := note())]
         return replace(h, last_error=" · ".join([h.last_error, *notes] if h.last_error
                                                else notes)) if notes else h

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 
@@ -19,16 +19,17 @@ class RefCounts:
     Not thread-safe on its own: the hub calls it under its lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._refs: Counter[str] = Counter()
         self.sessions = 0
-        self.watched_since = time.monotonic()
+        self._monotonic = monotonic
+        self.watched_since = monotonic()
         """When the first symbol of a watch began (quiet before then is not staleness)."""
 
     def acquire(self, symbols: Iterable[str]) -> list[str]:
         """Count one more watcher of each symbol; returns those watched for the first time."""
         if not self._refs:
-            self.watched_since = time.monotonic()
+            self.watched_since = self._monotonic()
         first = []
         for sym in symbols:
             self._refs[sym] += 1
