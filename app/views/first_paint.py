@@ -30,8 +30,12 @@ if TYPE_CHECKING:
 ELEMENT_ID = "photon-first-paint"
 
 #: Panel's page template with the first paint on top of the body and the scripts
-#: after it: parser-blocking scripts in <head> would hold the first paint back until
-#: they had all run. ``{% extends base %}`` is added by Panel (a template given as text).
+#: after it, deferred: parser-blocking scripts in <head> would hold the first paint
+#: back until they had all run. Panel's one inline snippet (``Bokeh.set_log_level``)
+#: becomes a module script, which runs in order with the deferred ones, after BokehJS;
+#: Bokeh's embed script waits for DOMContentLoaded, which comes after them all. The
+#: replaced strings are Panel's ``js_resources.html``; tests/views/test_first_paint.py
+#: fails if they change. ``{% extends base %}`` is added by Panel (a template as text).
 TEMPLATE = """
 {% block js_resources %}{% endblock %}
 {% block contents %}
