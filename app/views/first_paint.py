@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
+import panel as pn
+
 from app.quotes import Quote, quote_row
 
 if TYPE_CHECKING:
@@ -164,3 +166,6 @@ def install(doc: Document, dashboard: Dashboard) -> None:
         with_latest(dashboard.board.rows, hub.latest_quote),
         title=dashboard.status.title, subtitle=dashboard.status.subtitle,
         feed=f"{health.label}: {health.state.value.replace('_', ' ')}")
+    # The page is rendered once: a session need not keep its HTML (~25 kB with 10
+    # symbols' sparklines) once the browser is connected.
+    pn.state.onload(lambda: doc.template_variables.pop("first_paint", None))
