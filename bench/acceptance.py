@@ -2,6 +2,7 @@
 
     python -m bench.acceptance                    # every cell below (about 15 minutes)
     python -m bench.acceptance --only t100,sio100 --window 15
+    python -m bench.acceptance --only t1000 --rev aa10ba9 --rev .   # before and now
 
 One Photon process as users start it (default session lifetimes), 10 symbols per
 session, sessions from raw-protocol load workers (``bench.load``):
@@ -35,7 +36,7 @@ import time
 from pathlib import Path
 
 from bench.browser import BrowserProbe
-from bench.cells import Cell
+from bench.cells import Cell, export_rev
 from bench.common import (
     ROOT,
     Histogram,
@@ -61,10 +62,11 @@ CELLS = {
 }
 
 
-def start_server(server_name: str, floor: int, ceiling: int | None, logdir: Path) -> ServerProc:
+def start_server(server_name: str, floor: int, ceiling: int | None, logdir: Path,
+                 src: Path | None = None) -> ServerProc:
     if server_name == "socketio":
         return ref_server("socketio", floor, logdir).start()
-    server = as_users_start_it(photon_server(floor, logdir))
+    server = as_users_start_it(photon_server(floor, logdir, src=src))
     if ceiling is not None:
         server.env["PHOTON_MAX_PUSH_INTERVAL_MS"] = str(ceiling)
     return server.start()
@@ -76,9 +78,10 @@ async def cpu_at(when: float, server: ServerProc, workers: Workers) -> tuple[flo
     return server.cpu_seconds(), workers.cpu_seconds()
 
 
-async def run_cell(name: str, window: float, logdir: Path, settle: float = 5.0) -> dict:
+async def run_cell(name: str, window: float, logdir: Path, settle: float = 5.0,
+                   src: Path | None = None) -> dict:
     server_name, n, floor, ceiling, browser = CELLS[name]
-    server = await asyncio.to_thread(start_server, server_name, floor, ceiling, logdir)
+    server = await asyncio.to_thread(start_server, server_name, floor, ceiling, logdir, src)
     probe = None
     try:
         idle = server.rss_mb()
@@ -199,7 +202,8 @@ def report(rows: list[dict]) -> None:
     for r in rows:
         cad = "/".join(f"{c:.0f}" for c in r["cadence_ms"])
         gap = "/".join(fmt(g, ".2f") for g in r["gap_s"])
-        print(f"| {r['cell']} ({r['server']}) | {r['ready']}/{r['n']} | {r['ramp_s']:.0f} | "
+        at = f" @{r['rev']}" if r.get("rev", ".") != "." else ""
+        print(f"| {r['cell']}{at} ({r['server']}) | {r['ready']}/{r['n']} | {r['ramp_s']:.0f} | "
               f"{cad} | "
               f"{r['delivered_pct']:.1f} % | {gap} | {fmt(r['per_cycle'], '.2f')} | "
               f"{fmt(r['tick_client_ms'][0])}/{fmt(r['tick_client_ms'][1])} | "
@@ -208,10 +212,11 @@ def report(rows: list[dict]) -> None:
               f"{r['cpu_pct']:.0f} ({r['workers_cpu_pct']:.0f}) | "
               f"{r['rss_mb']:.0f} ({fmt(r['mb_per_session'], '.2f')}) |")
     for r in rows:
+        at = f" @{r['rev']}" if r.get("rev", ".") != "." else ""
         if r.get("cycles_missed"):
-            print(f"  {r['cell']}: hub cycles missed in the window: {r['cycles_missed']}")
+            print(f"  {r['cell']}{at}: hub cycles missed in the window: {r['cycles_missed']}")
         for line in verdicts(r):
-            print(f"  {r['cell']}: {line}")
+            print(f"  {r['cell']}{at}: {line}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,12 +225,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--window", type=float, default=30.0, help="seconds measured per cell")
     p.add_argument("--settle", type=float, default=5.0,
                    help="seconds between the last session live and the window")
+    p.add_argument("--rev", action="append", default=[],
+                   help="a git revision of app/ to run Photon's cells on ('.': the work "
+                   "tree); repeat to compare in one run (default: the work tree)")
     args = p.parse_args(argv)
     logdir = ROOT / "bench" / "out" / time.strftime("targets-%Y%m%d-%H%M%S")
     rows = []
-    for name in [c.strip() for c in args.only.split(",") if c.strip()]:
-        print(f"- {name}: {CELLS[name][:4]}, load average {os.getloadavg()[0]:.2f}", flush=True)
-        rows.append(asyncio.run(run_cell(name, args.window, logdir, args.settle)))
+    for rev in args.rev or ["."]:
+        src = None if rev == "." else export_rev(rev)
+        for name in [c.strip() for c in args.only.split(",") if c.strip()]:
+            print(f"- {name} at {rev}: {CELLS[name][:4]}, load average "
+                  f"{os.getloadavg()[0]:.2f}", flush=True)
+            row = asyncio.run(run_cell(name, args.window, logdir, args.settle, src))
+            row["rev"] = rev
+            rows.append(row)
     report(rows)
     print(f"logs in {logdir}")
 
