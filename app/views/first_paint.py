@@ -99,6 +99,26 @@ def spark_slots(points: Sequence[Sequence[float]]) -> list[float]:
     return xs
 
 
+#: Polylines already drawn, by (symbol, first and last point, count): sessions that
+#: open within one hub cycle share their symbols' lines. Bounded; cleared when full.
+_LINES: dict[tuple, str] = {}
+_LINES_MAX = 2048
+
+
+def cached_spark_coords(symbol: str, points: Sequence[Sequence[float]]) -> str:
+    """:func:`spark_coords`, computed once per symbol and set of points: 1,000 viewers
+    opening a board in a burst draw each line once, not 1,000 times."""
+    if len(points) < 2:
+        return ""
+    key = (symbol, len(points), tuple(points[0]), tuple(points[-1]))
+    line = _LINES.get(key)
+    if line is None:
+        if len(_LINES) >= _LINES_MAX:
+            _LINES.clear()
+        line = _LINES[key] = spark_coords(points)
+    return line
+
+
 def spark_coords(points: Sequence[Sequence[float]]) -> str:
     """The SVG polyline ``points`` of a sparkline, drawn as board.js draws it."""
     if len(points) < 2:
@@ -138,7 +158,7 @@ def first_paint_html(rows: Sequence[dict], title: str = "Photon",
         price = str(r.get("price") or "—")
         # Element Timing: when a price was painted (bench/pageload.py reads it)
         timing = ' elementtiming="photon-price"' if any(c.isdigit() for c in price) else ""
-        coords = spark_coords(r.get("points") or [])
+        coords = cached_spark_coords(str(r["symbol"]), r.get("points") or [])
         spark = (f'<svg viewBox="0 0 {SPARK_W} {SPARK_H}" preserveAspectRatio="none" '
                  f'aria-hidden="true" class="{trend}"><polyline points="{coords}"/></svg>'
                  if coords else "")

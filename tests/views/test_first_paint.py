@@ -12,6 +12,7 @@ import pytest
 from app.quotes import Quote
 from app.views.first_paint import (
     ELEMENT_ID,
+    cached_spark_coords,
     first_paint_html,
     spark_coords,
     spark_slots,
@@ -99,3 +100,13 @@ def test_served_page_paints_prices_before_its_scripts(tmp_path):
     assert "<script defer" not in head and "Bokeh.set_log_level" not in head
     assert re.findall(r'<th scope="row">([^<]+)</th>', html) == ["AAPL", "TSLA"]
     assert "prices as of page load · Mock: live" in html
+
+
+def test_a_line_is_drawn_once_per_symbol_and_set_of_points():
+    day = [[60.0 * m, 100.0 + m % 3] for m in range(240)]
+    first = cached_spark_coords("AAPL", day)
+    assert first == spark_coords(day)
+    assert cached_spark_coords("AAPL", [list(p) for p in day]) is first  # the same line
+    moved = [*day[1:], [60.0 * 240, 105.0]]  # a new point, the oldest thinned away
+    assert cached_spark_coords("AAPL", moved) == spark_coords(moved) != first
+    assert cached_spark_coords("TSLA", day) == first  # another symbol: its own entry
