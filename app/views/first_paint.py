@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
+import jinja2
 import panel as pn
 
 from app.quotes import Quote, quote_row
@@ -37,8 +38,9 @@ ELEMENT_ID = "photon-first-paint"
 #: becomes a module script, which runs in order with the deferred ones, after BokehJS;
 #: Bokeh's embed script waits for DOMContentLoaded, which comes after them all. The
 #: replaced strings are Panel's ``js_resources.html``; tests/views/test_first_paint.py
-#: fails if they change. ``{% extends base %}`` is added by Panel (a template as text).
-TEMPLATE = """
+#: fails if they change. Compiled once (:data:`PAGE`): Panel compiles a template given
+#: as text again for every page.
+TEMPLATE = """{% extends base %}
 {% block js_resources %}{% endblock %}
 {% block contents %}
 {{ first_paint | default("", true) }}
@@ -48,6 +50,9 @@ TEMPLATE = """
 {{ super() }}
 {% endblock %}
 """
+
+PAGE = jinja2.Environment(autoescape=False).from_string(TEMPLATE)
+"""The page template: ``base`` is Panel's, which Panel passes in when it renders."""
 
 #: Laid over the page where the live board will be, in its colours and sizes, so the
 #: swap does not move anything; it covers the page's roots while BokehJS draws them.
@@ -181,7 +186,7 @@ def install(doc: Document, dashboard: Dashboard) -> None:
     """Make ``doc``'s page carry ``dashboard``'s prices as of now, ahead of its scripts."""
     hub = dashboard.hub
     health = hub.health()
-    doc.template = TEMPLATE
+    doc.template = PAGE
     doc.template_variables["first_paint"] = first_paint_html(
         with_latest(dashboard.board.rows, hub.latest_quote),
         title=dashboard.status.title, subtitle=dashboard.status.subtitle,
