@@ -56,7 +56,11 @@ PAGE = jinja2.Environment(autoescape=False).from_string(TEMPLATE)
 
 #: Laid over the page where the live board will be, in its colours and sizes, so the
 #: swap does not move anything; it covers the page's roots while BokehJS draws them.
+#: Should the board never come (a script failed), it hides itself after 30 s rather
+#: than show prices "as of page load" over the page for good.
 _STYLE = f"""<style>
+@keyframes photon-first-paint-expire {{ to {{ visibility: hidden; }} }}
+#{ELEMENT_ID} {{ animation: photon-first-paint-expire 1ms linear 30s forwards; }}
 #{ELEMENT_ID} {{ position: absolute; inset: 0 0 auto 0; min-height: 100vh; z-index: 10;
   background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb);
   font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;

@@ -43,3 +43,19 @@ def test_the_live_board_takes_its_place(page, server):
     page.locator("input.choices__input").click(timeout=10_000)
     wait_until(lambda: "WebSocket Connected" in page.console, what="the page connected")
     assert page.console.errors == []
+
+
+def test_prices_left_alone_hide_themselves_after_30_s(page):
+    """Should the board never come (a script failed), prices 'as of page load' do not
+    stay over the page: the table's own CSS hides it after 30 s (no script needed)."""
+    from app.views.first_paint import first_paint_html
+
+    row = {"symbol": "AAPL", "last": 1.0, "price": "$1.00", "change": "+0.10 (+10.00%)",
+           "trend": 1, "volume": "1", "points": []}
+    page.set_content(first_paint_html([row]))
+    table = page.locator("#photon-first-paint")
+    assert table.is_visible()
+    page.evaluate("() => { for (const a of document.getAnimations()) a.currentTime = 29000 }")
+    assert table.is_visible()
+    page.evaluate("() => { for (const a of document.getAnimations()) a.currentTime = 30001 }")
+    assert not table.is_visible()
