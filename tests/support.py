@@ -207,3 +207,14 @@ def failure_context(funcargs: dict) -> list[tuple[str, str]]:
                 [f"url: {value.url}", f"status: {status}", "rows:", *rows,
                  f"page errors: {errors}"])))
     return sections
+
+
+def bars_by_now(symbol: str, most: int) -> int:
+    """How many one-minute bars a day of ``symbol`` holds by now, at most ``most``: its
+    session in progress, else its last (app.history.backfill.last_session). Early in a
+    trading day that is only minutes; a test that wants "a day" must not depend on the
+    hour it runs at."""
+    from app.history.backfill import last_session
+
+    start, end = last_session(symbol, time.time())
+    return max(1, min(most, (end - start) // 60 - 2))

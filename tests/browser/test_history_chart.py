@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.helpers import open_board, wait_for_symbols
-from tests.support import photon_server, wait_until
+from tests.support import bars_by_now, photon_server, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -43,10 +43,13 @@ def test_the_chart_shows_a_day_of_candles_and_its_ranges(page, history_server, t
     open_board(page, history_server.url("/app?symbols=NVDA,AAPL,BINANCE:BTCUSDT"))
     wait_for_symbols(page, ["NVDA", "AAPL", "BINANCE:BTCUSDT"])
     # The sparklines show the day as soon as the rows do (seeded from the backfill).
-    wait_until(lambda: spark_points(page, "NVDA") >= 60, timeout=20, what="a day's sparkline")
+    wait_until(lambda: spark_points(page, "NVDA") >= bars_by_now("NVDA", 60), timeout=20,
+               what="a day's sparkline")
     page.locator("[data-symbol=NVDA]").click()
     page.locator(".photon-chart").first.wait_for(timeout=20_000)
-    day = wait_until(lambda: (n := candles(page)) >= 300 and n, timeout=20, what="a day")
+    # "1 day" is the session on record: early in a trading day, only its minutes so far
+    day = wait_until(lambda: (n := candles(page)) >= bars_by_now("NVDA", 300) and n,
+                     timeout=20, what="a day")
     page.get_by_role("button", name="15 min").click()
     wait_until(lambda: 0 < candles(page) <= 16, timeout=10, what="15 minutes of candles")
     page.get_by_role("button", name="1 day").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.support import RawSession, get_json, photon_server, wait_until
+from tests.support import RawSession, bars_by_now, get_json, photon_server, wait_until
 
 
 def _bars(server, symbol: str) -> list[dict]:
@@ -27,7 +27,8 @@ def test_history_is_served_seeds_first_paint_and_survives_a_restart(tmp_path):
         session = RawSession(server.url("/app?symbols=AAPL,TSLA"))
         try:
             # The mock backfills its last session, then live trades fold in.
-            bars = wait_until(lambda: len(b := _bars(server, "AAPL")) > 60 and b, timeout=20,
+            bars = wait_until(lambda: len(b := _bars(server, "AAPL")) > bars_by_now("AAPL", 60)
+                              and b, timeout=20,
                               what="a day of bars")
             assert [b["t"] for b in bars] == sorted(b["t"] for b in bars)
             health = server.health()["history"]
@@ -47,7 +48,8 @@ def test_history_is_served_seeds_first_paint_and_survives_a_restart(tmp_path):
                     return len(_first_paint_points(other, "AAPL"))
                 finally:
                     other.close()
-            assert wait_until(lambda: painted() >= 60, timeout=10, what="a painted day")
+            assert wait_until(lambda: painted() >= bars_by_now("AAPL", 60), timeout=10,
+                              what="a painted day")
         finally:
             first.close()
 
