@@ -72,8 +72,9 @@ _STYLE = f"""<style>
   font-size: 0.8em; }}
 #{ELEMENT_ID} .fp-status {{ margin: 0 0 62px; padding: 6px 12px; border-radius: 6px;
   font-size: 14px; line-height: 20px; background: light-dark(#f3f4f6, #1a1f29); }}
-#{ELEMENT_ID} table {{ width: 100%; border-collapse: collapse; }}
+#{ELEMENT_ID} table {{ width: 100%; border-collapse: collapse; table-layout: fixed; }}
 #{ELEMENT_ID} th, #{ELEMENT_ID} td {{ text-align: left; padding: 8px 12px; height: 30px;
+  white-space: nowrap; overflow: hidden;
   border-bottom: 1px solid light-dark(#e5e7eb, #2d3340); }}
 #{ELEMENT_ID} thead th {{ font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
   font-weight: 400; height: 23px; color: light-dark(#4b5563, #9ca3af); }}
@@ -88,6 +89,12 @@ _STYLE = f"""<style>
 </style>"""
 
 SPARK_W, SPARK_H = 120, 28
+
+#: The board's columns and their share of its width (%), so each starts where the live
+#: board's will (board.css's grid at its 1,100 px). "Updated" is the viewer's local
+#: time, which the server does not know, and "Alerts" needs the live board: both empty.
+COLUMNS = {"Symbol": 19.2, "Last": 15.3, "Change": 20.4, "Volume": 11.5, "Updated": 12.7,
+           "Trend": 12.9, "Alerts": 8.0}
 
 
 def spark_slots(points: Sequence[Sequence[float]]) -> list[float]:
@@ -175,14 +182,16 @@ def first_paint_html(rows: Sequence[dict], title: str = "Photon",
             f'<tr><th scope="row">{escape(str(r["symbol"]))}</th>'
             f'<td class="px"{timing}>{escape(price)}</td>'
             f'<td class="chg {trend}">{arrow}{escape(str(r.get("change") or ""))}</td>'
-            f'<td class="vol">{escape(str(r.get("volume") or ""))}</td><td>{spark}</td></tr>')
-    heads = "".join(f'<th scope="col">{h}</th>'
-                    for h in ("Symbol", "Last", "Change", "Volume", "Trend"))
+            f'<td class="vol">{escape(str(r.get("volume") or ""))}</td><td></td>'
+            f'<td>{spark}</td><td></td></tr>')
+    heads = "".join(f'<th scope="col">{h}</th>' for h in COLUMNS)
+    cols = "".join(f'<col style="width: {w}%">' for w in COLUMNS.values())
     return (f'<div id="{ELEMENT_ID}">{_STYLE}<div>'
             f'<p class="fp-title">{escape(title)} <small>{escape(subtitle)}</small></p>'
             f'<p class="fp-status">Connecting… prices as of page load'
             f'{" · " + escape(feed) if feed else ""}</p>'
-            f'<table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            f'<table><colgroup>{cols}</colgroup><thead><tr>{heads}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>'
             f'</div></div>')
 
 
