@@ -15,6 +15,7 @@ and is escaped; nothing from the request is written into it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
@@ -160,6 +161,35 @@ def with_latest(rows: Sequence[dict], latest: Callable[[str], Quote | None]) -> 
     return out
 
 
+def _pct(text: object) -> float | None:
+    """The percentage in "+1.23 (+0.82%)", as board_ui.js's ``parsePct`` reads it."""
+    m = re.search(r"\(([-+]?[\d,.]+)%\)", str(text or ""))
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def _volume(text: object) -> float | None:
+    """"12.3K" as a number, as board_ui.js's ``parseVolume`` reads it."""
+    m = re.fullmatch(r"([\d.]+)([KMB]?)", str(text or "").strip())
+    return float(m.group(1)) * {"": 1, "K": 1e3, "M": 1e6, "B": 1e9}[m.group(2)] if m else None
+
+
+def sorted_rows(rows: Sequence[dict], sort: str) -> list[dict]:
+    """``rows`` in the order the board shows for ``sort`` (``-change``, ``volume``...,
+    see app/views/urlstate.py), as board_ui.js's ``orderRows`` orders them: by the
+    numbers the rows show, unknown ones last either way, ties by symbol."""
+    key = sort.lstrip("-")
+    value = {"symbol": lambda r: r["symbol"], "last": lambda r: r.get("last"),
+             "change": lambda r: _pct(r.get("change")),
+             "volume": lambda r: _volume(r.get("volume"))}.get(key)
+    if value is None:
+        return list(rows)
+    known = [r for r in rows if value(r) is not None]
+    unknown = sorted((r for r in rows if value(r) is None), key=lambda r: r["symbol"])
+    known.sort(key=lambda r: r["symbol"])  # ties by symbol, whichever the direction
+    known.sort(key=value, reverse=sort.startswith("-"))
+    return known + unknown
+
+
 def first_paint_html(rows: Sequence[dict], title: str = "Photon",
                      subtitle: str = "live market board", feed: str = "") -> str:
     """The rows (board row dicts, with ``points``) as a static table under the page's
@@ -201,7 +231,7 @@ def install(doc: Document, dashboard: Dashboard) -> None:
     health = hub.health()
     doc.template = PAGE
     doc.template_variables["first_paint"] = first_paint_html(
-        with_latest(dashboard.board.rows, hub.latest_quote),
+        sorted_rows(with_latest(dashboard.board.rows, hub.latest_quote), dashboard.sort),
         title=dashboard.status.title, subtitle=dashboard.status.subtitle,
         feed=f"{health.label}: {health.state.value.replace('_', ' ')}")
     # The page is rendered once: a session need not keep its HTML (~25 kB with 10

@@ -14,6 +14,7 @@ from app.views.first_paint import (
     ELEMENT_ID,
     cached_spark_coords,
     first_paint_html,
+    sorted_rows,
     spark_coords,
     spark_slots,
     with_latest,
@@ -85,13 +86,16 @@ def test_served_page_paints_prices_before_its_scripts(tmp_path):
     with photon_server(tmp_path) as server:
         url = server.url("/app?symbols=AAPL,TSLA")
 
-        def page() -> str:
-            with urllib.request.urlopen(url, timeout=10) as r:
+        def page(query: str = "") -> str:
+            with urllib.request.urlopen(url + query, timeout=10) as r:
                 return r.read().decode()
 
         # the first session makes the symbols watched; a later page has their prices
         html = wait_until(lambda: (h := page()).count('elementtiming="photon-price"') == 2
                           and h, timeout=30, what="a page with both prices in its HTML")
+        # in the order the board will show (?sort=)
+        assert re.findall(r'<th scope="row">([^<]+)</th>', page("&sort=-symbol")) == [
+            "TSLA", "AAPL"]
     first_paint = html.index(f'id="{ELEMENT_ID}"')
     scripts = [m.start() for m in re.finditer(r"<script[^>]* src=", html)]
     assert scripts and all(i > first_paint for i in scripts)  # prices first
@@ -110,3 +114,33 @@ def test_a_line_is_drawn_once_per_symbol_and_set_of_points():
     moved = [*day[1:], [60.0 * 240, 105.0]]  # a new point, the oldest thinned away
     assert cached_spark_coords("AAPL", moved) == spark_coords(moved) != first
     assert cached_spark_coords("TSLA", day) == first  # another symbol: its own entry
+
+
+#: board_ui.js's own order of the same rows, for each ``?sort=``.
+ORDER_JS = """
+const out = {}
+for (const text of input.sorts) {
+  const rows = input.rows.map((r) => ({...r, pct: m.parsePct(r.change),
+                                       vol: m.parseVolume(r.volume)}))
+  out[text] = m.orderRows(rows, m.parseSort(text)).map((r) => r.symbol)
+}
+console.log(JSON.stringify(out))
+"""
+
+
+def test_rows_come_in_the_order_the_board_will_show():
+    rng = random.Random(5)
+    symbols = ["AAPL", "TSLA", "NVDA", "MSFT", "GOOGL", "AMZN", "META", "BINANCE:BTCUSDT",
+               "OANDA:EUR_USD", "NFLX"]
+    rows = []
+    for sym in symbols:
+        last = rng.choice([None, round(rng.uniform(10, 500), 2), 100.0])
+        pct = rng.choice([None, 0.5, round(rng.uniform(-5, 5), 2)])
+        rows.append({"symbol": sym, "last": last,
+                     "change": "—" if pct is None else f"{pct * 2:+,.2f} ({pct:+.2f}%)",
+                     "volume": rng.choice(["—", "950", "12.3K", "12.3K", "4.56M", "1.2B"])})
+    sorts = ["", "symbol", "-symbol", "last", "-last", "change", "-change", "volume",
+             "-volume"]
+    from_js = run_module("board_ui.js", ORDER_JS, {"rows": rows, "sorts": sorts})
+    for text in sorts:
+        assert [r["symbol"] for r in sorted_rows(rows, text)] == from_js[text], text
