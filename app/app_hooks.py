@@ -8,6 +8,7 @@ from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
 from app.config import Settings, exit_on_bad_settings, get_settings
+from app.embed import pages as embed_pages
 from app.embed import policy as embed_policy
 from app.feeds.registry import require_feed_settings
 from app.history import service as history
@@ -48,10 +49,11 @@ def on_server_loaded(server_context) -> None:
         history.install(kept.attach(hub))
     broadcast.install(hub, status_values)
     bokehlane.install(hub)  # PHOTON_TRANSPORT=bokeh, and browsers the fast lane fails
-    if settings.transport == "fast":
-        fastlane.install(hub)
+    # The fast lane runs whatever the board's transport: embeds (/sparkline) use it.
+    fastlane.install(hub)
     fastlane.TickSocket.embed_origins = frozenset(o.lower() for o in settings.embed_origins)
     embed_policy.install(settings.embed_origins)
+    embed_pages.install(settings.embed_origins)
     if settings.gc == "freeze":
         gcpolicy.install(hub)  # keep built sessions out of full collections
 

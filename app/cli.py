@@ -96,8 +96,7 @@ OPTION_OF = {env_var(name): flag for flag, name, _ in SETTING_OPTIONS}
 def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -> list[str]:
     """The ``panel serve`` command line for these settings."""
     port = settings.port
-    argv = ["panel", "serve", str(APP_DIR), str(APP_DIR / "embed" / "sparkline.py"),
-            "--address", address,
+    argv = ["panel", "serve", str(APP_DIR), "--address", address,
             "--port", str(port), "--allow-websocket-origin", f"{address}:{port}",
             "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
             "--log-level", settings.log_level.lower(), "--plugins", "app.routes"]

@@ -42,7 +42,8 @@ dashboard = Dashboard(
     max_symbols=settings.max_symbols,
     sync_url=True,
     # The fast lane needs its route: `photon`, or `panel serve app --plugins app.routes`.
-    fast_lane=fastlane.get() if "app.routes" in sys.modules else None,
+    fast_lane=(fastlane.get() if settings.transport == "fast" and "app.routes" in sys.modules
+               else None),
     bokeh_lane=bokehlane.get(),
     max_width=1100,
 )

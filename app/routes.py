@@ -1,12 +1,14 @@
 """Panel plugin: ``panel serve app --plugins app.routes`` adds ``/health``, ``/metrics``,
-the fast lane (Panel plugins expose ``ROUTES``) and ``/history``. The handlers live in
-:mod:`app.lanes.routes` and :mod:`app.history.handler`; this name stays because the
+the fast lane (Panel plugins expose ``ROUTES``), ``/history`` and the sparkline embed
+(``/sparkline``, ``/sparkline.js``). The handlers live in :mod:`app.lanes.routes`,
+:mod:`app.history.handler` and :mod:`app.embed.pages`; this name stays because the
 README and deployments use it.
 """
 
+from app.embed.pages import ROUTES as EMBED_ROUTES
 from app.history.handler import HistoryHandler
 from app.lanes.routes import ROUTES as LANE_ROUTES
 
-ROUTES = [*LANE_ROUTES, ("/history", HistoryHandler, {})]
+ROUTES = [*LANE_ROUTES, ("/history", HistoryHandler, {}), *EMBED_ROUTES]
 
 __all__ = ["ROUTES"]

@@ -23,18 +23,30 @@ def frame_ancestors(origins: Iterable[str]) -> str:
     return f"frame-ancestors 'self' {sources}".strip()
 
 
-def refusal_js(element_id: str, origin: str) -> str:
-    """JavaScript that shows why an embed from ``origin`` is refused, in its element."""
-    text = (f"Photon: this page ({origin}) may not embed live prices. The Photon "
+def refusal_text(origin: str) -> str:
+    """Why a page of ``origin`` gets no live prices, and who can change that."""
+    return (f"Photon: this page ({origin}) may not embed live prices. The Photon "
             "server's operator can allow it in PHOTON_EMBED_ORIGINS.")
-    # The element is the embedding <script> itself: the message goes right after it.
-    return (f"(function(){{var el=document.getElementById({json.dumps(element_id)});"
+
+
+def notice_js(text: str, element_id: str = "") -> str:
+    """JavaScript that shows ``text`` right after the element ``element_id`` (Bokeh's
+    ``server_document`` snippet names its own ``<script>``), or with no id after the
+    ``<script>`` running it: where the embed would have been."""
+    anchor = (f"document.getElementById({json.dumps(element_id)})" if element_id
+              else "document.currentScript")
+    return (f"(function(){{var el={anchor};"
             "if(!el||!el.parentNode)return;var m=document.createElement('span');"
             f"m.textContent={json.dumps(text)};"
             "m.setAttribute('role','alert');m.className='photon-embed-refused';"
             "m.style.cssText='font:12px sans-serif;color:#92400e;background:#fef3c7;"
             "padding:2px 6px;border-radius:4px;display:inline-block';"
             "el.parentNode.insertBefore(m,el.nextSibling);})();")
+
+
+def refusal_js(element_id: str, origin: str) -> str:
+    """JavaScript that shows why an embed from ``origin`` is refused, in its element."""
+    return notice_js(refusal_text(origin), element_id)
 
 
 def allowed(referer: str | None, host: str, origins: frozenset[str]) -> bool:

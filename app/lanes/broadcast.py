@@ -29,12 +29,15 @@ class Broadcaster:
     def __init__(self, hub: Hub, view_of: Callable[[Health], object]):
         self.hub = hub
         self._view_of = view_of
-        self._targets: Sessions[int, tuple[Document, Callable[[Health], None]]] = Sessions()
+        self._targets: Sessions[int, tuple[Document | None, Callable[[Health], None]]] = \
+            Sessions()
         self._last: object = None
         self._timer = PeriodicCallback(self.tick, EVERY_MS)
         self._timer.start()
 
-    def add(self, key: int, doc: Document, show: Callable[[Health], None]) -> None:
+    def add(self, key: int, doc: Document | None, show: Callable[[Health], None]) -> None:
+        """``show(health)`` on ``doc``'s next tick; with no document (a plain WebSocket,
+        e.g. an embed's) on the IO loop, right away."""
         self._targets.add(key, (doc, show))
 
     def discard(self, key: int) -> None:
@@ -51,7 +54,10 @@ class Broadcaster:
             return
         self._last = view
         for doc, show in self._targets.values():
-            doc.add_next_tick_callback(partial(show, health))
+            if doc is None:
+                show(health)
+            else:
+                doc.add_next_tick_callback(partial(show, health))
 
     def close(self) -> None:
         self._timer.stop()

@@ -97,13 +97,13 @@ def test_board_and_chart_have_no_violations(themed, server, theme):
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_sparkline_embed_has_no_violations(themed, server, theme):
     page = themed(theme, server.url(f"/sparkline?symbol=AAPL&theme={theme}"))
-    page.locator(".photon-board [data-symbol=AAPL] .photon-price").wait_for(timeout=20_000)
+    page.locator(".photon-spark[data-symbol=AAPL] .photon-price").wait_for(timeout=20_000)
     page.wait_for_function("() => window.__deepAll('.photon-price.photon-up, "
                            ".photon-price.photon-down').length > 0", timeout=10_000)
     assert violations(page) == []
-    # a page of its own in an iframe: the board is its main content, named by an h1 only
-    # screen readers see (a script embed adds neither: test_embed.py)
-    assert page.locator("main .photon-board").count() == 1
+    # a page of its own in an iframe: the sparkline is its main content, named by an h1
+    # only screen readers see (a script embed adds neither: test_embed.py)
+    assert page.locator("main .photon-spark").count() == 1
     heading = page.locator("main h1")
     assert heading.text_content() == "AAPL live price"
     box = heading.bounding_box()
@@ -121,7 +121,7 @@ FLASH_STYLE = """() => {
   const px = window.__deepAll('.photon-price.photon-up, .photon-price.photon-down')[0]
   if (!px) return null
   const s = getComputedStyle(px)
-  const board = px.closest('.photon-board')
+  const board = px.closest('.photon-board, .photon-spark')
   const want = getComputedStyle(board).getPropertyValue(
     px.classList.contains('photon-up') ? '--photon-up' : '--photon-down')
   const probe = document.createElement('span')
@@ -134,10 +134,11 @@ FLASH_STYLE = """() => {
 }"""
 
 
+@pytest.mark.parametrize("path", ["/app?symbols=AAPL,TSLA,NVDA", "/sparkline?symbol=TSLA"])
 @pytest.mark.parametrize("motion", ["reduce", "no-preference"])
-def test_reduced_motion_makes_a_flash_a_still_colour(themed, server, motion):
-    page = themed("light", server.url("/app?symbols=AAPL,TSLA,NVDA"), reduced_motion=motion)
-    page.locator(".photon-board").wait_for(timeout=20_000)
+def test_reduced_motion_makes_a_flash_a_still_colour(themed, server, motion, path):
+    page = themed("light", server.url(path), reduced_motion=motion)
+    page.locator(".photon-board, .photon-spark").first.wait_for(timeout=20_000)
     style = page.wait_for_function(FLASH_STYLE, timeout=20_000).json_value()
     assert style["colour"] == style["want"]  # up green / down red either way
     if motion == "reduce":

@@ -2,8 +2,8 @@
 app/app_hooks.py).
 
 Pure parts (encodings, versioned URLs, extensions in use) and a served Photon: the
-board's and the embed's HTML name only the bundles they use, each at a versioned URL
-the browser may keep, and every text response comes compressed.
+board's HTML names only the bundles it uses, each at a versioned URL the browser may
+keep; the embed is one response of a few kB; every text response comes compressed.
 """
 
 from __future__ import annotations
@@ -82,9 +82,8 @@ def server(tmp_path_factory):
 
 
 @pytest.mark.server
-@pytest.mark.parametrize("path", ["/app", "/sparkline?symbol=AAPL"])
-def test_page_sends_only_its_bundles_compressed_and_cacheable(server, path):
-    headers, body = fetch(server.url(path))
+def test_page_sends_only_its_bundles_compressed_and_cacheable(server):
+    headers, body = fetch(server.url("/app"))
     assert headers.get("content-encoding") == "gzip"
     html = gzip.decompress(body).decode()
     urls = [u for u in re.findall(r'(?:src|href)="(static/[^"]+)"', html)
@@ -99,6 +98,17 @@ def test_page_sends_only_its_bundles_compressed_and_cacheable(server, path):
         assert "max-age=315360000" in headers.get("cache-control", ""), url
         if len(body) > 2000:
             assert headers.get("content-encoding") in ("gzip", "br"), url
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("path", ["/sparkline?symbol=AAPL", "/sparkline.js?symbol=AAPL"])
+def test_the_embed_is_one_small_compressed_response(server, path):
+    headers, body = fetch(server.url(path))
+    assert headers.get("content-encoding") == "gzip"
+    text = gzip.decompress(body).decode()
+    assert "$" in text  # the price is in it
+    assert not re.search(r"<script[^>]*\bsrc=|<link[^>]*stylesheet", text.replace("\\u003c", "<"))
+    assert len(body) < 10_000, len(body)  # a few kB, where BokehJS alone is 600 kB
 
 
 @pytest.mark.server
