@@ -102,7 +102,7 @@ function photonSparkline(root, cfg) {
     const socket = new WebSocket(url)
     socket.onopen = () => {
       tries = 0
-      console.info(`Photon ${cfg.symbol}: WebSocket Connected`)
+      console.log(`Photon ${cfg.symbol}: WebSocket Connected`)
     }
     socket.onmessage = (ev) => { const m = parseMessage(ev.data); if (m) receive(m) }
     socket.onclose = (ev) => {

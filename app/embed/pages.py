@@ -110,6 +110,7 @@ def page_html(args: EmbedArgs, row: dict, state: dict[str, str], max_points: int
         f'<title>{escape(args.symbol)} · Photon</title>'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<style>{page_css(args.theme)}body{{margin:0;background:transparent}}'
+        'main{display:flex;align-items:center;min-height:100vh}'
         f'{client_css()}</style></head><body><main>'
         f'<h1 class="photon-sr">{escape(args.symbol)} live price</h1>'
         f'{row_html(row, args, max_points, state)}</main>'
