@@ -63,7 +63,9 @@ function photonSparkline(root, cfg) {
     entry.arrow.textContent = r.trend > 0 ? "▲" : r.trend < 0 ? "▼" : "•"
     entry.change.textContent = r.change || ""
     box.dataset.trend = r.trend > 0 ? "up" : r.trend < 0 ? "down" : "flat"
-    box.title = r.note || (r.high ? `High ${r.high} · Low ${r.low}` : "")
+    box.title = r.high ? `High ${r.high} · Low ${r.low}` : ""
+    rowNote = r.note || ""  // e.g. the provider does not carry this symbol
+    showNote()
   }
 
   function addPoints(points) {
@@ -75,10 +77,18 @@ function photonSparkline(root, cfg) {
     drawSpark(entry)
   }
 
+  // What is said over the prices: the feed's state first, else the row's own note.
+  let stateNote = "", rowNote = ""
+  function showNote() {
+    const text = stateNote || rowNote
+    if (entry.note.textContent !== text) entry.note.textContent = text
+    box.classList.toggle("photon-stale", Boolean(text))
+  }
+
   function setState(state, note) {
     box.dataset.state = state
-    entry.note.textContent = note || ""
-    box.classList.toggle("photon-stale", Boolean(note))
+    stateNote = note || ""
+    showNote()
   }
 
   function receive(m) {

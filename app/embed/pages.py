@@ -78,9 +78,10 @@ def row_html(row: dict, args: EmbedArgs, max_points: int, state: dict[str, str])
     arrow = {"up": "▲", "down": "▼"}.get(word, "•")
     up = trend >= 0 if row.get("change") else (len(points) < 2 or points[-1][1] >= points[0][1])
     price = str(row.get("price") or "—")
+    note = state["note"] or str(row.get("note") or "")  # as client.js's showNote
     timing = ' elementtiming="photon-price"' if any(c.isdigit() for c in price) else ""
     return (
-        f'<span class="photon-spark{" photon-stale" if state["note"] else ""}" '
+        f'<span class="photon-spark{" photon-stale" if note else ""}" '
         f'data-symbol="{escape(row["symbol"])}" data-trend="{word}" '
         f'data-state="{escape(state["state"])}">'
         f'<span class="sym">{escape(row["symbol"])}</span> '
@@ -91,7 +92,7 @@ def row_html(row: dict, args: EmbedArgs, max_points: int, state: dict[str, str])
         f'viewBox="0 0 {SPARK_W} {SPARK_H}" preserveAspectRatio="none" aria-hidden="true" '
         f'style="width:{args.width}px;height:{args.height}px">'
         f'<polyline points="{spark_coords(points)}"/></svg>'
-        f'<span class="photon-stale-note" role="status">{escape(state["note"])}</span></span>')
+        f'<span class="photon-stale-note" role="status">{escape(note)}</span></span>')
 
 
 def client_config(args: EmbedArgs, row: dict) -> dict:

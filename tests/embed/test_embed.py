@@ -34,3 +34,23 @@ def test_the_refusal_names_the_site_and_escapes_what_it_is_given():
     assert json.dumps('x");alert(1);("') in js  # the id only as a JSON string
     assert "evil.test" in js and "PHOTON_EMBED_ORIGINS" in js
     assert js.count("{") == js.count("}") and js.endswith("})();")
+
+
+def test_the_embed_row_is_escaped_and_says_why_prices_are_not_live():
+    from app.embed.pages import row_html, script_js
+
+    args = EmbedArgs("AAPL", width=140, height=20, points=3)
+    row = {"symbol": "AAPL", "price": "$1<b>", "change": "+1.00 (+1.00%)", "trend": 1,
+           "last": 1.0, "note": "", "points": [[60.0 * i, 1.0 + i] for i in range(10)]}
+    live = {"state": "live", "note": ""}
+    html = row_html(row, args, 240, live)
+    assert "$1&lt;b&gt;" in html and "<b>" not in html
+    assert 'data-state="live"' in html and "photon-stale" not in html.split(">")[0]
+    assert "width:140px;height:20px" in html
+    assert 2 <= html.count(",") <= 3  # at most 3 points kept, as `points=3` asks
+    stale = row_html(row, args, 240, {"state": "stale", "note": "Feed stale: showing…"})
+    assert "photon-spark photon-stale" in stale and ">Feed stale: showing…</span>" in stale
+    noted = row_html({**row, "note": "not on your plan"}, args, 240, live)
+    assert ">not on your plan</span>" in noted  # the row's own note, when the feed is live
+    js = script_js(args, {**row, "symbol": "</script><script>alert(1)//"}, live, 240)
+    assert "</script>" not in js and "<script>" not in js
