@@ -104,17 +104,23 @@ def test_two_processes_behind_nginx_serve_live_prices_to_each_viewer(tmp_path, b
 
 def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_path, page):
     """kill -9 of the process a page is on: nginx sends the page's reconnect to the other
-    process (deploy/nginx-photon.conf), the page reloads itself there, prices go on."""
+    process (deploy/nginx-photon.conf), the page reloads itself there, prices go on. An
+    embed on the same process (its socket is its session) reconnects there by itself."""
     with two_servers_behind_nginx(tmp_path) as (origin, servers, _):
         open_board(page, f"http://{origin}/app?symbols=AAPL,TSLA")
         wait_until(lambda: (x := prices(page)) and "—" not in x.values(), timeout=30,
                    what="prices through nginx")
+        embed = page.context.new_page()
+        embed.goto(f"http://{origin}/sparkline?symbol=NVDA")
+        embed.locator("[data-state=live]").wait_for(timeout=30_000)
 
         def node() -> str:
             return {c["name"]: c["value"] for c in page.context.cookies()}["photon_node"]
 
         [dead] = [s for s in servers if node() == f"127.0.0.1:{s.port}"]
         [alive] = [s for s in servers if s is not dead]
+        assert "NVDA" in dead.health()["subscriptions"]  # the embed went where the board is
+        assert "NVDA" not in alive.health()["subscriptions"]
         dead.proc.kill()
         dead.proc.wait(10)
         wait_until(lambda: node() == f"127.0.0.1:{alive.port}", timeout=120,
@@ -125,6 +131,13 @@ def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_p
                            timeout=60, what="prices again")
         wait_until(lambda: shown(page) not in (first, {}), timeout=60,
                    what="live prices again")
+        # the embed, without a reload: live again, on the other process, prices moving
+        embed.locator("[data-state=live]").wait_for(timeout=60_000)
+        wait_until(lambda: "NVDA" in alive.health()["subscriptions"], timeout=30,
+                   what="the embed's symbol on the other process")
+        held = embed.locator(".photon-price").inner_text()
+        wait_until(lambda: embed.locator(".photon-price").inner_text() != held, timeout=60,
+                   what="the embed's price moving again")
 
 
 def listening(port: int) -> bool:
