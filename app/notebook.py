@@ -26,7 +26,9 @@ with ``rollover``): no polling loop, and nothing is recomputed for unchanged sym
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 import panel as pn
@@ -39,6 +41,8 @@ from app.history.service import History, open_history
 from app.hub.hub import Hub, make_hub
 from app.quotes import Quote
 from app.views.dashboard import Dashboard
+
+VIEWS = Path(__file__).parent / "views"
 
 #: Panel extensions the notebook API uses (``board.table`` is a Tabulator).
 EXTENSIONS = ("tabulator",)
@@ -66,6 +70,26 @@ def load_panel() -> None:
         pn.extension(*missing, inline=True)
     elif missing:
         pn.extension(*missing)
+    global _resync_shown
+    if not _resync_shown:
+        from IPython.display import Javascript, display
+
+        display(Javascript(resync_script()))
+        _resync_shown = True
+
+
+_resync_shown = False
+
+
+def resync_script() -> str:
+    """A script for the notebook's page: once any Panel output is there, every output's
+    comm reader starts afresh at each message header (app/views/comm_resync.js), so a
+    live chart or table whose first messages Panel dropped still updates. The board
+    does the same when it renders; this covers outputs shown without one."""
+    source = re.sub(r"^export ", "", (VIEWS / "comm_resync.js").read_text(), flags=re.M)
+    return ("(function () {\n" + source +
+            "\nconst timer = setInterval(() => { if (resyncPyViz(window)) "
+            "clearInterval(timer) }, 250)\n})()")
 
 
 #: Columns of :attr:`LiveBoard.frame`, one row per watched symbol.
@@ -124,7 +148,7 @@ class LiveBoard(pn.viewable.Viewer):
         self.table = pn.widgets.Tabulator(self.frame, show_index=False, disabled=True,
                                           sizing_mode="stretch_width")
         """The streaming DataFrame, live: patched in place each cycle."""
-        self._charts: dict[str, list[ColumnDataSource]] = {}
+        self._charts: dict[str, list[tuple[ColumnDataSource, pn.pane.Bokeh]]] = {}
         self._cycle = self.hub.cycle
         self._callback = pn.state.add_periodic_callback(self._on_cycle,
                                                         self.hub.push_interval_floor_ms)
@@ -192,14 +216,15 @@ class LiveBoard(pn.viewable.Viewer):
         hist = self.hub.history(symbol)
         source = ColumnDataSource({"time": [t * 1000 for t, _ in hist],
                                    "price": [p for _, p in hist]})
-        self._charts.setdefault(symbol, []).append(source)
         fig = figure(title=f"{symbol} · live", x_axis_type="datetime", height=height,
                      sizing_mode="stretch_width", tools="pan,wheel_zoom,reset,crosshair")
         fig.line("time", "price", source=source, line_width=2)
         fig.add_tools(HoverTool(tooltips=[("time", "@time{%H:%M:%S}"),
                                           ("price", "@price{0,0.00}")],
                                 formatters={"@time": "datetime"}, mode="vline"))
-        return pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+        pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+        self._charts.setdefault(symbol, []).append((source, pane))
+        return pane
 
     # -- each cycle --------------------------------------------------------------
     def _on_cycle(self) -> None:
@@ -217,12 +242,15 @@ class LiveBoard(pn.viewable.Viewer):
                     patch[col].append((index[q.symbol], record[col]))
         if any(patch.values()):
             self.table.patch(patch, as_index=False)
-        for symbol, sources in self._charts.items():
+        for symbol, charts in self._charts.items():
             pts = changes.points.get(symbol)
             if pts:
                 new = {"time": [t * 1000 for t, _ in pts], "price": [p for _, p in pts]}
-                for source in sources:
+                for source, pane in charts:
                     source.stream(new, rollover=self.chart_points)
+                    # A Bokeh model changed directly: in a notebook Panel sends it
+                    # only when asked (served, the server's document does it).
+                    pn.io.push_notebook(pane)
 
     def close(self) -> None:
         """Stop updating and release every symbol; stop the hub if this board made it."""

@@ -403,7 +403,7 @@ export function render({ model, el, view }) {
   // The prices the server wrote into the page (app/views/first_paint.py) give way to these.
   requestAnimationFrame(() => document.getElementById("photon-first-paint")?.remove())
   setAlerts()
-  resyncOnHeaders(view?.model?.document)  // a notebook's comm (board_ui.js)
+  resyncOnHeaders(view?.model?.document)  // a notebook's comm (comm_resync.js)
   // A view rendered later than its model (a notebook re-display) asks for fresh state.
   model.send_msg({type: "snapshot"})
 }

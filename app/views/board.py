@@ -60,11 +60,12 @@ class BoardView(SharedSourceComponent):
                                 "another page (the dashboard, a script embed, a notebook), "
                                 "which has the landmarks and headings.")
 
-    # One module of five files: spark.js, alerts.js and delay.js (pure, also run on
-    # their own in the tests), board_ui.js (sorting, shortcuts help, alert editor) and
-    # board.js (the rows).
+    # One module of six files: spark.js, alerts.js, delay.js and comm_resync.js (pure,
+    # also run on their own in the tests), board_ui.js (sorting, shortcuts help, alert
+    # editor) and board.js (the rows).
     _esm = "\n".join((_HERE / name).read_text() for name in
-                      ("spark.js", "alerts.js", "delay.js", "board_ui.js", "board.js"))
+                      ("spark.js", "alerts.js", "delay.js", "comm_resync.js", "board_ui.js",
+                       "board.js"))
     _stylesheets = [(_HERE / "board.css").read_text()]
 
     def __init__(self, **params):

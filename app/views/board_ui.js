@@ -266,32 +266,3 @@ export function tidyPicker(input) {
                       attributeFilter: ["aria-selected", "role"]})
   return () => watch.disconnect()
 }
-
-// True for the first piece of a Bokeh message as Panel's notebook comm sends it: its
-// header, {"msgid": "...", "msgtype": "PATCH-DOC", "num_buffers": 0} (short).
-export function isMessageHeader(text) {
-  if (typeof text !== "string" || text.length > 400 || !text.includes("msgtype")) return false
-  try {
-    const o = JSON.parse(text)
-    return o !== null && typeof o.msgid === "string" && typeof o.msgtype === "string"
-  } catch { return false }
-}
-
-// In a notebook, Panel's comm sends each Bokeh message in pieces (header, metadata,
-// content) and drops the pieces that arrive before the page has indexed the output;
-// a message cut that way leaves its reader out of step, reading every later header
-// as content: the board never updates again. Start a fresh reader at every header.
-// `doc` is the view's document; its CommManager (a root, in notebooks only) is
-// patched once. Served pages have none: nothing happens there.
-export function resyncOnHeaders(doc) {
-  const roots = typeof doc?.roots === "function" ? doc.roots() : []
-  for (const m of roots) {
-    if (m.__photonResync || typeof m.msg_handler !== "function" || !m._receiver) continue
-    const handle = m.msg_handler.bind(m)
-    m.msg_handler = (msg) => {
-      if (isMessageHeader(msg?.content?.data)) m._receiver = new m._receiver.constructor()
-      return handle(msg)
-    }
-    m.__photonResync = true
-  }
-}

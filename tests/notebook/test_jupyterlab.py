@@ -42,6 +42,31 @@ PRICES_JS = """() => {
 }"""
 
 
+#: Points of the live chart's line as the page holds them (its ColumnDataSource).
+CHART_POINTS_JS = """() => {
+  let most = 0
+  for (const doc of window.Bokeh?.documents || []) {
+    for (const m of doc._all_models?.values?.() || []) {
+      const d = m.data
+      const col = d instanceof Map ? d.get("price") : d?.price
+      if (col && typeof col.length === "number") most = Math.max(most, col.length)
+    }
+  }
+  return most
+}"""
+
+#: The "last" column of the live table (Tabulator's cells, in Panel's shadow roots).
+TABLE_LAST_JS = PRICES_JS.replace(".photon-price", ".tabulator-cell[tabulator-field='last']")
+
+#: Whether the page's CommManager class got the resync (one entry per class seen).
+RESYNCED_JS = """() => {
+  const protos = new Set()
+  for (const list of window.PyViz?.shared_views?.values() || [])
+    for (const m of list) protos.add(Object.getPrototypeOf(m))
+  return [...protos].map((p) => p.__photonResync === true)
+}"""
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
@@ -188,3 +213,25 @@ def test_readme_lines_show_a_live_board_offline(lab, page):
 
     got = wait_until(printed, timeout=60, what="board.frame printed")
     assert got == {"rows": 2, "symbols": ["AAPL", "TSLA"], "priced": 2, "every_ms": 100}
+
+    # A live chart in an output of its own keeps updating, and every output's comm
+    # reader is the resyncing one (app/views/comm_resync.js, patched on the class).
+    run_cell(page, 'board.chart("AAPL")')
+    try:
+        first = wait_until(lambda: (n := page.evaluate(CHART_POINTS_JS)) and n, timeout=60,
+                           what="the chart's points in the page")
+        wait_until(lambda: page.evaluate(CHART_POINTS_JS) > first, timeout=30,
+                   what="the chart growing")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{diagnosis(page)}") from None
+    assert page.evaluate(RESYNCED_JS) == [True]
+
+    # The streaming DataFrame, live: its "last" cells change in the page.
+    run_cell(page, "board.table")
+    try:
+        first = wait_until(lambda: len(n := numbers(page.evaluate(TABLE_LAST_JS))) == 2 and n,
+                           timeout=60, what="the table's prices")
+        wait_until(lambda: numbers(page.evaluate(TABLE_LAST_JS)) != first, timeout=30,
+                   what="the table's prices changing")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{diagnosis(page)}") from None

@@ -1,5 +1,5 @@
-"""The pure parts of the board's JavaScript (board_ui.js), run by node: the sort order
-and reading the numbers a row shows."""
+"""The pure parts of the board's JavaScript, run by node: the sort order and reading the
+numbers a row shows (board_ui.js); a notebook comm's reader kept in step (comm_resync.js)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def test_sorting_helpers():
 #: A notebook's comm as Panel's CommManager reads it: pieces (header, metadata,
 #: content) into a Receiver, dropped while the output is not indexed yet. Messages
 #: 1-4 are sent; the output is indexed between the header and the rest of message 2.
+#: Two outputs: the board's (patched when it renders, through its document) and a
+#: chart's, made after it, which the same patch reaches through their class.
 COMM = """
 class Receiver {  // Bokeh's, reduced: header, then metadata, then content
   constructor() { this.parts = []; this.message = null }
@@ -51,41 +53,53 @@ class Receiver {  // Bokeh's, reduced: header, then metadata, then content
     }
   }
 }
-function manager() {
-  const mgr = {indexed: false, _receiver: new Receiver(), applied: [], errors: 0}
-  mgr.msg_handler = function (msg) {
-    if (!this.indexed) return  // Panel: `if (plot == null) return`
-    this._receiver.consume(msg.content.data)
-    const got = this._receiver.message
-    if (got == null) return
-    try { for (const e of got.content.events) this.applied.push(e.new) } catch { this.errors++ }
+function managerClass() {
+  return class CommManager {  // Panel's, reduced
+    constructor() { this.indexed = false; this._receiver = new Receiver()
+                    this.applied = []; this.errors = 0 }
+    msg_handler(msg) {
+      if (!this.indexed) return  // Panel: `if (plot == null) return`
+      this._receiver.consume(msg.content.data)
+      const got = this._receiver.message
+      if (got == null) return
+      try { for (const e of got.content.events) this.applied.push(e.new) } catch { this.errors++ }
+    }
   }
-  return mgr
 }
 const pieces = (n) => input.messages[n - 1]  // as Bokeh's Python side makes them
-function run(patch) {
-  const mgr = manager()
-  if (patch) m.resyncOnHeaders({roots: () => [mgr, {name: "a plain root"}]})
+function feed(mgr) {  // Panel's comm calls this.msg_handler(msg) on each piece
   const send = (text) => mgr.msg_handler({content: {data: text}})
   send(pieces(1)[0]); send(pieces(1)[1]); send(pieces(1)[2])
   send(pieces(2)[0]); mgr.indexed = true; send(pieces(2)[1]); send(pieces(2)[2])
   for (const n of [3, 4]) for (const p of pieces(n)) send(p)
   return {applied: mgr.applied, errors: mgr.errors}
 }
+const Plain = managerClass()
+const Board = managerClass(), board = new Board()
+m.resyncOnHeaders({roots: () => [board, {name: "a plain root"}]})
+const Page = managerClass(), early = new Page()
+const window = {PyViz: {shared_views: new Map([["plot-1", [early]]])}}
 console.log(JSON.stringify({
-  as_panel_reads_it: run(false), resynced: run(true),
+  as_panel_reads_it: feed(new Plain()),
+  board: feed(board), chart_after_the_board: feed(new Board()),
+  no_views_yet: m.resyncPyViz({PyViz: {shared_views: new Map()}}), page: m.resyncPyViz(window),
+  shown_before: feed(early), shown_after: feed(new Page()),
   headers: [...pieces(1), '{"msgtype": 1}', "not json msgtype"].map(m.isMessageHeader),
 }))
 """
 
 
 def test_a_notebook_comm_reader_cut_mid_message_resyncs_at_the_next_header():
-    got = run_module("board_ui.js", COMM, {"messages": patch_messages(4)})
+    got = run_module("comm_resync.js", COMM, {"messages": patch_messages(4)})
     # Panel alone: message 2 cut in half, and every later one read out of step, for good
     assert got["as_panel_reads_it"]["applied"] == []
     assert got["as_panel_reads_it"]["errors"] >= 1
-    # resynced at each header: only the cut message is lost
-    assert got["resynced"] == {"applied": ["text 3", "text 4"], "errors": 0}
+    # resynced at each header: only the cut message is lost, for every output of the
+    # class, whether the board's render or the notebook's script patched it
+    resynced = {"applied": ["text 3", "text 4"], "errors": 0}
+    assert got["board"] == got["chart_after_the_board"] == resynced
+    assert got["no_views_yet"] is False and got["page"] is True
+    assert got["shown_before"] == got["shown_after"] == resynced
     assert got["headers"] == [True, False, False, False, False]
 
 
