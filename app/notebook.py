@@ -26,7 +26,6 @@ with ``rollover``): no polling loop, and nothing is recomputed for unchanged sym
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from app.history.service import History, open_history
 from app.hub.hub import Hub, make_hub
 from app.quotes import Quote
 from app.views.dashboard import Dashboard
+from app.views.esm import classic_script
 
 VIEWS = Path(__file__).parent / "views"
 
@@ -86,8 +86,7 @@ def resync_script() -> str:
     comm reader starts afresh at each message header (app/views/comm_resync.js), so a
     live chart or table whose first messages Panel dropped still updates. The board
     does the same when it renders; this covers outputs shown without one."""
-    source = re.sub(r"^export ", "", (VIEWS / "comm_resync.js").read_text(), flags=re.M)
-    return ("(function () {\n" + source +
+    return ("(function () {\n" + classic_script(VIEWS / "comm_resync.js") +
             "\nconst timer = setInterval(() => { if (resyncPyViz(window)) "
             "clearInterval(timer) }, 250)\n})()")
 

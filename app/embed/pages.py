@@ -34,6 +34,7 @@ from app.embed.spark_socket import PATH as SOCKET_PATH
 from app.embed.spark_socket import SparkSocket, embed_symbol, snapshot_row, state_message
 from app.hub.hub import Hub, get_hub
 from app.hub.sparkline import compact_points
+from app.views.esm import classic_script
 from app.views.first_paint import SPARK_H, SPARK_W, spark_coords
 from app.views.theme import page_css
 
@@ -53,8 +54,7 @@ SCHEME = {"auto": "light dark", "light": "light", "dark": "dark"}
 def client_js() -> str:
     """The browser code: the board's sparkline functions and the embed's own, as one
     classic script (an embed may not load modules from another site)."""
-    spark = re.sub(r"^export ", "", _SPARK_JS.read_text(), flags=re.M)
-    source = spark + (_HERE / "client.js").read_text()
+    source = classic_script(_SPARK_JS, _HERE / "client.js")
     return re.sub(r"^\s*//.*\n", "", source, flags=re.M)  # comments: for readers of the files
 
 

@@ -9,7 +9,9 @@ string.
 
 from __future__ import annotations
 
+import re
 from functools import cache
+from pathlib import Path
 
 from panel.config import config
 from panel.custom import JSComponent
@@ -28,3 +30,11 @@ class SharedSourceComponent(JSComponent):
 @cache
 def _rendered(cls: type[JSComponent], compiled, server: bool) -> str:
     return super(SharedSourceComponent, cls)._render_esm(compiled, server=server)
+
+
+def classic_script(*paths: Path) -> str:
+    """The modules at ``paths`` as the body of one classic script: their ``export``
+    keywords dropped, so their functions are plain declarations in one scope. For
+    scripts that run where modules cannot be loaded (another site's page, a notebook's
+    output); the files stay modules, which the tests import under node."""
+    return "\n".join(re.sub(r"^export ", "", p.read_text(), flags=re.M) for p in paths)
