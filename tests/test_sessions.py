@@ -89,6 +89,10 @@ def test_panel_serve_app_serves_the_same_dashboard(tmp_path):
             assert health["subscriptions"] == {"NVDA": 1}
         finally:
             session.close()
+        # the sparkline embed comes with the plugin too, on the same hub
+        with urllib.request.urlopen(base + "/sparkline?symbol=NVDA", timeout=30) as r:
+            page = r.read().decode()
+        assert 'data-symbol="NVDA"' in page and "NVDA live price" in page
     finally:
         proc.terminate()
         proc.wait(10)
