@@ -246,7 +246,10 @@ class LiveBoard(pn.viewable.Viewer):
             if pts:
                 new = {"time": [t * 1000 for t, _ in pts], "price": [p for _, p in pts]}
                 for source, pane in charts:
-                    source.stream(new, rollover=self.chart_points)
+                    if symbol in changes.resets:  # the whole line (a late backfill)
+                        source.data = {k: v[-self.chart_points:] for k, v in new.items()}
+                    else:
+                        source.stream(new, rollover=self.chart_points)
                     # A Bokeh model changed directly: in a notebook Panel sends it
                     # only when asked (served, the server's document does it).
                     pn.io.push_notebook(pane)

@@ -100,6 +100,7 @@ function photonSparkline(root, cfg) {
     for (const r of Array.isArray(m.rows) ? m.rows : []) {
       if (r.symbol !== cfg.symbol) continue
       show(r)
+      if (r.reset) entry.points = []  // the whole line again: older points came in late
       addPoints(r.points)
     }
     if (typeof m.state === "string") setState(m.state, m.note)

@@ -31,6 +31,9 @@ class Changes:
 
     Sent with every update so a client can tell the wait for the cycle (``at``
     minus a row's ``ts``) from the delivery (its receipt minus ``at``)."""
+    resets: frozenset[str] = frozenset()
+    """Symbols whose ``points`` are their whole sparkline, to draw *instead of* what the
+    view has: older points arrived under the live ones (a late history backfill)."""
 
 
 class QuoteBook:
@@ -46,6 +49,9 @@ class QuoteBook:
         self._history: dict[str, list[tuple[int, float, float]]] = {}
         """symbol -> sparkline points (cycle, time, price), bounded by
         :func:`app.hub.sparkline.compact_points`."""
+        self._rewritten: dict[str, int] = {}
+        """symbol -> the cycle from which its sparkline was rewritten (older points put
+        under live ones): views older than that get the whole line again."""
         self.cycle = 0
         self.cycle_at = 0.0
 
@@ -57,27 +63,30 @@ class QuoteBook:
     def seed(self, symbol: str, points: list[tuple[float, float]]) -> None:
         """Put stored points (time, price; oldest first) before the live ones of ``symbol``.
 
-        While none are kept yet they go out with the next cycle (the symbol is marked
-        changed), so the first paint of a new symbol shows its day. Seeded later, under
-        live points, only new views get them: a view already drawing live points never
-        receives older ones after newer.
+        They go out with the next cycle (the symbol is marked changed), so the first
+        paint of a new symbol shows its day. Seeded under live points (a REST backfill
+        answers after the first trades), the views drawing the line get all of it again
+        with that cycle, flagged in :attr:`Changes.resets`: older points never arrive
+        after newer ones as if they were new.
         """
         kept = self._history.get(symbol)
         if kept is None or not points:
             return
         first = kept[0][1] if kept else float("inf")
         older = [(t, p) for t, p in points if t < first]
-        if not kept:
-            cycle = self.cycle + 1
-            self._dirty.add(symbol)
-        else:
-            cycle = 1
+        if not older:
+            return
+        cycle = self.cycle + 1
+        self._dirty.add(symbol)
+        if kept:
+            self._rewritten[symbol] = cycle
         head = [(cycle, t, p) for t, p in older]
         self._history[symbol] = self._bounded([*head, *kept])
 
     def drop(self, symbol: str) -> None:
         """Forget ``symbol`` entirely (nobody watches it)."""
-        for table in (self._working, self._published, self._rows, self._history):
+        for table in (self._working, self._published, self._rows, self._history,
+                      self._rewritten):
             table.pop(symbol, None)
         self._dirty.discard(symbol)
 
@@ -144,10 +153,12 @@ class QuoteBook:
         return [(t, p) for _, t, p in self._history.get(symbol, ())]
 
     def changes_since(self, cycle: int, symbols: Iterable[str]) -> Changes:
-        """Quotes of ``symbols`` published after ``cycle``, and their new points."""
+        """Quotes of ``symbols`` published after ``cycle``, and their new points (all of
+        them, flagged in ``resets``, for a symbol whose line was rewritten since)."""
         quotes: list[Quote] = []
         rows: list[dict] = []
         points: dict[str, list[tuple[float, float]]] = {}
+        resets: set[str] = set()
         now, at = self.cycle, self.cycle_at
         if cycle >= now:
             return Changes(now, quotes, rows, points, at)
@@ -157,6 +168,10 @@ class QuoteBook:
                 continue
             quotes.append(q)
             rows.append(self._rows[sym])
+            if 0 < cycle < self._rewritten.get(sym, 0):
+                points[sym] = self.history(sym)
+                resets.add(sym)
+                continue
             new = []
             for c, t, p in reversed(self._history.get(sym, ())):
                 if c <= cycle:
@@ -164,4 +179,4 @@ class QuoteBook:
                 new.append((t, p))
             if new:
                 points[sym] = new[::-1]
-        return Changes(now, quotes, rows, points, at)
+        return Changes(now, quotes, rows, points, at, frozenset(resets))

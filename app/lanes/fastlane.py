@@ -103,6 +103,8 @@ class FastLane:
         for row in changes.rows:
             sym = row["symbol"]
             payload = {**row, "points": changes.points.get(sym, [])}
+            if sym in changes.resets:  # the whole line, to draw instead (a late backfill)
+                payload["reset"] = True
             self._fragments[sym] = (changes.cycle, json.dumps(payload, separators=(",", ":")))
         for gone in [s for s in self._fragments if s not in watched]:
             del self._fragments[gone]

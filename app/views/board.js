@@ -331,12 +331,17 @@ export function render({ model, el, view }) {
       if (ms != null) window.dispatchEvent(new CustomEvent("photon-delay", {detail: ms}))
     }
     const points = delta.points || {}
+    // A symbol's whole line, to draw instead of what is drawn: older points came in
+    // under the live ones (a late history backfill; app/hub/quote_book.py).
+    const resets = new Set(delta.resets || [])
     for (const r of delta.rows) {
       if (r.points) points[r.symbol] = r.points  // the fast lane sends them inline
+      if (r.reset) resets.add(r.symbol)
     }
     for (const [sym, pts] of Object.entries(points)) {
       const entry = entries.get(sym)
       if (!entry || !pts.length) continue
+      if (resets.has(sym)) entry.points = []
       entry.points.push(...pts)
       if (entry.points.length > model.max_points) {
         entry.points = compactPoints(entry.points, model.max_points)

@@ -28,8 +28,11 @@ _HERE = Path(__file__).parent
 def delta_json(changes: Changes, every_ms: int = 0) -> str:
     """One cycle's changes as the ``delta`` text board.js applies; ``every_ms`` is the
     cadence at the time (the status line shows it: see board.js)."""
-    return json.dumps({"cycle": changes.cycle, "at": changes.at, "every": every_ms,
-                       "rows": changes.rows, "points": changes.points}, separators=(",", ":"))
+    delta = {"cycle": changes.cycle, "at": changes.at, "every": every_ms,
+             "rows": changes.rows, "points": changes.points}
+    if changes.resets:  # these symbols' points replace the line (board.js)
+        delta["resets"] = sorted(changes.resets)
+    return json.dumps(delta, separators=(",", ":"))
 
 
 class BoardView(SharedSourceComponent):

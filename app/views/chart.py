@@ -201,8 +201,11 @@ class TickerChart(pn.viewable.Viewer):
         self._cycle = changes.cycle
         pts = changes.points.get(self.symbol)
         if pts:
-            self._prices.stream({"time": [t * 1000 for t, _ in pts],
-                                 "price": [p for _, p in pts]}, rollover=KEEP)
+            new = {"time": [t * 1000 for t, _ in pts], "price": [p for _, p in pts]}
+            if self.symbol in changes.resets:  # the whole line (a late backfill)
+                self._prices.data = {k: v[-KEEP:] for k, v in new.items()}
+            else:
+                self._prices.stream(new, rollover=KEEP)
         for q in changes.quotes:
             traded = max(q.volume - self._last_volume, 0.0)
             self._last_volume = q.volume

@@ -141,12 +141,14 @@ class _CandleHandler(tornado.web.RequestHandler):
     def initialize(self, fake: FakeFinnhub) -> None:
         self.fake = fake
 
-    def get(self) -> None:
+    async def get(self) -> None:
         fake = self.fake
         symbol = self.get_query_argument("symbol", "")
         token = self.request.headers.get("X-Finnhub-Token", "")
         with fake._lock:
             fake.candle_requests.append(symbol)
+        if fake.candle_gate is not None:  # a slow provider: answer when the test says
+            await asyncio.to_thread(fake.candle_gate.wait, 60)
         if token != fake.token:
             self.set_status(401)
             self.finish({"error": "Invalid API key"})
@@ -185,6 +187,8 @@ class FakeFinnhub:
         self.candles: dict[str, list[dict]] = {}
         """``/stock/candle`` rows per symbol: ``{"t","o","h","l","c","v"}``."""
         self.candle_mode = "ok"
+        self.candle_gate: threading.Event | None = None
+        """If set, ``/stock/candle`` answers only once it is set (a slow backfill)."""
         """"ok", or "403" as a free key gets."""
         self.candle_requests: list[str] = []
         self._lock = threading.Lock()

@@ -87,3 +87,33 @@ def test_the_browser_gives_each_minute_the_same_width_on_the_line():
     assert both == [1, 2, 3, 3.25, 3.5, 3.75, 4]  # the live minute takes one minute's room
     assert only_live == [0.25, 0.5, 0.75, 1]  # without history it spreads over the line
     assert only_day == [1, 2, 3]
+
+
+def test_a_day_seeded_under_live_points_reaches_views_that_drew_them():
+    """A REST backfill answering after the first trades: the views that drew the live
+    points get the whole line again, flagged as a reset; later views as usual."""
+    book = QuoteBook(history_len=240)
+    book.add("A")
+    book.fold([Tick("A", 101.0, 1.0, 3600.0)])
+    book.publish()
+    book.fold([Tick("A", 102.0, 1.0, 3601.0)])
+    seen = book.publish()  # a view has drawn both live points, up to this cycle
+    assert book.changes_since(seen - 1, ["A"]).points["A"] == [(3601.0, 102.0)]
+    book.seed("A", [(60.0 * m, 100.0) for m in range(60)])  # the day, arriving late
+    book.seed("A", [(60.0 * m, 100.0) for m in range(60)])  # again: nothing older: no-op
+    book.publish()
+    late = book.changes_since(seen, ["A"])
+    assert late.resets == {"A"}
+    assert late.points["A"] == book.history("A") and len(late.points["A"]) == 62
+    assert late.points["A"][0] == (0.0, 100.0) and late.points["A"][-1] == (3601.0, 102.0)
+    book.fold([Tick("A", 103.0, 1.0, 3602.0)])
+    book.publish()
+    after = book.changes_since(late.cycle, ["A"])  # a view that got the reset goes on
+    assert after.resets == frozenset() and after.points["A"] == [(3602.0, 103.0)]
+    fresh = book.changes_since(0, ["A"])  # a new view: everything, no reset needed
+    assert fresh.resets == frozenset() and len(fresh.points["A"]) == 63
+    book.drop("A")
+    book.add("A")
+    book.fold([Tick("A", 104.0, 1.0, 3700.0)])
+    book.publish()
+    assert book.changes_since(seen, ["A"]).resets == frozenset()  # forgotten with the symbol

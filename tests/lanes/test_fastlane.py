@@ -132,3 +132,33 @@ def test_tokens_are_per_session_and_unregister_closes_the_socket(setup):
     lane.unregister(token)
     assert sock.closed and lane.sockets == 0
     assert lane.attach(token, object()) is None
+
+
+def test_a_day_seeded_late_goes_out_whole_and_flagged(setup):
+    hub, feed, lane = setup
+    a = FakeSocket(lane, lane.register(hub.subscribe(["AAPL"])))
+    feed.push("AAPL", 101.0, ts=3600.0)
+    cycle(hub, lane)
+    feed.push("AAPL", 102.0, ts=3601.0)
+    cycle(hub, lane)
+    assert "reset" not in a.messages[-1]["rows"][0]  # live points, appended as usual
+    hub.seed_points("AAPL", [(60.0 * m, 100.0) for m in range(30)])  # the day, late
+    cycle(hub, lane)
+    row = a.messages[-1]["rows"][0]
+    assert row["reset"] is True and len(row["points"]) == 32
+    assert row["points"][0] == [0.0, 100.0] and row["points"][-1] == [3601.0, 102.0]
+    feed.push("AAPL", 103.0, ts=3602.0)
+    cycle(hub, lane)
+    assert "reset" not in a.messages[-1]["rows"][0]
+    assert a.messages[-1]["rows"][0]["points"] == [[3602.0, 103.0]]
+
+
+def test_the_bokeh_delta_names_the_symbols_to_redraw():
+    from app.hub.quote_book import Changes
+    from app.views.board import delta_json
+
+    plain = json.loads(delta_json(Changes(3, [], [], {"A": [(1.0, 2.0)]}, 1.5), 100))
+    assert "resets" not in plain and plain["points"] == {"A": [[1.0, 2.0]]}
+    reset = json.loads(delta_json(Changes(3, [], [], {"A": [(1.0, 2.0)]}, 1.5,
+                                          frozenset({"A"})), 100))
+    assert reset["resets"] == ["A"]

@@ -46,6 +46,27 @@ def test_the_chart_streams_prices_and_folds_the_current_candle(manual_feed):
         hub.stop()
 
 
+def test_a_day_seeded_late_redraws_the_charts_line(manual_feed):
+    T = int(time.time()) // 60 * 60 - 60
+    hub = Hub(manual_feed, push_interval_ms=20).start()
+    try:
+        with hub.subscribe(["AAPL"]):
+            publish(hub, manual_feed, "AAPL", 101.0, ts=T + 20)
+            chart = TickerChart(hub=hub, symbol="AAPL")
+            publish(hub, manual_feed, "AAPL", 102.0, ts=T + 21)
+            chart.update()
+            assert chart._prices.data["price"] == [101.0, 102.0]
+            cycle = hub.cycle
+            hub.seed_points("AAPL", [(T - 600 + 60 * m, 90.0) for m in range(5)])
+            wait_until(lambda: hub.cycle > cycle, what="the seeded cycle")
+            chart.update()
+            assert chart._prices.data["price"] == [90.0] * 5 + [101.0, 102.0]
+            assert chart._prices.data["time"][0] == (T - 600) * 1000
+            chart.close()
+    finally:
+        hub.stop()
+
+
 def test_the_chart_shows_ranges_of_candles_from_the_store(manual_feed, tmp_path):
     from app.history.bars import Bar
     from app.history.service import History
