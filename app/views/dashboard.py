@@ -9,6 +9,7 @@ changes go to the browser as one board update: over the fast lane
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -42,6 +43,23 @@ STATUS_EVERY_MS = broadcast.EVERY_MS
 def with_symbols_query(search: str, symbols: list[str]) -> str:
     """``search`` with ``symbols=`` replaced, commas left readable: ``?symbols=AAPL,TSLA``."""
     return with_query(search, symbols=",".join(symbols))
+
+
+def one_message() -> contextlib.AbstractContextManager:
+    """Hold the session's model changes and send them as one message on leaving.
+
+    Each Bokeh model change is a WebSocket message of its own otherwise: a picker
+    change went as the board's rows, then the status line, then the URL, some tens
+    of ms apart on a busy machine, and the browser showed the new board with the old
+    URL in between. Only in a served session that has loaded (its browser connected
+    and its onload callbacks run): Panel drops what a hold collects before that,
+    counting on the document being sent in full, which a browser that has already
+    pulled it never gets again. Elsewhere (building the page, a notebook) a no-op.
+    """
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None and pn.state.loaded:
+        return pn.io.hold(doc)
+    return contextlib.nullcontext()
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -131,8 +149,9 @@ class Dashboard(pn.viewable.Viewer):
     def select(self, raw) -> None:
         """Watch the symbols in ``raw`` (a list or ``"AAPL,TSLA"``), keeping the valid ones."""
         picked = parse_symbols(raw, self._known, self.max_symbols)
-        self._say("symbols", picked.message())
-        self._apply(list(picked.symbols))
+        with one_message():  # board, status, notice and URL reach the browser together
+            self._say("symbols", picked.message())
+            self._apply(list(picked.symbols))
 
     def remove(self, symbol: str) -> None:
         """Stop watching ``symbol`` (the board's Delete key), as a picker change would."""
@@ -143,8 +162,9 @@ class Dashboard(pn.viewable.Viewer):
         """Keep the valid alerts of ``raw`` (``AAPL>230.5,NVDA~2%``) on watched symbols;
         name the others in the notice."""
         parsed = parse_alerts(raw, watched=set(self._sub.symbols))
-        self._say("alerts", parsed.message())
-        self._set_alert_list(parsed)
+        with one_message():
+            self._say("alerts", parsed.message())
+            self._set_alert_list(parsed)
 
     def _set_alert_list(self, parsed: AlertList) -> None:
         self._alert_list = parsed
@@ -154,10 +174,11 @@ class Dashboard(pn.viewable.Viewer):
 
     def set_sort(self, raw: str | None) -> None:
         """Order rows by a column (``-change``: descending); anything unknown: picker order."""
-        self.sort = parse_sort(raw)
-        if self._board.sort != self.sort:
-            self._board.sort = self.sort
-        self._sync_url()
+        with one_message():
+            self.sort = parse_sort(raw)
+            if self._board.sort != self.sort:
+                self._board.sort = self.sort
+            self._sync_url()
 
     def _say(self, topic: str, text: str) -> None:
         self._messages[topic] = text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 ROWS = ".photon-body [data-symbol]"
 
 
@@ -23,6 +25,16 @@ def prices(page) -> dict[str, str]:
 def message(page) -> str:
     loc = page.locator(".photon-message[role=alert]")
     return loc.inner_text() if loc.count() else ""
+
+
+def location_query(page) -> dict[str, str]:
+    """The page's query as the browser has it now (``location.search``), parsed.
+
+    Not ``page.url``: Playwright's sync API updates that from the 'navigated' event of a
+    ``history.pushState``, and delivers events only while a Playwright call runs. A loop
+    of ``page.url`` and sleeps can read the URL as it was for as long as it loops.
+    """
+    return dict(parse_qsl(page.evaluate("() => location.search").lstrip("?")))
 
 
 def parse_price(text: str) -> float:

@@ -14,6 +14,7 @@ import pytest
 from tests.browser.helpers import (
     FLASH_RECORDER,
     board_symbols,
+    location_query,
     message,
     open_board,
     parse_price,
@@ -84,6 +85,14 @@ def test_flashes_match_the_direction_of_each_change(page, server):
 
 
 def test_picker_changes_what_updates_and_releases_the_rest(page, server):
+    searches: list[tuple[str, bool]] = []  # each ?symbols= the server sends, with the board?
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, str) and '"attr":"search"' in payload:
+            new = re.search(r'"attr":"search","new":"([^"]*)"', payload)
+            searches.append((new.group(1) if new else payload, '"attr":"snapshot"' in payload))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     open_board(page, server.url())
     wait_for_symbols(page, ["AAPL", "TSLA", "GOOGL"])
     search = page.locator("input.choices__input")
@@ -96,14 +105,12 @@ def test_picker_changes_what_updates_and_releases_the_rest(page, server):
     page.keyboard.press("Escape")
     wait_until(lambda: sorted(board_symbols(page)) == ["GOOGL", "MSFT", "TSLA"],
                what="board follows the picker")
-    def url_follows() -> bool:
-        return "symbols=" in page.url and "MSFT" in page.url and "AAPL" not in page.url
-
-    try:  # once in about five CI runs this took over 15 s (cause not found yet):
-        wait_until(url_follows, timeout=30, what="the URL to follow the picker")
-    except AssertionError as e:  # say what the browser itself had, beside Playwright's
-        raise AssertionError(f"{e}; page.url={page.url!r}, location.href="
-                             f"{page.evaluate('() => location.href')!r}") from None
+    # The browser's own location (page.url can lag for good: see location_query).
+    wait_until(lambda: sorted(location_query(page).get("symbols", "").split(","))
+               == ["GOOGL", "MSFT", "TSLA"], what="the URL to follow the picker")
+    # Each URL the picker made came in one message with the board's rows, not after them.
+    picked = [(s, with_board) for s, with_board in searches if "MSFT" in s]
+    assert picked and all(with_board for _, with_board in picked), searches
     changes = watch_prices_until(page, lambda seen: len(seen.get("MSFT", ())) >= 2,
                                  what="the new symbol live")
     assert set(changes) == {"GOOGL", "MSFT", "TSLA"}

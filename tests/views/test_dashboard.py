@@ -101,3 +101,82 @@ def test_a_page_of_its_own_has_landmarks_and_a_notebook_none(hub):
     assert len(notebook._layout.objects) == 4
     assert notebook._layout.objects[-1] is notebook._chart_view
     notebook.close()
+
+
+@pytest.fixture
+def served_doc(monkeypatch):
+    """A document as in a served session (it has a session context), set as current."""
+    from types import SimpleNamespace
+
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc, state
+
+    doc = Document()
+    context = SimpleNamespace(request=SimpleNamespace(arguments={}, headers={}, cookies={}),
+                              server_context=None, id="test")
+    doc._session_context = lambda: context  # Bokeh keeps a weak reference
+    with set_curdoc(doc):
+        yield doc
+    state._locations.pop(doc, None)
+    state._loaded.pop(doc, None)
+
+
+def recording_hold(monkeypatch) -> list[bool]:
+    """Replace Panel's hold with one that records; returns [inside a hold now]."""
+    import contextlib
+
+    held = [False]
+    entered = []
+
+    @contextlib.contextmanager
+    def hold(doc=None, *args, **kwargs):
+        outer = not held[0]
+        if outer:  # a hold inside a hold sends nothing of its own
+            entered.append(doc)
+        held[0] = True
+        try:
+            yield
+        finally:
+            held[0] = not outer
+
+    monkeypatch.setattr(pn.io, "hold", hold)
+    held.append(entered)  # held[1]: the document of each outermost hold
+    return held
+
+
+def test_a_picker_change_reaches_the_browser_as_one_message(hub, served_doc, monkeypatch):
+    from panel.io.state import state
+
+    held = recording_hold(monkeypatch)
+    dash = Dashboard(hub=hub, symbols="AAPL,TSLA", sync_url=True)
+    # building the page: no hold (Panel would drop what it collects before the browser
+    # connects, counting on the document being sent in full)
+    assert held[1] == []
+    assert state.location.search == "?symbols=AAPL,TSLA"
+    monkeypatch.setitem(state._loaded, served_doc, True)  # the browser connected
+    seen = []
+    dash.board.param.watch(lambda e: seen.append(("rows", held[0])), "snapshot")
+    dash.status.param.watch(lambda e: seen.append(("status", held[0])),
+                            list(dash.status.param))
+    state.location.param.watch(lambda e: seen.append(("url", held[0])), "search")
+    dash._picker.value = ["TSLA", "MSFT"]  # the viewer edits the picker
+    assert state.location.search == "?symbols=TSLA,MSFT"
+    kinds = {kind for kind, _ in seen}
+    assert {"rows", "url"} <= kinds and all(inside for _, inside in seen), seen
+    assert held[1] == [served_doc]  # one hold: one message
+    del seen[:], held[1][:]
+    dash.set_sort("-change")  # a header click: the board's order and the URL
+    dash.set_alerts("TSLA>1")  # the alerts and the URL
+    assert state.location.search == "?symbols=TSLA,MSFT&sort=-change&alerts=TSLA%3E1"
+    assert seen and all(inside for _, inside in seen), seen
+    assert held[1] == [served_doc, served_doc]
+    dash.close()
+
+
+def test_outside_a_served_session_changes_go_as_they_come(hub, monkeypatch):
+    held = recording_hold(monkeypatch)
+    dash = Dashboard(hub=hub, symbols="AAPL")  # a notebook: no session context
+    dash.select("TSLA")
+    dash.set_sort("last")
+    assert held[1] == [] and dash.symbols == ["TSLA"]
+    dash.close()
