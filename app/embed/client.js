@@ -14,7 +14,10 @@ const RETRY_MS = [500, 1000, 2000, 5000, 10000, 30000]
 function embedRoot(cfg) {
   const script = document.currentScript
   const anchor = cfg.element ? document.getElementById(cfg.element) : script
-  if (!anchor || !anchor.parentNode) return null
+  if (!anchor || !anchor.parentNode) {  // e.g. loaded as a module: no current script
+    console.warn("Photon: load sparkline.js with a plain <script src=...> tag")
+    return null
+  }
   const host = document.createElement("span")
   host.className = "photon-embed"
   anchor.parentNode.insertBefore(host, anchor.nextSibling)
