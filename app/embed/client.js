@@ -15,7 +15,7 @@ function embedRoot(cfg) {
   const script = document.currentScript
   const anchor = cfg.element ? document.getElementById(cfg.element) : script
   if (!anchor || !anchor.parentNode) {  // e.g. loaded as a module: no current script
-    console.warn("Photon: load sparkline.js with a plain <script src=...> tag")
+    console.warn("Photon: load sparkline.js with a classic script tag, not as a module")
     return null
   }
   const host = document.createElement("span")
