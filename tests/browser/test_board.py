@@ -119,6 +119,26 @@ def test_picker_changes_what_updates_and_releases_the_rest(page, server):
     assert health["subscriptions"].get("MSFT", 0) >= 1
 
 
+def test_back_leaves_the_board_rather_than_stepping_through_its_urls(page, server):
+    page.goto("about:blank#before")
+    open_board(page, server.url("/app?symbols=AAPL,TSLA"))
+    wait_for_symbols(page, ["AAPL", "TSLA"])
+    entries = page.evaluate("() => history.length")
+    for symbol in ("MSFT", "NVDA"):  # two picker changes, two new URLs
+        search = page.locator("input.choices__input")
+        search.click()
+        search.fill(symbol.lower())
+        page.locator(".choices__list--dropdown .choices__item--selectable").filter(
+            has_text=f"{symbol} ·").first.click()  # the search may lag the typing
+        page.keyboard.press("Escape")
+        wait_until(lambda s=symbol: s in location_query(page).get("symbols", ""),
+                   what=f"the URL naming {symbol}")
+    assert page.evaluate("() => history.length") == entries  # replaced, not pushed
+    page.go_back()
+    wait_until(lambda: page.evaluate("() => location.href") == "about:blank#before",
+               what="Back to the page before the board")
+
+
 def test_symbols_in_the_url_restore_the_selection(page, server):
     open_board(page, server.url("/app?symbols=MSFT,BINANCE:BTCUSDT,nvda"))
     wait_for_symbols(page, ["MSFT", "BINANCE:BTCUSDT", "NVDA"])

@@ -118,3 +118,26 @@ def patch_messages(n: int) -> list[list[str]]:
         msg = Protocol().create("PATCH-DOC", [ModelChangedEvent(doc, div, "text", f"text {i}")])
         out.append([msg.header_json, msg.metadata_json, msg.content_json])
     return out
+
+
+HISTORY = """
+const calls = []
+const history = {pushState: (s, t, u) => calls.push(["push", u]),
+                 replaceState: (s, t, u) => calls.push(["replace", u])}
+const win = {history, location: {href: "http://h:5006/app?symbols=AAPL",
+                                 origin: "http://h:5006", pathname: "/app"}}
+const undo = m.oneHistoryEntry(win)
+win.history.pushState({}, "", "/app?symbols=AAPL,MSFT")  // Panel's Location, a query
+win.history.pushState({}, "", "?symbols=MSFT&sort=-change")
+win.history.pushState({}, "", "/other")  // another page: a new entry, as before
+win.history.pushState({}, "", "http://elsewhere:1/app")
+undo()
+win.history.pushState({}, "", "/app?symbols=TSLA")
+console.log(JSON.stringify(calls))
+"""
+
+
+def test_the_boards_url_changes_replace_its_history_entry():
+    assert run_module("board_ui.js", HISTORY) == [
+        ["replace", "/app?symbols=AAPL,MSFT"], ["replace", "?symbols=MSFT&sort=-change"],
+        ["push", "/other"], ["push", "http://elsewhere:1/app"], ["push", "/app?symbols=TSLA"]]
