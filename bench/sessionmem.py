@@ -91,8 +91,9 @@ def malloc_mb() -> dict:
 
 
 class MemHandler(RequestHandler):
-    """``GET /bench/mem``: RSS after a full collection; ``?start=N`` starts tracemalloc
-    with N frames; ``?dump=PATH`` writes a snapshot there (bench only)."""
+    """``GET /bench/mem``: RSS after a full collection; ``?trim=1``: after glibc's
+    ``malloc_trim(0)`` too; ``?start=N`` starts tracemalloc with N frames; ``?dump=PATH``
+    writes a snapshot there (bench only)."""
 
     def get(self) -> None:
         frozen = gc.get_freeze_count()
@@ -101,6 +102,10 @@ class MemHandler(RequestHandler):
         body: dict = {"held": held()}
         if frozen:
             gc.freeze()  # as the app's policy left it
+        if self.get_query_argument("trim", ""):  # what glibc could give back (holes)
+            import ctypes
+
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
         if frames := int(self.get_query_argument("start", "0")):
             tracemalloc.start(frames)
         if dump := self.get_query_argument("dump", ""):
@@ -180,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--trace", action="store_true", help="tracemalloc snapshots")
     p.add_argument("--frames", type=int, default=1)
     p.add_argument("--top", type=int, default=25)
+    p.add_argument("--trim", action="store_true", help="malloc_trim(0) before each "
+                   "reading: RSS without the heap's free pages (what trimming would give)")
     p.add_argument("--history", default="", help="PHOTON_HISTORY (default: a new file "
                    "in the run's directory, not the user's store)")
     args = p.parse_args(argv)
@@ -195,8 +202,9 @@ def main(argv: list[str] | None = None) -> None:
     workers = []
     try:
         close_sessions(open_sessions(base, 1), base)  # imports, hub, first-page caches
-        mem = get_json(base + "/bench/mem" + (f"?start={args.frames}" if args.trace else ""),
-                       timeout=120)
+        q = "&".join(([f"start={args.frames}"] if args.trace else [])
+                     + (["trim=1"] if args.trim else []))
+        mem = get_json(base + "/bench/mem?" + q, timeout=120)
         print(f"{args.rev or 'work tree'}: idle RSS {mem['rss_mb']:.1f} MiB")
         rows = [(0, mem, None)]
         for n in steps:
@@ -204,8 +212,9 @@ def main(argv: list[str] | None = None) -> None:
             workers.append(open_sessions(base, n - have, first=have))
             time.sleep(3)  # every session's first updates land
             dump = logdir / f"snap-{n}.bin"
-            q = f"?dump={dump}" if args.trace else ""
-            mem = get_json(base + "/bench/mem" + q, timeout=300)
+            q = "&".join(([f"dump={dump}"] if args.trace else [])
+                         + (["trim=1"] if args.trim else []))
+            mem = get_json(base + "/bench/mem?" + q, timeout=300)
             rows.append((n, mem, dump if args.trace else None))
             print(f"{n} sessions (load average {os.getloadavg()[0]:.2f}): RSS "
                   f"{mem['rss_mb']:.1f} MiB; per session added: "
