@@ -2,7 +2,9 @@
 
 The whole board is one Bokeh model. Python sends the full board (``snapshot``, JSON
 text) only when the selection changes, then one delta per push cycle holding just the symbols that
-changed, so one cycle is one WebSocket message. A delta is a message to the
+changed, so one cycle is one WebSocket message. A served session keeps the full board only
+until the browser has it (:meth:`BoardView.forget_points`): with a day of sparklines it is
+most of what a session holds. A delta is a message to the
 browser (``msg:custom``), not a model property: it is transient, so nothing is
 kept in the document, and it skips param's and Bokeh's property machinery. It is
 JSON text, so Bokeh sends it as it is instead of walking it for model references
@@ -18,6 +20,7 @@ import json
 from pathlib import Path
 
 import param
+from panel.io.model import apply_changes_without_dispatch
 
 from app.hub.quote_book import Changes
 from app.views.esm import SharedSourceComponent
@@ -77,10 +80,12 @@ class BoardView(SharedSourceComponent):
                                            "close_chart": [], "remove": [], "alerts": []}
         self.last_delta = ""
         """The last delta sent (for notebooks and tests to look at)."""
+        self._without_points = ""
 
     @property
     def rows(self) -> list[dict]:
-        """The full board state: row dicts, each with its sparkline points."""
+        """The full board state: row dicts, each with its sparkline points (without
+        them once :meth:`forget_points` has run)."""
         return json.loads(self.snapshot)
 
     @rows.setter
@@ -89,6 +94,34 @@ class BoardView(SharedSourceComponent):
         # [time, price] pairs) would otherwise be thousands of objects per session that
         # the garbage collector walks and Bokeh validates, and nothing reads it again.
         self.snapshot = json.dumps(rows, separators=(",", ":"))
+        # What forget_points() keeps: the rows alone, with json's default separators,
+        # so that it never equals a snapshot sent (compact): a later snapshot equal to
+        # it would otherwise not count as a change and never be sent.
+        self._without_points = json.dumps(
+            [{k: v for k, v in r.items() if k != "points"} for r in rows]) if rows else ""
+
+    def forget_points(self) -> None:
+        """Keep the rows but not their sparkline points in this (server) side's copy of
+        :attr:`snapshot`, and send nothing: for a browser that has the full snapshot.
+
+        A snapshot carries up to ``max_points`` points per symbol (a day, seeded from
+        history): 40-70 kB per session with 10 symbols, held by the session's document
+        for as long as it lives, though the browser needs it only once (when it pulls
+        the document, and when its view asks for a fresh one: board.js). Should the
+        browser pull the document again (a reconnect to the same session), it shows
+        the rows and its view asks for the full snapshot, as every new view does.
+        """
+        light = self._without_points
+        if not light or self.snapshot == light:
+            return
+        for model, _ in list(self._models.values()):
+            if model.document is None:
+                model.data.snapshot = light
+            else:  # the browser's copy stays as it is
+                apply_changes_without_dispatch(model.document, model.data,
+                                               {"snapshot": light})
+        with param.parameterized.discard_events(self):
+            self.snapshot = light
 
     def send_delta(self, delta: str) -> None:
         """Send one cycle's changes (:func:`delta_json`) to every view of the board."""

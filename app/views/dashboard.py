@@ -129,6 +129,8 @@ class Dashboard(pn.viewable.Viewer):
         self._since_status_ms = STATUS_EVERY_MS
         self._callback = None
         self._setting = False
+        self._doc = None  # a served session's document, once its browser has pulled it
+        self._forget_due = False
         self.select(requested)
         self.set_alerts(requested_alerts)
         self.set_sort(requested_sort)
@@ -245,6 +247,27 @@ class Dashboard(pn.viewable.Viewer):
             rows.append(row)
         self._cycle = changes.cycle
         self._board.rows = rows
+        self._forget_points_soon()
+
+    def _browser_connected(self, doc) -> None:
+        """The browser has pulled the document (and with it the board's snapshot)."""
+        self._doc = doc
+        self._forget_points_soon()
+
+    def _forget_points_soon(self) -> None:
+        """Once the browser has the board, drop the server's copy of its sparkline points
+        (:meth:`BoardView.forget_points`), after the change just made has gone out: on
+        the next tick, behind any update Panel put off until then."""
+        if self._doc is None or self._forget_due:
+            return
+        self._forget_due = True
+
+        def forget() -> None:
+            self._forget_due = False
+            if not self._sub.closed:
+                self._board.forget_points()
+
+        self._doc.add_next_tick_callback(forget)
 
     def push(self) -> None:
         """One push cycle: send what changed for this session's symbols, if anything."""
@@ -294,6 +317,7 @@ class Dashboard(pn.viewable.Viewer):
         else:
             self._push_through_bokeh(doc if served else None)
         if served:
+            pn.state.onload(lambda: self._browser_connected(doc))
             pn.state.on_session_destroyed(lambda _ctx: self.close())
             if self.sync_url:  # the URL as kept: refused entries out, alerts canonical
                 pn.state.onload(self._show_url)

@@ -116,9 +116,12 @@ def spark_slots(points: Sequence[Sequence[float]]) -> list[float]:
     return xs
 
 
-#: Polylines already drawn, by (symbol, first and last point, count): sessions that
-#: open within one hub cycle share their symbols' lines. Bounded; cleared when full.
-_LINES: dict[tuple, str] = {}
+#: The newest polyline drawn per symbol, with the points it was drawn from (their
+#: count, first and last): sessions that open within one hub cycle share their symbols'
+#: lines. Only the newest: the points move on with every cycle, so an older line is
+#: never asked for again (keeping them was up to 2,048 lines, 3-5 MB, for nothing).
+#: Bounded; cleared when full (an open universe with more symbols than this).
+_LINES: dict[str, tuple[tuple, str]] = {}
 _LINES_MAX = 2048
 
 
@@ -127,12 +130,14 @@ def cached_spark_coords(symbol: str, points: Sequence[Sequence[float]]) -> str:
     opening a board in a burst draw each line once, not 1,000 times."""
     if len(points) < 2:
         return ""
-    key = (symbol, len(points), tuple(points[0]), tuple(points[-1]))
-    line = _LINES.get(key)
-    if line is None:
-        if len(_LINES) >= _LINES_MAX:
-            _LINES.clear()
-        line = _LINES[key] = spark_coords(points)
+    key = (len(points), tuple(points[0]), tuple(points[-1]))
+    kept = _LINES.get(symbol)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    if kept is None and len(_LINES) >= _LINES_MAX:
+        _LINES.clear()
+    line = spark_coords(points)
+    _LINES[symbol] = (key, line)
     return line
 
 

@@ -116,6 +116,21 @@ def test_a_line_is_drawn_once_per_symbol_and_set_of_points():
     assert cached_spark_coords("TSLA", day) == first  # another symbol: its own entry
 
 
+def test_only_the_newest_line_of_each_symbol_is_kept(monkeypatch):
+    """The points move on every hub cycle, so an older line is never asked for again:
+    a day of cycles keeps one line per symbol, not one per cycle."""
+    from app.views import first_paint
+
+    monkeypatch.setattr(first_paint, "_LINES", {})
+    day = [[60.0 * m, 100.0 + m % 3] for m in range(240)]
+    for cycle in range(50):
+        for symbol in ("AAPL", "TSLA"):
+            day = [*day[1:], [60.0 * (240 + cycle), 101.0 + cycle % 5]]
+            assert cached_spark_coords(symbol, day) == spark_coords(day)
+    assert sorted(first_paint._LINES) == ["AAPL", "TSLA"]
+    assert cached_spark_coords("TSLA", day) is first_paint._LINES["TSLA"][1]
+
+
 #: board_ui.js's own order of the same rows, for each ``?sort=``.
 ORDER_JS = """
 const out = {}
