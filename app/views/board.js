@@ -364,30 +364,15 @@ export function render({ model, el, view }) {
   }
   showMessage()
   model.on("message", showMessage)
-  // The fast lane: the same deltas over a plain WebSocket. If it cannot be used
-  // (no route, a proxy in the way), say so once and Python falls back to Bokeh.
-  let socket = null, opened = false, retries = 0, closing = false
-  function connectFast() {
-    if (!model.fast_url || closing) return
-    const url = new URL(model.fast_url, window.location.href)
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:"
-    socket = new WebSocket(url)
-    socket.onopen = () => { opened = true; retries = 0 }
-    socket.onmessage = (ev) => apply(JSON.parse(ev.data))
-    socket.onclose = () => {
-      socket = null
-      if (closing) return
-      if (!opened || retries >= 5) { model.send_msg({type: "fast_failed"}); return }
-      retries += 1
-      setTimeout(connectFast, 500 * 2 ** retries)
-    }
+  // The fast lane (board_ui.js); if it cannot be used, Python falls back to Bokeh.
+  let fast = null
+  const openFast = () => {
+    fast = model.fast_url ? fastLane(model.fast_url, apply,
+                                     () => model.send_msg({type: "fast_failed"})) : null
   }
-  function closeFast() {
-    closing = true
-    if (socket) socket.close()
-  }
-  model.on("fast_url", () => { closeFast(); closing = false; opened = false; connectFast() })
-  connectFast()
+  const closeFast = () => { if (fast) fast.close() }
+  model.on("fast_url", () => { closeFast(); openFast() })
+  openFast()
 
   model.on("snapshot", build)
   model.on("alerts", setAlerts)

@@ -284,3 +284,28 @@ export function oneHistoryEntry(win) {
   }
   return () => { history.pushState = push }
 }
+
+// The fast lane: the board's deltas over a plain WebSocket (app/lanes/fastlane.py) at
+// ``path`` (relative to the page). A socket that drops is opened again, up to five
+// times with a growing wait; one that never opened (no route, a proxy in the way)
+// calls ``failed`` once. Returns {close}.
+export function fastLane(path, apply, failed) {
+  let socket = null, opened = false, retries = 0, closing = false
+  function connect() {
+    if (closing) return
+    const url = new URL(path, window.location.href)
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:"
+    socket = new WebSocket(url)
+    socket.onopen = () => { opened = true; retries = 0 }
+    socket.onmessage = (ev) => apply(JSON.parse(ev.data))
+    socket.onclose = () => {
+      socket = null
+      if (closing) return
+      if (!opened || retries >= 5) { failed(); return }
+      retries += 1
+      setTimeout(connect, 500 * 2 ** retries)
+    }
+  }
+  connect()
+  return {close() { closing = true; if (socket) socket.close() }}
+}
