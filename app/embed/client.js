@@ -61,7 +61,8 @@ function photonSparkline(root, cfg) {
       flash(r.last > entry.last ? "photon-up" : "photon-down")
     }
     entry.last = r.last
-    entry.pct = r.change ? r.trend : null  // colours the line as the change (spark.js)
+    // colours the line as the change (spark.js); "—": no previous close, the line's own
+    entry.pct = /\d/.test(r.change || "") ? r.trend : null
     entry.price.textContent = r.price
     entry.arrow.textContent = r.trend > 0 ? "▲" : r.trend < 0 ? "▼" : "•"
     entry.change.textContent = r.change || ""

@@ -76,7 +76,8 @@ def row_html(row: dict, args: EmbedArgs, max_points: int, state: dict[str, str])
     trend = row.get("trend") or 0
     word = "up" if trend > 0 else "down" if trend < 0 else "flat"
     arrow = {"up": "▲", "down": "▼"}.get(word, "•")
-    up = trend >= 0 if row.get("change") else (len(points) < 2 or points[-1][1] >= points[0][1])
+    has_change = any(c.isdigit() for c in str(row.get("change") or ""))  # "—": none yet
+    up = trend >= 0 if has_change else (len(points) < 2 or points[-1][1] >= points[0][1])
     price = str(row.get("price") or "—")
     note = state["note"] or str(row.get("note") or "")  # as client.js's showNote
     timing = ' elementtiming="photon-price"' if any(c.isdigit() for c in price) else ""

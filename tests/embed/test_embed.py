@@ -52,5 +52,7 @@ def test_the_embed_row_is_escaped_and_says_why_prices_are_not_live():
     assert "photon-spark photon-stale" in stale and ">Feed stale: showing…</span>" in stale
     noted = row_html({**row, "note": "not on your plan"}, args, 240, live)
     assert ">not on your plan</span>" in noted  # the row's own note, when the feed is live
+    falling = {**row, "change": "—", "trend": 0, "points": [[0.0, 2.0], [60.0, 1.0]]}
+    assert "photon-spark-down" in row_html(falling, args, 240, live)  # no close: the line's
     js = script_js(args, {**row, "symbol": "</script><script>alert(1)//"}, live, 240)
     assert "</script>" not in js and "<script>" not in js
