@@ -22,12 +22,10 @@ import enum
 import gc
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from tornado.ioloop import PeriodicCallback
 
-from app.runtime import heap
 from app.runtime.singleton import OnePerProcess
 
 log = logging.getLogger(__name__)
@@ -70,12 +68,9 @@ def decide(frozen: int, closed: int, opened: int, freezes: int, rule: Rule = Rul
 class GcPolicy:
     """Applies :func:`decide` to a hub's ``sessions_opened``/``sessions_closed``."""
 
-    def __init__(self, hub, rule: Rule = Rule(), every_ms: int | None = EVERY_MS,
-                 trim: Callable[[], float | None] = heap.trim):
+    def __init__(self, hub, rule: Rule = Rule(), every_ms: int | None = EVERY_MS):
         self.hub = hub
         self.rule = rule
-        self._trim = trim
-        self.last_trim_ms: float | None = None
         self._opened = hub.sessions_opened
         self._closed = hub.sessions_closed
         self._frozen_sessions = 0
@@ -108,9 +103,6 @@ class GcPolicy:
         else:
             gc.collect(1)  # young garbage is not worth freezing; cheap
         gc.freeze()
-        # The pages the new sessions' freed strings left (app/runtime/heap.py): back to
-        # the system now, in the same pause, rather than kept for good.
-        self.last_trim_ms = self._trim()
         self.freezes += 1
         self._opened = self.hub.sessions_opened
         self._frozen_sessions = self.hub.sessions

@@ -109,29 +109,3 @@ def test_steady_churn_reaches_the_reclaim_before_max_freezes():
     finally:
         p.close()
         gc.collect()
-
-
-def test_the_heap_is_trimmed_when_new_sessions_are_frozen_and_only_then():
-    hub, trims = FakeHub(), []
-    p = GcPolicy(hub, Rule(least=1), every_ms=None, trim=lambda: trims.append(1) or 0.5)
-    try:
-        assert p.tick() is Action.NOTHING and trims == []  # nothing opened: no pause
-        hub.sessions_opened += 3
-        assert p.tick() is Action.FREEZE and trims == [1] and p.last_trim_ms == 0.5
-        hub.sessions_closed += 3
-        assert p.tick() is Action.RECLAIM and trims == [1, 1]
-    finally:
-        p.close()
-        gc.collect()
-
-
-def test_trim_gives_pages_back_on_glibc():
-    import ctypes
-    import ctypes.util
-
-    from app.runtime import heap
-
-    if ctypes.util.find_library("c") is None or not hasattr(ctypes.CDLL(None), "malloc_trim"):
-        pytest.skip("not glibc")
-    ms = heap.trim()
-    assert ms is not None and ms >= 0
