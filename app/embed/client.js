@@ -26,7 +26,7 @@ function embedRoot(cfg) {
   return root
 }
 
-// A socket message as a list of actions; malformed ones are dropped.
+// A socket message as an object; anything malformed: null (dropped).
 function parseMessage(text) {
   try {
     const m = JSON.parse(text)

@@ -40,6 +40,7 @@ from app.views.theme import page_css
 
 _HERE = Path(__file__).parent
 _SPARK_JS = _HERE.parent / "views" / "spark.js"
+_PRICE_CSS = _HERE.parent / "views" / "price.css"
 
 #: Seconds a page request keeps its symbol watched for the socket that follows.
 WARM_S = 5.0
@@ -60,7 +61,8 @@ def client_js() -> str:
 
 @cache
 def client_css() -> str:
-    return (_HERE / "sparkline.css").read_text()
+    """The board's price styles (colours, flashes, the line), then the embed's own."""
+    return (_PRICE_CSS.read_text() + (_HERE / "sparkline.css").read_text())
 
 
 def _json(value: object) -> str:

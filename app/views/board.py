@@ -72,7 +72,7 @@ class BoardView(SharedSourceComponent):
     _esm = "\n".join((_HERE / name).read_text() for name in
                       ("spark.js", "alerts.js", "delay.js", "comm_resync.js", "board_ui.js",
                        "board.js"))
-    _stylesheets = [(_HERE / "board.css").read_text()]
+    _stylesheets = [(_HERE / "price.css").read_text() + (_HERE / "board.css").read_text()]
 
     def __init__(self, **params):
         super().__init__(**params)
