@@ -2,11 +2,13 @@
 
 import logging
 import os
+import sys
 
 import panel as pn
 from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
+from app.access import serving as access
 from app.config import Settings, exit_on_bad_settings, get_settings
 from app.embed import pages as embed_pages
 from app.embed import policy as embed_policy
@@ -21,6 +23,19 @@ from app.views.status import status_values
 # This module's body runs when `panel serve` builds the application, before it builds
 # the Tornado server: the only moment to turn on gzip for every response.
 server_fixes.install_compression()
+# ... and to turn sign-in on (PHOTON_AUTH): Bokeh reads its auth module and cookie
+# secret from the environment after this, when it builds the server.
+
+
+def _sign_in_prepared() -> Settings:
+    settings = get_settings()
+    access.prepare(settings)  # e.g. PHOTON_USERS_FILE missing: one line, and stop
+    return settings
+
+
+_settings = exit_on_bad_settings("photon", _sign_in_prepared)
+if (_line := access.anonymous_warning(_settings, access.bound_address(sys.argv))):
+    print(_line, file=sys.stderr, flush=True)
 
 
 def on_server_loaded(server_context) -> None:

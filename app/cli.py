@@ -205,6 +205,10 @@ def main(argv: list[str] | None = None) -> None:
         return relay_main(argv[1:])
     if argv[:1] == ["record"]:
         return record_main(argv[1:])
+    if argv[:1] in (["users"], ["tokens"]):  # who may sign in (app/access/admin_cli.py)
+        from app.access.admin_cli import main as admin_main
+
+        sys.exit(admin_main(argv))
     args, extra = build_parser().parse_known_args(argv)
     overrides = option_overrides(args)
 

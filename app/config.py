@@ -11,6 +11,7 @@ in README.md and ``.env.example``. Secrets are held in :class:`Secret`, whose
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -131,6 +132,33 @@ def default_history_path(environ: Mapping[str, str] | None = None) -> str:
     return str(Path(base) / "photon" / "history.sqlite3")
 
 
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Photon's data directory: ``$XDG_DATA_HOME/photon`` (``~/.local/share`` without it)."""
+    return Path(default_history_path(environ)).parent
+
+
+#: Panel's OAuth providers Photon offers (``PHOTON_OAUTH_PROVIDER``).
+OAUTH_PROVIDERS = ("github", "google", "azure", "azurev2", "okta", "generic", "gitlab",
+                   "auth0", "bitbucket")
+
+
+def _allowed_users(raw: str) -> tuple[str, ...]:
+    """Names, e-mails and ``@domain`` items, comma separated, compared case-blind."""
+    return tuple(item.strip().lower() for item in raw.split(",") if item.strip())
+
+
+def _json_object(raw: str) -> str | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return "must be a JSON object, e.g. {\"AUTHORIZE_URL\": \"https://...\"}"
+    return None if isinstance(value, dict) else "must be a JSON object"
+
+
+def _path(raw: str) -> str:
+    return str(Path(raw.strip()).expanduser())
+
+
 def _history_path(raw: str) -> str:
     raw = raw.strip()
     return "off" if raw.lower() == "off" else str(Path(raw).expanduser())
@@ -205,6 +233,36 @@ class Settings:
     """Days of one-minute bars kept; older ones are pruned."""
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
+    # -- sign-in (app/access) --------------------------------------------------
+    auth: str = var("none", "PHOTON_AUTH", str.lower, _one_of("none", "basic", "oauth"))
+    """Who gets in: "none" (anyone who reaches the port), "basic" (names and passwords
+    from PHOTON_USERS_FILE) or "oauth" (a provider, then PHOTON_ALLOWED_USERS)."""
+    users_file: str | None = var(None, "PHOTON_USERS_FILE", _path)
+    """``name:hash`` lines (bcrypt, as ``htpasswd -nbB`` writes; ``photon users add``)."""
+    allowed_users: tuple[str, ...] = var((), "PHOTON_ALLOWED_USERS", _allowed_users)
+    """Who may come in once signed in: names, e-mails, ``@domain``; empty: every user
+    of the users file (basic). Required with oauth."""
+    api_tokens_file: str | None = var(None, "PHOTON_API_TOKENS_FILE", _path)
+    """``name:sha256$hex`` lines of tokens for tools (``photon tokens add``)."""
+    embed_public: bool = var(False, "PHOTON_EMBED_PUBLIC", _flag)
+    """With sign-in on: /sparkline* and /photon/spark need none (still only to
+    PHOTON_EMBED_ORIGINS)."""
+    allow_anonymous: bool = var(False, "PHOTON_ALLOW_ANONYMOUS", _flag)
+    """Quiet the start-up line of PHOTON_AUTH=none on a non-loopback address."""
+    oauth_provider: str | None = var(None, "PHOTON_OAUTH_PROVIDER", str.lower,
+                                     _one_of(*OAUTH_PROVIDERS))
+    oauth_key: str | None = var(None, "PHOTON_OAUTH_KEY", str.strip)
+    """The OAuth client id."""
+    oauth_redirect_uri: str | None = var(None, "PHOTON_OAUTH_REDIRECT_URI", str.strip,
+                                         _url("http", "https"))
+    oauth_extra_params: str | None = var(None, "PHOTON_OAUTH_EXTRA_PARAMS", str.strip,
+                                         _json_object)
+    """A JSON object for Panel's provider, e.g. the generic one's AUTHORIZE_URL,
+    TOKEN_URL, USER_URL, or Azure's tenant."""
+    cookie_secret: Secret = field(default_factory=lambda: Secret(""))
+    """PHOTON_COOKIE_SECRET(_FILE); without it one is made in the data directory."""
+    oauth_secret: Secret = field(default_factory=lambda: Secret(""))
+    """PHOTON_OAUTH_SECRET(_FILE): the OAuth client secret."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -223,6 +281,28 @@ class Settings:
                 f"must be at most FINNHUB_MAX_SYMBOLS={self.finnhub_max_symbols}, the symbols "
                 "one Finnhub connection streams (raise FINNHUB_MAX_SYMBOLS on a bigger plan)",
                 "PHOTON_MAX_SYMBOLS")
+        self._check_sign_in()
+
+    def _check_sign_in(self) -> None:
+        """What each PHOTON_AUTH needs besides itself (the files are read by app/access)."""
+        secret = self.cookie_secret.reveal()
+        if secret and len(secret) < 32:
+            raise SettingError("PHOTON_COOKIE_SECRET is not allowed: must be 32 characters "
+                               "or more (e.g. python -c 'import secrets; "
+                               "print(secrets.token_urlsafe(48))')", "PHOTON_COOKIE_SECRET")
+        if self.auth == "basic" and not self.users_file:
+            raise SettingError("PHOTON_AUTH=basic needs PHOTON_USERS_FILE: add a user with "
+                               "`photon users add NAME`", "PHOTON_USERS_FILE")
+        if self.auth != "oauth":
+            return
+        missing = [name for name, value in (
+            ("PHOTON_OAUTH_PROVIDER", self.oauth_provider), ("PHOTON_OAUTH_KEY", self.oauth_key),
+            ("PHOTON_OAUTH_SECRET", self.oauth_secret.reveal()),
+            ("PHOTON_ALLOWED_USERS", self.allowed_users)) if not value]
+        if missing:
+            raise SettingError(f"PHOTON_AUTH=oauth needs {', '.join(missing)} (the provider "
+                               "says who someone is; PHOTON_ALLOWED_USERS says who gets in)",
+                               missing[0])
 
 
 def _shown(value: Any) -> str:
@@ -306,7 +386,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
             values[f.name] = _parse(spec, raw)
     return Settings(finnhub_api_key=_api_key(env, "FINNHUB_API_KEY"),
                     alpaca_key_id=_api_key(env, "ALPACA_API_KEY_ID"),
-                    alpaca_secret_key=_api_key(env, "ALPACA_API_SECRET_KEY"), **values)
+                    alpaca_secret_key=_api_key(env, "ALPACA_API_SECRET_KEY"),
+                    cookie_secret=_api_key(env, "PHOTON_COOKIE_SECRET"),
+                    oauth_secret=_api_key(env, "PHOTON_OAUTH_SECRET"), **values)
 
 
 def exit_on_bad_settings(prog: str, load: Callable[[], Settings],

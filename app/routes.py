@@ -5,10 +5,12 @@ the fast lane (Panel plugins expose ``ROUTES``), ``/history`` and the sparkline 
 README and deployments use it.
 """
 
+from app.access.identity import require_guarded
 from app.embed.pages import ROUTES as EMBED_ROUTES
 from app.history.handler import HistoryHandler
 from app.lanes.routes import ROUTES as LANE_ROUTES
 
-ROUTES = [*LANE_ROUTES, ("/history", HistoryHandler, {}), *EMBED_ROUTES]
+# Each checks who calls (app/access/identity.py); one that does not stops the start.
+ROUTES = require_guarded([*LANE_ROUTES, ("/history", HistoryHandler, {}), *EMBED_ROUTES])
 
 __all__ = ["ROUTES"]

@@ -28,6 +28,7 @@ from urllib.parse import urlencode, urlsplit
 from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
+from app.access.identity import Door, Guarded
 from app.embed.args import EmbedArgs, embed_args
 from app.embed.policy import allowed, frame_ancestors, notice_js, refusal_text
 from app.embed.spark_socket import PATH as SOCKET_PATH
@@ -148,8 +149,10 @@ def script_js(args: EmbedArgs, row: dict, state: dict[str, str], max_points: int
     return f"(function(){{{client_js()}\nphotonSparkline(null, {_json(cfg)})}})();"
 
 
-class _EmbedHandler(RequestHandler):
+class _EmbedHandler(Guarded, RequestHandler):
     """What the page and the script share: options, the symbol, the row as of now."""
+
+    photon_embed = True  # PHOTON_EMBED_PUBLIC=1 opens it to anyone
 
     hub: Hub | None = None
     """The hub to read (tests set one); the process's own otherwise."""
@@ -186,6 +189,8 @@ class _EmbedHandler(RequestHandler):
 
 class SparklinePage(_EmbedHandler):
     """``GET /sparkline?symbol=AAPL``: the embed as a page (for an iframe)."""
+
+    photon_door = Door.PAGE
 
     async def get(self) -> None:
         self.set_header("Content-Security-Policy", frame_ancestors(type(self).embed_origins))

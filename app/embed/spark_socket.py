@@ -76,6 +76,8 @@ def state_message(health: Health) -> dict[str, str]:
 class SparkSocket(TickSocket):
     """One embed's live row: subscribes on open, releases on close."""
 
+    photon_embed = True  # PHOTON_EMBED_PUBLIC=1 opens it to anyone
+
     hub: Hub | None = None
     """The hub to read (tests set one); the process's own otherwise."""
 
@@ -96,7 +98,7 @@ class SparkSocket(TickSocket):
             return
         self.symbol = symbol
         sub = hub.subscribe([symbol])
-        self.token = lane.register(sub)
+        self.token = lane.register(sub, self.current_user)
         self.sub = lane.attach(self.token, self)
         if self.sub is None:  # cannot happen on the loop; never leak the claim
             sub.close()

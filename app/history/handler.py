@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from tornado.web import RequestHandler
 
+from app.access.identity import Guarded
 from app.history import service
 from app.history.bars import INTERVALS, to_csv
 from app.symbols import MAX_ENTRY_CHARS, SYMBOL_RE
@@ -60,7 +61,7 @@ def parse_query(args: dict[str, str | None]) -> Query:
     return Query(symbol, interval, start, end, fmt == "csv")
 
 
-class HistoryHandler(RequestHandler):
+class HistoryHandler(Guarded, RequestHandler):
     """Bars from this process's history store (empty where it keeps none)."""
 
     def get(self) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from app.access.identity import Door, Guarded
 from app.hub.hub import Hub, Subscription
 from app.lanes.sessions import OnCycle, Sessions
 from app.runtime import metrics
@@ -39,7 +40,7 @@ class FastLane:
     def __init__(self, hub: Hub, loop: IOLoop):
         self.hub = hub
         self.loop = loop
-        self._subs: Sessions[str, Subscription] = Sessions()
+        self._subs: Sessions[str, tuple[Subscription, str | None]] = Sessions()
         self._sockets: Sessions[str, TickSocket] = Sessions()
         self._fragments: dict[str, tuple[int, str]] = {}
         """symbol -> (cycle, JSON of its latest row with that cycle's new points)."""
@@ -53,10 +54,11 @@ class FastLane:
             sock.close()
 
     # -- sessions -------------------------------------------------------
-    def register(self, subscription: Subscription) -> str:
-        """A token for the socket of the session that owns ``subscription``."""
+    def register(self, subscription: Subscription, owner: str | None = None) -> str:
+        """A token for the socket of the session that owns ``subscription``, good only
+        for a socket of the same signed-in user ``owner`` (None: sign-in is off)."""
         token = secrets.token_urlsafe(18)
-        self._subs.add(token, subscription)
+        self._subs.add(token, (subscription, owner))
         return token
 
     def unregister(self, token: str) -> None:
@@ -67,11 +69,12 @@ class FastLane:
             self.loop.add_callback(sock.close)
 
     def attach(self, token: str, sock: TickSocket) -> Subscription | None:
-        """The subscription of the session behind ``token`` (None: unknown); ``sock``
-        replaces that session's previous socket, which is closed."""
-        sub = self._subs.get(token)
-        if sub is None:
+        """The subscription of the session behind ``token`` (None: unknown, or another
+        user's); ``sock`` replaces that session's previous socket, which is closed."""
+        held = self._subs.get(token)
+        if held is None or held[1] != getattr(sock, "current_user", None):
             return None
+        sub = held[0]
         old = self._sockets.add(token, sock)
         if self._subs.get(token) is None:  # unregistered meanwhile: not ours to keep
             self._sockets.pop(token)
@@ -120,8 +123,11 @@ class FastLane:
             self.hub.report_delivery(time.time() - changes.at)
 
 
-class TickSocket(WebSocketHandler):
-    """``GET /photon/ticks?token=...``: one JSON message per cycle with changes."""
+class TickSocket(Guarded, WebSocketHandler):
+    """``GET /photon/ticks?token=...``: one JSON message per cycle with changes; only to
+    the signed-in user whose session the token is (refused at the handshake otherwise)."""
+
+    photon_door = Door.SOCKET
 
     lane: FastLane | None = None  # set by install()
     embed_origins: frozenset[str] = frozenset()

@@ -12,6 +12,7 @@ import time
 
 from tornado.web import RequestHandler
 
+from app.access.identity import Door, Guarded, may_see_details
 from app.hub.hub import Hub, get_hub
 from app.lanes import bokehlane, fastlane
 from app.runtime.metrics import MetricsHandler
@@ -69,19 +70,28 @@ def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 3)
 
 
-class HealthHandler(RequestHandler):
-    """``GET /health``: one JSON object an operator can read at a glance."""
+class HealthHandler(Guarded, RequestHandler):
+    """``GET /health``: one JSON object an operator can read at a glance; with sign-in
+    on, a caller not signed in (nor holding a token) gets only its ``status``."""
+
+    photon_door = Door.OPEN
 
     def get(self) -> None:
         status, body = health_report(get_hub())
+        if not may_see_details(self):
+            body = {"status": body["status"]}
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(body))
 
 
+class GuardedMetrics(Guarded, MetricsHandler):
+    """``GET /metrics`` for those signed in, or holding a token (Prometheus)."""
+
+
 ROUTES = [
     ("/health", HealthHandler, {}),
-    ("/metrics", MetricsHandler, {}),
+    ("/metrics", GuardedMetrics, {}),
     (fastlane.PATH, fastlane.TickSocket, {}),
 ]

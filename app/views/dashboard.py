@@ -27,6 +27,7 @@ from app.runtime import metrics
 from app.symbols import parse_symbols
 from app.ticks import FeedState
 from app.views import theme
+from app.views.account import account_bar, session_user
 from app.views.alerts import AlertList, parse_alerts
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
@@ -143,6 +144,7 @@ class Dashboard(pn.viewable.Viewer):
         self._main = Landmark(self._board, sizing_mode="stretch_width",
                               html_attributes={"role": "main"}) if own_page else None
         self._layout = self._board if self.compact else pn.Column(
+            *account_bar(),  # who is signed in, and "Sign out" (none with sign-in off)
             self._status, self._picker, self._board if self._main is None else self._main,
             sizing_mode="stretch_width",
             max_width=self.max_width, css_classes=["photon-dashboard"])
@@ -309,7 +311,7 @@ class Dashboard(pn.viewable.Viewer):
             pn.state.onload(lambda: self._join_broadcast(doc))
         if self.fast_lane is not None:
             # Ticks go straight to the browser: this session has no timer of its own.
-            self._token = self.fast_lane.register(self._sub)
+            self._token = self.fast_lane.register(self._sub, session_user())
             self._board.fast_url = f"{self.fast_path}?token={self._token}"
             if self._broadcaster is None:
                 self._callback = pn.state.add_periodic_callback(self._show_status,
