@@ -43,6 +43,24 @@ EVERY_VARIABLE = [
      "redis://a:1/0", "redis://b:2/0"),
     ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
      Secret("key-from-dotenv"), Secret("key-from-env")),
+    # sign-in (each alone: PHOTON_AUTH=basic|oauth need more, tests/access/ has them)
+    ("PHOTON_AUTH", "NONE", "none", "auth", "none", "none"),
+    ("PHOTON_USERS_FILE", "/tmp/u1", "/tmp/u2", "users_file", "/tmp/u1", "/tmp/u2"),
+    ("PHOTON_ALLOWED_USERS", "Ann, @Corp.example", "bo@x.test", "allowed_users",
+     ("ann", "@corp.example"), ("bo@x.test",)),
+    ("PHOTON_API_TOKENS_FILE", "/tmp/t1", "/tmp/t2", "api_tokens_file", "/tmp/t1", "/tmp/t2"),
+    ("PHOTON_EMBED_PUBLIC", "1", "off", "embed_public", True, False),
+    ("PHOTON_ALLOW_ANONYMOUS", "yes", "0", "allow_anonymous", True, False),
+    ("PHOTON_OAUTH_PROVIDER", "GitHub", "generic", "oauth_provider", "github", "generic"),
+    ("PHOTON_OAUTH_KEY", "id-a", "id-b", "oauth_key", "id-a", "id-b"),
+    ("PHOTON_OAUTH_REDIRECT_URI", "http://a:1/login", "https://b/login", "oauth_redirect_uri",
+     "http://a:1/login", "https://b/login"),
+    ("PHOTON_OAUTH_EXTRA_PARAMS", '{"tenant": "a"}', '{"url": "b"}', "oauth_extra_params",
+     '{"tenant": "a"}', '{"url": "b"}'),
+    ("PHOTON_COOKIE_SECRET", "c" * 32, "d" * 40, "cookie_secret",
+     Secret("c" * 32), Secret("d" * 40)),
+    ("PHOTON_OAUTH_SECRET", "os-from-dotenv", "os-from-env", "oauth_secret",
+     Secret("os-from-dotenv"), Secret("os-from-env")),
 ]
 
 

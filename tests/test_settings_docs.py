@@ -18,7 +18,9 @@ def settings_variables() -> set[str]:
     found = {f.metadata["var"].env for f in fields(Settings) if "var" in f.metadata}
     return found | {"FINNHUB_API_KEY", "FINNHUB_API_KEY_FILE", "ALPACA_API_KEY_ID",
                      "ALPACA_API_KEY_ID_FILE", "ALPACA_API_SECRET_KEY",
-                     "ALPACA_API_SECRET_KEY_FILE"}
+                     "ALPACA_API_SECRET_KEY_FILE", "PHOTON_COOKIE_SECRET",
+                     "PHOTON_COOKIE_SECRET_FILE", "PHOTON_OAUTH_SECRET",
+                     "PHOTON_OAUTH_SECRET_FILE"}
 
 
 def test_the_readme_table_lists_every_setting_and_no_other():

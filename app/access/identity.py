@@ -136,11 +136,17 @@ def resolve(handler: RequestHandler, tokens_count: bool = True) -> Caller:
     return caller
 
 
+def tokens_count(handler_class: type) -> bool:
+    """Does an API token open this route? Only where tools call: the APIs and /health
+    (pages, sockets and the embed are for browsers, which sign in)."""
+    door = getattr(handler_class, "photon_door", Door.API)
+    return door in (Door.API, Door.OPEN) and not getattr(handler_class, "photon_embed", False)
+
+
 async def current_user(handler: RequestHandler) -> str | None:
     """The name of a caller who is let in (a user, or a token's name), else None: what
     per-client limits key on (with the address when None)."""
-    door = getattr(type(handler), "photon_door", Door.API)
-    caller = resolve(handler, tokens_count=door in (Door.API, Door.OPEN))
+    caller = resolve(handler, tokens_count=tokens_count(type(handler)))
     return caller.name if caller.allowed else None
 
 
@@ -167,7 +173,7 @@ class Guarded:
 
     async def prepare(self: Any) -> None:
         door = type(self).photon_door
-        caller = resolve(self, tokens_count=door in (Door.API, Door.OPEN))
+        caller = resolve(self, tokens_count=tokens_count(type(self)))
         if caller.name is not None and caller.allowed:
             self.current_user = caller.name
         if caller.allowed or door is Door.OPEN or (type(self).photon_embed

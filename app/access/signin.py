@@ -155,7 +155,8 @@ def oauth_login_handler(provider: str) -> type[RequestHandler]:
             if user is not None and not policy().allows(str(user)):
                 shown = str(user).replace("%", "")
                 log.info("sign-in refused: %r is not in PHOTON_ALLOWED_USERS", shown)
-                # Panel's error page; it clears the cookies the provider's answer set.
+                for name in SIGN_IN_COOKIES:  # set a moment ago from the provider's answer
+                    self.clear_cookie(name)
                 raise HTTPError(403, f"{shown} may not use Photon.", reason="Not allowed")
             return user
 
