@@ -84,3 +84,11 @@ def table(base: str, callers: dict[str, tuple[dict, dict]]) -> dict[str, tuple]:
     CALLERS to its (cookies, headers)."""
     return {path: tuple(answer(base, path, how, *callers[c]) for c in CALLERS)
             for path, how in DOORS}
+
+
+def mismatches(found: dict[str, tuple]) -> str:
+    """The routes whose answers differ from :data:`EXPECTED`, one line each."""
+    return "\n".join(
+        f"{route}: {dict(zip(CALLERS, got, strict=True))} expected "
+        f"{dict(zip(CALLERS, EXPECTED[route], strict=True))}"
+        for route, got in found.items() if got != EXPECTED[route])

@@ -12,7 +12,7 @@ import requests
 import websocket
 from tornado.web import create_signed_value
 
-from tests.access.doors import CALLERS, EXPECTED, health_body, table
+from tests.access.doors import EXPECTED, health_body, mismatches, table
 from tests.access.signing import (
     ALLOWED,
     COOKIE_SECRET,
@@ -52,9 +52,7 @@ def callers(server) -> dict[str, tuple[dict, dict]]:
 
 def test_every_route_answers_each_caller_as_the_table_says(served):
     found = table(served.base, callers(served))
-    assert found == EXPECTED, "\n".join(
-        f"{route}: {dict(zip(CALLERS, got))} expected {dict(zip(CALLERS, EXPECTED[route]))}"
-        for route, got in found.items() if got != EXPECTED[route])
+    assert found == EXPECTED, mismatches(found)
 
 
 def test_health_tells_strangers_only_its_status(served):
