@@ -33,9 +33,8 @@ def _sign_in_prepared() -> Settings:
     return settings
 
 
-_settings = exit_on_bad_settings("photon", _sign_in_prepared)
-if (_line := access.anonymous_warning(_settings, access.bound_address(sys.argv))):
-    print(_line, file=sys.stderr, flush=True)
+# sys.argv is the app's own here (Bokeh swaps it): the command line is sys.orig_argv.
+access.warn_if_open(exit_on_bad_settings("photon", _sign_in_prepared), sys.orig_argv)
 
 
 def on_server_loaded(server_context) -> None:

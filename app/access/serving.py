@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import sys
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 
@@ -77,13 +78,26 @@ def configure_oauth(settings: Settings) -> None:
 
 
 def bound_address(argv: Sequence[str]) -> str:
-    """The ``--address`` of a ``panel serve`` command line ("": every interface)."""
+    """The address a server started with ``argv`` listens on: its ``--address``; without
+    one, 127.0.0.1 for ``photon`` and every interface ("") for ``panel serve``."""
     for i, arg in enumerate(argv):
         if arg.startswith("--address="):
             return arg.split("=", 1)[1]
         if arg == "--address" and i + 1 < len(argv):
             return argv[i + 1]
-    return ""
+    return "" if "serve" in argv else "127.0.0.1"
+
+
+_warned = False
+
+
+def warn_if_open(settings: Settings, argv: Sequence[str]) -> None:
+    """Print :func:`anonymous_warning` once per process (Bokeh runs app_hooks.py twice)."""
+    global _warned
+    line = anonymous_warning(settings, bound_address(argv))
+    if line and not _warned:
+        _warned = True
+        print(line, file=sys.stderr, flush=True)
 
 
 def is_loopback(address: str) -> bool:

@@ -159,10 +159,12 @@ def test_an_open_server_off_loopback_says_so_once(auth, anonymous, address, warn
         assert "\n" not in line and "anyone" in line and "PHOTON_ALLOW_ANONYMOUS" in line
 
 
-def test_the_address_of_a_panel_serve_command_line():
+def test_the_address_a_command_line_listens_on():
     assert bound_address(["panel", "serve", "app", "--address", "0.0.0.0"]) == "0.0.0.0"
     assert bound_address(["panel", "serve", "--address=10.0.0.1", "app"]) == "10.0.0.1"
-    assert bound_address(["panel", "serve", "app"]) == ""
+    assert bound_address(["panel", "serve", "app"]) == ""  # Bokeh: every interface
+    assert bound_address(["python", "-m", "app", "--port", "5006"]) == "127.0.0.1"  # photon
+    assert bound_address(["photon", "--address", "0.0.0.0"]) == "0.0.0.0"
 
 
 def test_every_route_photon_adds_checks_who_calls():
