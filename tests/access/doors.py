@@ -13,6 +13,8 @@ import websocket
 #: (route, how it is reached). The embed's routes take a known symbol.
 DOORS = [
     ("/app", "http"),
+    ("/app/autoload.js?bokeh-autoload-element=x", "http"),
+    ("/app/metadata", "http"),
     ("/app/ws", "ws"),
     ("/photon/ticks?token=x", "ws"),
     ("/photon/spark?symbol=AAPL", "ws"),
@@ -30,6 +32,8 @@ LOGIN = "→ /login"
 EXPECTED = {
     #                                   anonymous  signed-in  other   token
     "/app":                              (LOGIN,    200,       LOGIN,  LOGIN),
+    "/app/autoload.js?bokeh-autoload-element=x": (LOGIN, 200, LOGIN, LOGIN),
+    "/app/metadata":                     (LOGIN,    200,       LOGIN,  LOGIN),
     "/app/ws":                           (403,      101,       403,    403),
     "/photon/ticks?token=x":             (401,      101,       403,    401),
     "/photon/spark?symbol=AAPL":         (401,      101,       403,    401),
