@@ -29,8 +29,8 @@ def read_password(stdin: TextIO, prompt=getpass.getpass) -> str:
     return stdin.readline().rstrip("\r\n")
 
 
-def _file(args: argparse.Namespace, settings: Settings, attr: str, variable: str) -> str:
-    path = args.file or getattr(settings, attr)
+def _file(settings: Settings, attr: str, variable: str) -> str:
+    path = getattr(settings, attr)
     if not path:
         raise SettingError(f"{variable} is not set: give the file with --file PATH or "
                            f"set {variable}", variable)
@@ -55,15 +55,17 @@ def main(argv: list[str], stdin: TextIO | None = None, out: TextIO | None = None
     """``photon users|tokens add NAME [--file PATH]``; returns the exit status."""
     stdin, out = stdin or sys.stdin, out or sys.stdout
     args = build_parser().parse_args(argv)
-    settings = exit_on_bad_settings("photon", load_settings)
+    variable = "PHOTON_USERS_FILE" if args.kind == "users" else "PHOTON_API_TOKENS_FILE"
+    given = {variable: args.file} if args.file else {}
+    settings = exit_on_bad_settings("photon", lambda: load_settings(overrides=given))
     try:
         if args.kind == "users":
-            path = _file(args, settings, "users_file", "PHOTON_USERS_FILE")
+            path = _file(settings, "users_file", "PHOTON_USERS_FILE")
             replaced = Users(path).add(args.name, read_password(stdin))
             print(f"{'replaced' if replaced else 'added'} user {args.name} in {path}",
                   file=out)
         else:
-            path = _file(args, settings, "api_tokens_file", "PHOTON_API_TOKENS_FILE")
+            path = _file(settings, "api_tokens_file", "PHOTON_API_TOKENS_FILE")
             token = Tokens(path).add(args.name)
             print(f"made a token for {args.name} (any earlier one is void), its hash "
                   f"kept in {path}; the token is shown this once, on the next line:",

@@ -14,6 +14,7 @@ Tornado only (no Panel, no Bokeh): :mod:`app.history` uses it too.
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -22,9 +23,11 @@ from urllib.parse import quote
 from tornado.web import RequestHandler
 
 from app.access.allowed import is_allowed
+from app.access.hashfile import HashFileError
 from app.access.passwords import Users
 from app.access.tokens import Tokens
 from app.config import Settings, get_settings
+from app.runtime.logs import RateLimitedLog
 
 #: Days a sign-in cookie is good for (Panel's ``oauth_expiry`` default).
 COOKIE_DAYS = 1.0
@@ -74,9 +77,34 @@ class Policy:
 
     def allows(self, name: str) -> bool:
         """May the user ``name`` (signed in by password or provider) come in?"""
-        if self.mode == "basic" and (self.users is None or name not in self.users.names()):
+        if self.mode == "basic" and name not in _readable(self.users):
             return False  # a user since removed from the file
         return is_allowed(name, self.allowed_users)
+
+    def token_name(self, token: str) -> str | None:
+        """Whose API token ``token`` is (None: nobody's, or no usable tokens file)."""
+        if self.tokens is None:
+            return None
+        try:
+            return self.tokens.name_of(token)
+        except (HashFileError, OSError) as exc:
+            _broken.warning("tokens", "API tokens refused: %s", exc)
+            return None
+
+
+_broken = RateLimitedLog(logging.getLogger(__name__), interval_s=60.0)
+
+
+def _readable(users: Users | None) -> frozenset[str]:
+    """The users of the file; none while it cannot be used (a plain password written
+    into it, say): sign-in fails closed, and the log says why, once a minute."""
+    if users is None:
+        return frozenset()
+    try:
+        return users.names()
+    except (HashFileError, OSError) as exc:
+        _broken.warning("users", "sign-in refused to everyone: %s", exc)
+        return frozenset()
 
 
 _policy: Policy | None = None
@@ -126,7 +154,7 @@ def resolve(handler: RequestHandler, tokens_count: bool = True) -> Caller:
     if not pol.on:
         caller = Caller(None, "open", True)
     elif tokens_count and (token := bearer_token(handler)) is not None:
-        name = pol.tokens.name_of(token) if pol.tokens is not None else None
+        name = pol.token_name(token)
         caller = Caller(name, "token", True) if name else Caller(None, "anonymous", False)
     elif (name := cookie_user(handler)) is not None:
         caller = Caller(name, "cookie", pol.allows(name))

@@ -25,7 +25,9 @@ def test_users_add_reads_the_password_from_stdin_and_writes_its_hash(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "first-password" not in users.read_text() + done.stdout + done.stderr
     assert Users(str(users)).verify("ann", "first-password")
-    again = photon(["users", "add", "ann", "--file", str(users)], tmp_path, "second-password\n")
+    # --file stands for PHOTON_USERS_FILE (here PHOTON_AUTH=basic needs one to load at all)
+    again = photon(["users", "add", "ann", "--file", str(users)], tmp_path, "second-password\n",
+                   PHOTON_AUTH="basic")
     assert again.returncode == 0 and "replaced" in again.stdout
     assert Users(str(users)).verify("ann", "second-password")
     assert len(users.read_text().splitlines()) == 1

@@ -179,3 +179,30 @@ def test_every_route_photon_adds_checks_who_calls():
 
     with pytest.raises(TypeError, match="/new"):
         require_guarded([*ROUTES, ("/new", Open, {})])
+
+
+def test_the_policy_reads_the_users_file_again_and_fails_closed(tmp_path):
+    from app.access.identity import Policy
+
+    path = tmp_path / "users"
+    users = Users(str(path))
+    users.add("ann", "ann's password")
+    users.add("ben", "ben's password")
+    pol = Policy(mode="basic", users=users, allowed_users=())
+    assert pol.allows("ann") and pol.allows("ben")
+    path.write_text(path.read_text().splitlines()[1] + "\n")  # ann removed: no restart
+    assert not pol.allows("ann") and pol.allows("ben")
+    path.write_text(path.read_text() + "cat:a-plain-password\n")  # unusable: nobody
+    assert not pol.allows("ben")
+    assert Policy(mode="basic", users=users, allowed_users=("ben",)).allows("ann") is False
+
+
+def test_a_broken_tokens_file_lets_no_token_in(tmp_path):
+    from app.access.identity import Policy
+
+    tokens = Tokens(str(tmp_path / "tokens"))
+    token = tokens.add("ci")
+    pol = Policy(mode="basic", tokens=tokens)
+    assert pol.token_name(token) == "ci"
+    (tmp_path / "tokens").write_text("ci:plain-token\n")
+    assert pol.token_name(token) is None and pol.token_name("plain-token") is None
