@@ -55,6 +55,16 @@ def test_every_route_answers_each_caller_as_the_table_says(served):
     assert found == EXPECTED, mismatches(found)
 
 
+def test_no_secret_on_the_command_line_or_in_the_log(served):
+    from pathlib import Path
+
+    argv = Path(f"/proc/{served.proc.pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    assert COOKIE_SECRET.encode() not in argv and b"password" not in argv  # `ps` shows it
+    sign_in(served.base, "alice")
+    assert COOKIE_SECRET not in served.output()
+    assert not any(pw in served.output() for pw in PASSWORDS.values())
+
+
 def test_health_tells_strangers_only_its_status(served):
     who = callers(served)
     assert health_body(served.base, *who["anonymous"]).keys() == {"status"}
