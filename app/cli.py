@@ -100,6 +100,8 @@ def panel_argv(settings: Settings, address: str, show: bool, extra: list[str]) -
             "--port", str(port), "--allow-websocket-origin", f"{address}:{port}",
             "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
             "--log-level", settings.log_level.lower(), "--plugins", "app.routes"]
+    if settings.auth == "oauth":  # the provider's tokens stay out of the page's session token
+        argv += ["--exclude-cookies", "access_token", "refresh_token", "id_token"]
     if address == "127.0.0.1":
         argv += ["--allow-websocket-origin", f"localhost:{port}"]
     for origin in settings.embed_origins:  # pages that may embed the board or sparklines

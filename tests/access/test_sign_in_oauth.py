@@ -3,6 +3,11 @@ provider): the redirect dance, PHOTON_ALLOWED_USERS, and every door."""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+import zlib
+
 import pytest
 import requests
 from tornado.web import create_signed_value
@@ -54,6 +59,26 @@ def test_an_allowed_user_walks_the_redirect_dance_to_the_board(served):
     assert "user" in session.cookies
     assert session.get(f"{served.base}/metrics", timeout=10).status_code == 200
     assert dance(served, "boss@other.test")[1].status_code == 200  # by name, not domain
+
+
+def session_cookies(html: str) -> set[str]:
+    """The cookies Bokeh put into the page's session token (readable by its scripts)."""
+    token = re.search(r'"token":\s*"([^"]+)"', html).group(1)
+    payload = json.loads(b64(token.split(".")[0]))
+    if "__bk__zlib_" in payload:
+        payload = json.loads(zlib.decompress(b64(payload["__bk__zlib_"])))
+    return set(payload.get("cookies", {}))
+
+
+def b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_the_providers_tokens_stay_out_of_the_page(served):
+    _, r = dance(served, "alice@corp.test")
+    assert r.status_code == 200
+    assert "user" in session_cookies(r.text)
+    assert not {"access_token", "refresh_token", "id_token"} & session_cookies(r.text)
 
 
 def test_someone_the_provider_knows_but_not_allowed_gets_403_and_no_cookie(served):
