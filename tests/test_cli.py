@@ -95,6 +95,8 @@ def test_version(capsys):
     (("--num-procs", "two"), {},  # an option of panel serve's, read before anything starts
      "photon: argument --num-procs: invalid int value: 'two' (see photon --help)"),
     (("other.py",), {}, "photon: unrecognized arguments: other.py (see photon --help)"),
+    (("relay", "--nope"), {},
+     "photon relay: unrecognized arguments: --nope (see photon relay --help)"),
 ])
 def test_a_bad_value_stops_photon_with_one_line(tmp_path, argv, env, expected):
     """A real ``python -m app``: exit status 2, one line of Photon's own (no usage block,
