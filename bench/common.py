@@ -286,9 +286,9 @@ def socket_queues(port: int) -> dict[int, tuple[int, int]]:
 
 
 def ref_server(kind: str, push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
-    """A reference server, ``kind`` "tornado" or "socketio" (``bench/ref_<kind>.py``)."""
+    """A reference server, ``kind`` "tornado" or "socketio" (``bench/servers/ref_<kind>.py``)."""
     port = free_port()
-    cmd = [sys.executable, "-m", f"bench.ref_{kind}", "--port", str(port),
+    cmd = [sys.executable, "-m", f"bench.servers.ref_{kind}", "--port", str(port),
            "--push-interval-ms", str(push_ms), "--seed", str(seed)]
     return ServerProc(f"{kind}-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
                       logdir / f"{kind}-{push_ms}-{port}.log")

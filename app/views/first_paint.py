@@ -207,7 +207,7 @@ def first_paint_html(rows: Sequence[dict], title: str = "Photon",
         trend = "up" if r.get("trend", 0) > 0 else "down" if r.get("trend", 0) < 0 else ""
         arrow = {"up": "▲ ", "down": "▼ "}.get(trend, "")
         price = str(r.get("price") or "—")
-        # Element Timing: when a price was painted (bench/pageload.py reads it)
+        # Element Timing: when a price was painted (bench/probes/pageload.py reads it)
         timing = ' elementtiming="photon-price"' if any(c.isdigit() for c in price) else ""
         coords = cached_spark_coords(str(r["symbol"]), r.get("points") or [])
         spark = (f'<svg viewBox="0 0 {SPARK_W} {SPARK_H}" preserveAspectRatio="none" '
