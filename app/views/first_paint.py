@@ -36,7 +36,8 @@ ELEMENT_ID = "photon-first-paint"
 #: Panel's page template with the first paint on top of the body and the scripts
 #: after it, deferred: parser-blocking scripts in <head> would hold the first paint
 #: back until they had all run. Panel's one inline snippet (``Bokeh.set_log_level``)
-#: becomes a module script, which runs in order with the deferred ones, after BokehJS;
+#: becomes a module script, which runs in order with the deferred ones, after BokehJS,
+#: as does the page's own script (app/views/page.py) after it;
 #: Bokeh's embed script waits for DOMContentLoaded, which comes after them all. The
 #: replaced strings are Panel's ``js_resources.html``; tests/views/test_first_paint.py
 #: fails if they change. Compiled once (:data:`PAGE`): Panel compiles a template given
@@ -48,6 +49,7 @@ TEMPLATE = """{% extends base %}
 {{ bokeh_js | replace('<script type="text/javascript" src=', '<script defer src=')
             | replace('<script type="text/javascript">', '<script type="module">')
    if bokeh_js }}
+{{ page_script | default("", true) }}
 {{ super() }}
 {% endblock %}
 """
