@@ -136,7 +136,10 @@ def test_a_phone_sees_the_whole_board_without_sideways_scrolling(browser, server
           const out = rows.map((r) => {
             const box = r.getBoundingClientRect()
             const cells = [...r.children].map((c) => c.getBoundingClientRect())
+            const apart = (a, b) => a.right <= b.left + 1 || b.right <= a.left + 1
+              || a.bottom <= b.top + 1 || b.bottom <= a.top + 1
             return {inside: cells.every((c) => c.left >= box.left - 1 && c.right <= box.right + 1),
+                    apart: cells.every((a, i) => cells.slice(i + 1).every((b) => apart(a, b))),
                     font: parseFloat(getComputedStyle(r.querySelector('.photon-price')).fontSize)}
           })
           return {width: document.documentElement.scrollWidth, view: innerWidth, rows: out}
@@ -144,7 +147,7 @@ def test_a_phone_sees_the_whole_board_without_sideways_scrolling(browser, server
         assert layout["view"] == 390  # laid out for the phone's width, not zoomed out
         assert layout["width"] <= 390, layout
         assert len(layout["rows"]) == 4
-        assert all(r["inside"] and r["font"] >= 14 for r in layout["rows"]), layout
+        assert all(r["inside"] and r["apart"] and r["font"] >= 14 for r in layout["rows"]), layout
     finally:
         context.close()
 
