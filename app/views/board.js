@@ -243,9 +243,7 @@ export function render({ model, el, view }) {
     else if (tries++ < 40) setTimeout(findPicker, 250)
   }
   if (model.shortcuts && !model.compact) findPicker()
-  let untrack = null  // a page of its own: one history entry, whatever the URL says
   if (model.shortcuts && !model.compact) {
-    untrack = oneHistoryEntry(window)
     document.addEventListener("keydown", onPageKey)
     board.append(h("p", {class: "photon-hint"}, "Press ", h("kbd", {}, "?"),
                    " for keyboard shortcuts."))
@@ -388,7 +386,6 @@ export function render({ model, el, view }) {
     clearInterval(resortTimer)
     document.removeEventListener("keydown", onPageKey)
     if (untidy) untidy()
-    if (untrack) untrack()
     tries = Infinity
   })
   paintSortHeads(sortHeads, sort)

@@ -267,24 +267,6 @@ export function tidyPicker(input) {
   return () => watch.disconnect()
 }
 
-// The page's URL follows the board (?symbols=, ?sort=, ?alerts=; Panel's Location sets
-// it with history.pushState). A history entry per picker change would make Back step
-// through URLs the board no longer follows (Panel does not listen for popstate): Back
-// changed the address, not the board. A change of the query alone replaces the entry
-// instead, so Back leaves the board as it came. Returns the undo.
-export function oneHistoryEntry(win) {
-  const history = win.history
-  const push = history.pushState
-  history.pushState = function (state, title, url) {
-    const next = url == null ? null : new URL(url, win.location.href)
-    if (next && next.origin === win.location.origin && next.pathname === win.location.pathname) {
-      return history.replaceState(state, title, url)
-    }
-    return push.call(history, state, title, url)
-  }
-  return () => { history.pushState = push }
-}
-
 // The fast lane: the board's deltas over a plain WebSocket (app/lanes/fastlane.py) at
 // ``path`` (relative to the page). A socket that drops is opened again, up to five
 // times with a growing wait; one that never opened (no route, a proxy in the way)

@@ -96,7 +96,8 @@ class TickerChart(pn.viewable.Viewer):
         self._cycle = self.hub.cycle
         self._load_bars()
         self._title = pn.pane.HTML(self._caption(), css_classes=["photon-chart-title"],
-                                   sizing_mode="stretch_width", stylesheets=[theme.TEXT_CSS])
+                                   styles={"flex": "1 1 16em"},  # the rest of the line
+                                   stylesheets=[theme.TEXT_CSS])
         self._ranges = pn.widgets.RadioButtonGroup.from_param(
             self.param.range, color="light", css_classes=["photon-chart-ranges"],
             name="", width=260)
@@ -104,7 +105,10 @@ class TickerChart(pn.viewable.Viewer):
         self._callback = pn.state.add_periodic_callback(self.update,
                                                         self.hub.push_interval_floor_ms)
         self._layout = pn.Column(
-            pn.Row(self._title, self._ranges, self._close, sizing_mode="stretch_width"),
+            # wraps on a phone: the caption above the buttons, not squeezed beside them
+            pn.FlexBox(self._title,
+                       self._ranges, self._close, flex_wrap="wrap",
+                       align_items="center", sizing_mode="stretch_width"),
             pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width"),
             sizing_mode="stretch_width", css_classes=["photon-chart"])
 

@@ -18,7 +18,10 @@ _SCHEME = {"auto": "light dark", "light": "light", "dark": "dark"}
 #: The page around the components (colours inherit into shadow roots from here).
 _PAGE_CSS = """
 :root { color-scheme: %s; }
-body { background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb); }
+body { background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb);
+       padding: 0 clamp(12px, 3vw, 32px); }
+/* The board page: centred, as wide as its max_width (app/main.py) at most. */
+.photon-dashboard { margin-inline: auto; }
 """
 
 #: Panel's ticker picker (Choices.js), whose own stylesheet has fixed light colours.
