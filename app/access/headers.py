@@ -23,7 +23,8 @@ import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 from tornado.web import OutputTransform, RequestHandler
@@ -47,15 +48,39 @@ RUN_TYPES = frozenset({"", "text/javascript", "application/javascript", "module"
 HEADERS = {"X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "strict-origin-when-cross-origin"}
 
-_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.I | re.S)
-_SRC = re.compile(rb"\ssrc\s*=", re.I)
-_TYPE = re.compile(rb"""\stype\s*=\s*["']?([^"'\s>]*)""", re.I)
+_OPEN = re.compile(rb"<script(?=[\s/>])([^>]*)>")
+_CLOSE = re.compile(rb"</script[\s/>]")
+_SRC = re.compile(rb"\ssrc\s*=")
+_TYPE = re.compile(rb"""\stype\s*=\s*["']?([^"'\s>]*)""")
 
 
-def _runs(attrs: bytes) -> bool:
-    """Whether a ``<script>`` with these attributes is inline code a browser runs."""
-    kind = _TYPE.search(attrs)
-    return not _SRC.search(attrs) and (not kind or kind.group(1).decode().lower() in RUN_TYPES)
+class ScriptElement(NamedTuple):
+    """Where a ``<script>`` element is in a page: its opening tag's ``<``, its text."""
+
+    start: int
+    body: slice
+    runs: bool
+    """Whether it is inline code a browser runs (not ``src=``, not a data block)."""
+
+
+def script_elements(html: bytes) -> Iterator[ScriptElement]:
+    """The ``<script>`` elements of ``html`` in order, as a browser reads them: a
+    script's text ends at the first ``</script``, so ``<script`` inside it is text.
+    (``str.find`` on a lower-cased copy: a lazy ``.*?`` regex took 40 µs per kB.)"""
+    lower = html.lower()
+    pos = 0
+    while (start := lower.find(b"<script", pos)) != -1:
+        tag = _OPEN.match(lower, start)
+        if tag is None:  # <scripts>, <script-x>: another element
+            pos = start + 7
+            continue
+        close = _CLOSE.search(lower, tag.end())
+        end = close.start() if close else len(html)
+        attrs = tag.group(1)
+        kind = _TYPE.search(attrs)
+        runs = not _SRC.search(attrs) and (not kind or kind.group(1).decode() in RUN_TYPES)
+        yield ScriptElement(start, slice(tag.end(), end), runs)
+        pos = close.end() if close else len(html)
 
 
 def inline_script_hashes(html: bytes) -> list[str]:
@@ -63,10 +88,9 @@ def inline_script_hashes(html: bytes) -> list[str]:
     each once, in order. Hashed as the browser does: the text between the tags, its
     line breaks normalised (``\\r\\n`` and ``\\r`` read as ``\\n``), in UTF-8."""
     found: dict[str, None] = {}
-    for match in _SCRIPT.finditer(html):
-        attrs, body = match.groups()
-        if _runs(attrs):
-            body = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    for script in script_elements(html):
+        if script.runs:
+            body = html[script.body].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
             found[f"'sha256-{digest}'"] = None
     return list(found)
@@ -79,14 +103,16 @@ def with_nonce(html: bytes, nonce: str) -> tuple[bytes, bool]:
     page's first ``script[nonce]`` for the scripts it adds (its feature checks). Put
     first, it is the one a browser reads if the tag had a ``nonce`` already."""
     attr = f' nonce="{nonce}"'.encode()
+    parts: list[bytes] = []
+    last = 0
     inline = False
-
-    def tag(match: re.Match[bytes]) -> bytes:
-        nonlocal inline
-        inline = inline or _runs(match.group(1))
-        return b"<script" + attr + match.group(0)[len(b"<script"):]
-
-    return _SCRIPT.sub(tag, html), inline
+    for script in script_elements(html):
+        cut = script.start + len(b"<script")
+        parts += (html[last:cut], attr)
+        last = cut
+        inline = inline or script.runs
+    parts.append(html[last:])
+    return b"".join(parts), inline
 
 
 def parse_policy(header: str) -> dict[str, str]:
