@@ -41,7 +41,7 @@ BASE_POLICY = {"object-src": "'none'", "base-uri": "'self'", "frame-ancestors": 
 UNFRAMEABLE = ("/login",)
 
 #: ``<script type=…>`` values a browser runs (no type: JavaScript). JSON data blocks and
-#: es-module-shims' options are not run, so they need no hash.
+#: es-module-shims' options are not run, so they need no nonce or hash.
 RUN_TYPES = frozenset({"", "text/javascript", "application/javascript", "module",
                        "application/ecmascript", "text/ecmascript"})
 
@@ -132,12 +132,13 @@ def unframeable(path: str) -> bool:
 
 
 def content_security_policy(existing: str | None, path: str,
-                            script_hashes: Iterable[str] = ()) -> str:
+                            inline_scripts: Iterable[str] = ()) -> str:
     """The CSP to send: the handler's own directives (``existing``, e.g. the embed
     policy's ``frame-ancestors``), then a script policy allowing this server's files
-    and the inline blocks hashed, then :data:`BASE_POLICY` for what is not said."""
+    and the page's inline scripts (``inline_scripts``: the response's nonce, or their
+    hashes), then :data:`BASE_POLICY` for what is not said."""
     policy = parse_policy(existing or "")
-    policy.setdefault("script-src", " ".join((*SCRIPT_SOURCES, *script_hashes)))
+    policy.setdefault("script-src", " ".join((*SCRIPT_SOURCES, *inline_scripts)))
     for name, sources in BASE_POLICY.items():
         policy.setdefault(name, sources)
     if unframeable(path):

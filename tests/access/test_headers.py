@@ -70,6 +70,32 @@ def test_the_policy_keeps_what_the_handler_said_and_adds_the_rest():
         "'none'")  # a handler's stricter word stands
 
 
+def transformed(status: int, body: bytes, finishing: bool, path: str = "/app"):
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    request = HTTPServerRequest(start_line=RequestStartLine("GET", path, "HTTP/1.1"),
+                                headers=HTTPHeaders({"Host": "127.0.0.1"}))
+    headers = HTTPHeaders({"Content-Type": "text/html", "Content-Length": str(len(body)),
+                           "Server": "TornadoServer/6.6.1"})
+    return SecurityHeaders(request).transform_first_chunk(status, headers, body, finishing)
+
+
+def test_the_transform_on_a_page_a_streamed_chunk_and_a_304():
+    _, headers, body = transformed(200, PAGE, finishing=True)
+    nonce = re.search(r"'nonce-([^']+)'", headers["Content-Security-Policy"]).group(1)
+    assert body == with_nonce(PAGE, nonce)[0]
+    assert headers["Content-Length"] == str(len(body)) and "Server" not in headers
+    # the first of several chunks with a Content-Length: left as it is, allowed by hash
+    _, headers, body = transformed(200, PAGE, finishing=False)
+    assert body == PAGE
+    assert parse_policy(headers["Content-Security-Policy"])["script-src"] == " ".join(
+        ["'self'", "blob:", *inline_script_hashes(PAGE)])
+    # a 304 keeps the policy of the page the browser kept: no new one
+    _, headers, body = transformed(304, b"", finishing=True)
+    assert "Content-Security-Policy" not in headers and "Server" not in headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
 @pytest.mark.parametrize(("given", "tls", "always", "expected"), [
     ({}, False, False, {"httponly": True, "samesite": "Lax", "secure": False}),
     ({}, True, False, {"httponly": True, "samesite": "Lax", "secure": True}),
