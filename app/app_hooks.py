@@ -8,6 +8,7 @@ import panel as pn
 from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
+from app.access import headers
 from app.access import serving as access
 from app.config import Settings, exit_on_bad_settings, get_settings
 from app.embed import pages as embed_pages
@@ -23,6 +24,8 @@ from app.views.status import status_values
 # This module's body runs when `panel serve` builds the application, before it builds
 # the Tornado server: the only moment to turn on gzip for every response.
 server_fixes.install_compression()
+# ... and security headers on every response (they read a page before it is gzipped).
+headers.install()
 # ... and to turn sign-in on (PHOTON_AUTH): Bokeh reads its auth module and cookie
 # secret from the environment after this, when it builds the server.
 
@@ -41,6 +44,7 @@ def on_server_loaded(server_context) -> None:
     # `panel serve app` with a bad setting stops here, with one line, before serving.
     settings = exit_on_bad_settings("photon", _checked_settings)
     logs.configure(settings.log_level)
+    headers.configure(cookie_secure=settings.cookie_secure)
     if process.task_id() is not None:  # a worker of --num-procs: not one left behind
         supervisor.die_with_parent()
         if not settings.redis_url:

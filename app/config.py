@@ -222,6 +222,10 @@ class Settings:
                                _url("http", "https"))
     embed_origins: tuple[str, ...] = var((), "PHOTON_EMBED_ORIGINS", _origins, _no_wildcard)
     """Pages (``host:port``) allowed to embed /sparkline and /app, besides the server's own."""
+    cookie_secure: bool = var(False, "PHOTON_COOKIE_SECURE", _flag)
+    """Mark every cookie ``Secure`` on plain HTTP too: the server sits behind a TLS proxy
+    (over TLS itself, or told by ``X-Forwarded-Proto`` with ``--use-xheaders``, it does so
+    anyway)."""
     record: str | None = var(None, "PHOTON_RECORD", str)
     """Record the upstream's ticks and reference prices to this file (``.jsonl.gz``)."""
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))

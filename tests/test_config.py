@@ -33,6 +33,7 @@ EVERY_VARIABLE = [
      Secret("s-from-dotenv"), Secret("s-from-env")),
     ("PHOTON_EMBED_ORIGINS", "a.test:8080", "http://b.test, c.test:81/", "embed_origins",
      ("a.test:8080",), ("b.test", "c.test:81")),
+    ("PHOTON_COOKIE_SECURE", "1", "off", "cookie_secure", True, False),
     ("PHOTON_RECORD", "a.jsonl.gz", "b.jsonl.gz", "record", "a.jsonl.gz", "b.jsonl.gz"),
     ("PHOTON_REPLAY_SPEED", "10", "2.5", "replay_speed", 10.0, 2.5),
     ("PHOTON_REPLAY_LOOP", "yes", "0", "replay_loop", True, False),
