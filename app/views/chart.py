@@ -106,9 +106,9 @@ class TickerChart(pn.viewable.Viewer):
                                                         self.hub.push_interval_floor_ms)
         self._layout = pn.Column(
             # wraps on a phone: the caption above the buttons, not squeezed beside them
-            pn.FlexBox(self._title,
-                       self._ranges, self._close, flex_wrap="wrap",
-                       align_items="center", sizing_mode="stretch_width"),
+            # (a Row that wraps: Panel's FlexBox evaluates strings, which the CSP refuses)
+            pn.Row(self._title, self._ranges, self._close, sizing_mode="stretch_width",
+                   styles={"flex-wrap": "wrap", "align-items": "center"}),
             pn.pane.Bokeh(self._figure(), sizing_mode="stretch_width"),
             sizing_mode="stretch_width", css_classes=["photon-chart"])
 
