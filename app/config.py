@@ -263,6 +263,16 @@ class Settings:
                                          _json_object)
     """A JSON object for Panel's provider, e.g. the generic one's AUTHORIZE_URL,
     TOKEN_URL, USER_URL, or Azure's tenant."""
+    # -- alerts (app/alerts) -----------------------------------------------------
+    smtp_url: str | None = var(None, "PHOTON_SMTP_URL", str.strip, _url("smtp", "smtps"))
+    """The SMTP server alert e-mails go through: ``smtp://[user@]host[:port]`` (STARTTLS
+    when offered; ``?starttls=1`` insists) or ``smtps://``; ``?from=`` the sender."""
+    webhook_allow_private: bool = var(False, "PHOTON_WEBHOOK_ALLOW_PRIVATE", _flag)
+    """Let alert webhooks call private, loopback and link-local addresses (a test rig,
+    or an intranet receiver): off, a user cannot make the server call inside the
+    operator's network."""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    """PHOTON_SMTP_PASSWORD(_FILE): the password of PHOTON_SMTP_URL's user."""
     cookie_secret: Secret = field(default_factory=lambda: Secret(""))
     """PHOTON_COOKIE_SECRET(_FILE); without it one is made in the data directory."""
     oauth_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -286,6 +296,10 @@ class Settings:
                 "one Finnhub connection streams (raise FINNHUB_MAX_SYMBOLS on a bigger plan)",
                 "PHOTON_MAX_SYMBOLS")
         self._check_sign_in()
+        if self.smtp_url and re.match(r"\w+://[^/@]*:[^/@]*@", self.smtp_url):
+            raise SettingError("PHOTON_SMTP_URL is not allowed: it holds a password; give "
+                               "it in PHOTON_SMTP_PASSWORD or PHOTON_SMTP_PASSWORD_FILE",
+                               "PHOTON_SMTP_URL")
 
     def _check_sign_in(self) -> None:
         """What each PHOTON_AUTH needs besides itself (the files are read by app/access)."""
@@ -392,7 +406,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
                     alpaca_key_id=_api_key(env, "ALPACA_API_KEY_ID"),
                     alpaca_secret_key=_api_key(env, "ALPACA_API_SECRET_KEY"),
                     cookie_secret=_api_key(env, "PHOTON_COOKIE_SECRET"),
-                    oauth_secret=_api_key(env, "PHOTON_OAUTH_SECRET"), **values)
+                    oauth_secret=_api_key(env, "PHOTON_OAUTH_SECRET"),
+                    smtp_password=_api_key(env, "PHOTON_SMTP_PASSWORD"), **values)
 
 
 def exit_on_bad_settings(prog: str, load: Callable[[], Settings],

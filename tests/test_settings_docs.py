@@ -26,7 +26,8 @@ def settings_variables() -> set[str]:
                      "ALPACA_API_KEY_ID_FILE", "ALPACA_API_SECRET_KEY",
                      "ALPACA_API_SECRET_KEY_FILE", "PHOTON_COOKIE_SECRET",
                      "PHOTON_COOKIE_SECRET_FILE", "PHOTON_OAUTH_SECRET",
-                     "PHOTON_OAUTH_SECRET_FILE"}
+                     "PHOTON_OAUTH_SECRET_FILE", "PHOTON_SMTP_PASSWORD",
+                     "PHOTON_SMTP_PASSWORD_FILE"}
 
 
 def test_the_readme_table_lists_every_setting_and_no_other():
