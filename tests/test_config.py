@@ -62,6 +62,11 @@ EVERY_VARIABLE = [
      Secret("c" * 32), Secret("d" * 40)),
     ("PHOTON_OAUTH_SECRET", "os-from-dotenv", "os-from-env", "oauth_secret",
      Secret("os-from-dotenv"), Secret("os-from-env")),
+    # alerts
+    ("PHOTON_SMTP_URL", "smtp://a:25", "smtps://u@b", "smtp_url", "smtp://a:25", "smtps://u@b"),
+    ("PHOTON_SMTP_PASSWORD", "p-from-dotenv", "p-from-env", "smtp_password",
+     Secret("p-from-dotenv"), Secret("p-from-env")),
+    ("PHOTON_WEBHOOK_ALLOW_PRIVATE", "1", "no", "webhook_allow_private", True, False),
 ]
 
 
