@@ -137,12 +137,15 @@ class Outbox:
     # -- the "send a test alert" button ---------------------------------------------
     async def send_test(self, user: str) -> dict[str, Delivery]:
         """One attempt on each channel ``user`` set, now (the page waits for the
-        answer, so no retries); logged like a firing, marked as a test."""
+        answer, so no retries); logged like a firing, marked as a test. No channel
+        set: nothing sent or logged, ``{}``."""
+        settings = await self._run(self._store.delivery_settings, user)
+        channels = self._channels(settings)
+        if not channels:
+            return {}
         now = time.time()
         firing = Firing(user, "", "TEST", "test alert", 0.0, now, now, test=True)
         await self._run(self._store.log_test, firing)
-        settings = await self._run(self._store.delivery_settings, user)
-        channels = self._channels(settings)
         results = await asyncio.gather(*(self._deliver_once(firing, ch, attempt)
                                          for ch, attempt in channels.items()))
         return dict(zip(channels, results, strict=True))

@@ -158,12 +158,21 @@ class AlertStore:
 
         False: it was not armed any more (another process, or this one before a
         restart, fired for this crossing already), so nothing is logged or sent.
+        Each channel the user set gets a pending delivery in the same transaction, so
+        a process that dies before delivering leaves work :meth:`pending` finds.
         """
         def go(db: sqlite3.Connection) -> bool:
             won = db.execute("UPDATE armed SET armed = 0 WHERE alert_id = ? AND armed = 1",
                              (firing.alert_id,)).rowcount == 1
             if won:
                 self._insert_firing(db, firing)
+                row = db.execute("SELECT webhook, email FROM delivery_settings WHERE user = ?",
+                                 (firing.user,)).fetchone() or (None, None)
+                db.executemany(
+                    "INSERT INTO deliveries (firing_id, channel, state, attempts, reason, "
+                    "updated_at) VALUES (?, ?, ?, 0, '', ?)",
+                    [(firing.id, channel, str(State.PENDING), firing.fired_at)
+                     for channel, where in zip(("webhook", "email"), row, strict=True) if where])
             return won
         return self._tx(go)
 
