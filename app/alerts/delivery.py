@@ -44,6 +44,10 @@ async def with_retries(channel: str, attempt: Callable[[], Awaitable[Attempt]],
     """
     waits = [0.0, *schedule]
     n = done
+    if n >= len(waits):  # resumed with no tries left (a shorter schedule since)
+        state = Delivery(channel, State.FAILED, n, "no tries left after a restart")
+        await record(state)
+        return state
     while True:
         if waits[n]:
             await sleep(waits[n])

@@ -15,6 +15,7 @@ step) calls :meth:`AlertEngine.on_tick` off the event loop and hands each return
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -84,6 +85,8 @@ class AlertEngine:
 
     def on_tick(self, tick: Tick) -> list[Firing]:
         """The alerts ``tick`` fires (each logged once, its alert disarmed)."""
+        if not (math.isfinite(tick.price) and tick.price > 0):
+            return []  # a broken print is no crossing
         with self._lock:
             watches = self._by_symbol.get(tick.symbol)
             if not watches:

@@ -144,6 +144,10 @@ def client(allow_private: bool = False) -> SimpleAsyncHTTPClient:
                                  resolver=PublicResolver(allow_private=allow_private))
 
 
+def _discard(chunk: bytes) -> None:
+    """Receivers answer "ok" or a page; nothing of it is kept."""
+
+
 async def post(http: SimpleAsyncHTTPClient, url: str, firing: Firing, secret: str,
                timeout_s: float = REQUEST_TIMEOUT_S) -> Attempt:
     """One POST of ``firing`` to ``url``: sent (2xx), to retry (5xx, 429, no answer),
@@ -154,6 +158,7 @@ async def post(http: SimpleAsyncHTTPClient, url: str, firing: Firing, secret: st
     request = HTTPRequest(url, method="POST", body=body, follow_redirects=False,
                           connect_timeout=min(CONNECT_TIMEOUT_S, timeout_s),
                           request_timeout=timeout_s,
+                          streaming_callback=_discard,  # the answer's body is not read
                           headers={"Content-Type": "application/json",
                                    "User-Agent": "Photon-alerts",
                                    SIGNATURE_HEADER: sign(body, secret)})
@@ -167,6 +172,8 @@ async def post(http: SimpleAsyncHTTPClient, url: str, firing: Firing, secret: st
         return Attempt(False, True, f"no answer ({exc.message})")
     except OSError as exc:
         return Attempt(False, True, f"cannot connect ({exc.strerror or type(exc).__name__})")
+    except Exception as exc:  # a broken answer (bad headers, a lying length): try again
+        return Attempt(False, True, f"no usable answer ({type(exc).__name__})")
     code = response.code
     if 200 <= code < 300:
         return SENT

@@ -95,3 +95,10 @@ def test_boards_and_users_are_kept_apart(tmp_path):
     assert sorted((f.user, f.board) for f in out) == [("ann", "tech"), ("bob", "other"),
                                                        ("bob", "tech")]
     assert len({f.id for f in out}) == 3
+
+
+def test_a_broken_price_is_no_crossing_and_changes_nothing(tmp_path):
+    engine = AlertEngine(AlertStore(tmp_path / "a.sqlite3"))
+    board(engine, "AAPL<200,NVDA~2%")
+    assert fired(engine, "AAPL", [float("nan"), 0.0, -1.0, float("inf")]) == []
+    assert fired(engine, "NVDA", [float("nan"), 100.0, 102.0]) == ["NVDA~2%"]  # base 100

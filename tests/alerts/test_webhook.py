@@ -11,6 +11,7 @@ import hmac
 import pytest
 
 from app.alerts import webhook
+from app.alerts.delivery import with_retries
 from app.alerts.outbox import Outbox
 from app.alerts.records import Delivery, Firing, State
 from app.alerts.store import AlertStore
@@ -148,3 +149,16 @@ def test_internal_addresses(ip, why):
                                  "http://example.com:99999/", "javascript:alert(1)"])
 def test_malformed_urls_are_refused_in_one_line(url):
     assert webhook.check_url(url) == "the webhook must be an http:// or https:// URL"
+
+
+def test_a_delivery_resumed_with_no_tries_left_fails_at_once(tmp_path):
+    recorded: list[Delivery] = []
+
+    async def never():
+        raise AssertionError("no attempt must be made")
+
+    async def record(d: Delivery) -> None:
+        recorded.append(d)
+    got = asyncio.run(with_retries("webhook", never, record, (1.0,), done=2))
+    assert got == Delivery("webhook", State.FAILED, 2, "no tries left after a restart")
+    assert recorded == [got]
