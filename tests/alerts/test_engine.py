@@ -3,8 +3,10 @@ new engine on the same file) neither loses an armed alert nor fires twice."""
 
 from __future__ import annotations
 
+import random
+
 from app.alerts.engine import AlertEngine
-from app.alerts.rules import parse_alerts
+from app.alerts.rules import Alert, parse_alerts, step
 from app.alerts.store import AlertStore
 from app.ticks import Tick
 
@@ -102,3 +104,26 @@ def test_a_broken_price_is_no_crossing_and_changes_nothing(tmp_path):
     board(engine, "AAPL<200,NVDA~2%")
     assert fired(engine, "AAPL", [float("nan"), 0.0, -1.0, float("inf")]) == []
     assert fired(engine, "NVDA", [float("nan"), 100.0, 102.0]) == ["NVDA~2%"]  # base 100
+
+
+def test_checking_only_thresholds_between_two_prices_fires_as_checking_every_alert(tmp_path):
+    """The engine's bisection against the rule itself, on random paths over many
+    thresholds of both kinds (and moves): the same firings, trade by trade."""
+    rng = random.Random(7)
+    alerts = ([Alert("AAPL", ">", round(rng.uniform(90, 110), 2)) for _ in range(40)]
+              + [Alert("AAPL", "<", round(rng.uniform(90, 110), 2)) for _ in range(40)]
+              + [Alert("AAPL", "~", v) for v in (1.0, 3.0)])
+    engine = AlertEngine(AlertStore(tmp_path / "a.sqlite3"))
+    engine.set_board("ann", "b", alerts)
+    armed = {a.key: True for a in alerts}
+    base: dict[str, float] = {}
+    for _ in range(400):
+        price = round(rng.uniform(88, 112), 2)
+        expected = []
+        for a in alerts:
+            base.setdefault(a.key, price)
+            now, armed[a.key] = step(a, armed[a.key], price, base[a.key] if a.op == "~" else None)
+            if now:
+                expected.append(a.key)
+        got = [f.condition for f in engine.on_tick(tick("AAPL", price))]
+        assert sorted(got) == sorted(expected), price
