@@ -90,7 +90,7 @@ class TickerChart(pn.viewable.Viewer):
         self._bars = ColumnDataSource(candle_columns([]))
         self._x = Range1d(0, 1)  # follows the candles: a closed market's gap stays out
         q = self.hub.quote(self.symbol)
-        self._last_volume = q.volume if q else 0.0
+        self._last_volume = q.traded if q else 0.0
         self._prev = Span(dimension="width", line_dash="dashed", line_alpha=0.7,
                           line_color="#888888", location=None)
         self._cycle = self.hub.cycle
@@ -207,8 +207,8 @@ class TickerChart(pn.viewable.Viewer):
             else:
                 self._prices.stream(new, rollover=KEEP)
         for q in changes.quotes:
-            traded = max(q.volume - self._last_volume, 0.0)
-            self._last_volume = q.volume
+            traded = max(q.traded - self._last_volume, 0.0)
+            self._last_volume = q.traded
             if q.last is not None and q.ts:
                 self._fold_quote(q.last, q.ts, traded)
             if q.prev_close and self._prev.location != q.prev_close:
