@@ -91,7 +91,7 @@ class TickerChart(pn.viewable.Viewer):
         self._shades = [BoxAnnotation(visible=False, fill_alpha=self._colors["shade_alpha"],
                                       fill_color=self._colors["shade"], line_alpha=0,
                                       level="underlay") for _ in range(MAX_SHADES)]
-        self._glyphs: list = []  # the candles' bodies and volume bars (their width)
+        self._glyphs: list = []  # (glyph, share of a candle's time it is wide)
         self._reloads: list[float] = []
         self._cycle = self.hub.cycle
         self._load_bars()
@@ -136,8 +136,8 @@ class TickerChart(pn.viewable.Viewer):
                 end = (latest if latest is not None else int(self._now())) + 60
                 bars = store.bars(self.symbol, spec.interval, end - spec.span_s, end)
         self._bars.data = candle_columns(bars, spec.seconds)
-        for glyph in self._glyphs:
-            glyph.width = spec.seconds * 1000 * 0.7
+        for glyph, share in self._glyphs:
+            glyph.width = spec.seconds * 1000 * share
         start, end = x_window(spec, bars, self._now())
         self._x.update(start=start, end=end, reset_start=start, reset_end=end)
         self._shade(start, end)
@@ -204,15 +204,19 @@ class TickerChart(pn.viewable.Viewer):
         bodies = price.vbar("time", width=self.seconds * 1000 * 0.7, top="top",
                             bottom="bottom", source=self._bars, fill_color="color",
                             line_color="color")
+        # What the hover answers to: each candle's whole stretch of time, unseen, so a
+        # pointer between two bodies still gets the candle it is in.
+        spans = price.vbar("time", width=self.seconds * 1000, top="h", bottom="l",
+                           source=self._bars, fill_alpha=0, line_alpha=0)
         for box in self._shades:
             price.add_layout(box)
         price.add_layout(self._prev)
         price.add_layout(self._last)
         price.add_layout(self._last_mark)
-        # One tooltip, the candle's: only the bodies answer the hover (the wicks share
-        # their source; without this each would add a box of its own).
+        # One tooltip, the candle's: only the spans answer the hover (wicks and bodies
+        # share their source; without this each would add a box of its own).
         price.add_tools(CrosshairTool(overlay=crosshair), HoverTool(
-            renderers=[bodies], mode="vline", point_policy="follow_mouse",
+            renderers=[spans], mode="vline", point_policy="follow_mouse",
             tooltips=[("time", "@start{%a %H:%M}"), ("open", "@o{0,0.00[00]}"),
                       ("high", "@h{0,0.00[00]}"), ("low", "@l{0,0.00[00]}"),
                       ("close", "@c{0,0.00[00]}"), ("volume", "@v{0,0}")],
@@ -222,7 +226,7 @@ class TickerChart(pn.viewable.Viewer):
         bars = volume.vbar("time", top="v", width=self.seconds * 1000 * 0.7,
                            source=self._bars, fill_color="color", line_color=None,
                            fill_alpha=0.6)
-        self._glyphs = [bodies.glyph, bars.glyph]
+        self._glyphs = [(bodies.glyph, 0.7), (bars.glyph, 0.7), (spans.glyph, 1.0)]
         volume.yaxis.formatter = NumeralTickFormatter(format="0.[0]a")
         volume.yaxis.ticker.desired_num_ticks = 3
         volume.add_tools(CrosshairTool(overlay=crosshair))

@@ -59,7 +59,7 @@ def test_a_day_of_five_minute_candles_folds_trades_into_its_current_one(manual_f
             chart.update()
             bars = chart._bars.data
             assert bars["time"] == [T * 1000 + 150_000] and bars["v"] == [10.0]  # 7 + 3
-            assert chart._glyphs[0].width == 300_000 * 0.7  # bodies five minutes wide
+            assert chart._glyphs[0][0].width == 300_000 * 0.7  # bodies five minutes wide
             chart.close()
     finally:
         hub.stop()
