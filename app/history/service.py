@@ -227,6 +227,17 @@ class History:
             feed.resume(prices)
             log.info("history: %s resumes from %d last prices", feed.feed_type, len(prices))
 
+    def request_days(self, symbol: str, n: int) -> bool:
+        """Backfill ``symbol``'s earlier days of the last ``n`` (:meth:`backfill_days`)
+        without holding up the caller (a session's event loop): a provider's REST calls
+        run on the backfill pool. True if bars were fetched or may still arrive."""
+        if self.writer is None or self.backfill is None:
+            return False
+        if self.backfill.is_fast:
+            return self.backfill_days(symbol, n) > 0
+        self._pool.submit(self.backfill_days, symbol, n)
+        return True
+
     def backfill_days(self, symbol: str, n: int, now: float | None = None) -> int:
         """Fetch the earlier of ``symbol``'s last ``n`` trading days that are not on record
         (the chart's "5 days" asks), where the feed can; how many bars were fetched. Only

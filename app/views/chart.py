@@ -49,7 +49,7 @@ __all__ = ["DOWN", "RANGES", "UP", "TickerChart", "candle_columns"]
 
 #: Seconds after asking for earlier days at which the chart reads the store again (the
 #: writer stores a backfill on its own thread).
-RELOAD_AFTER_S = (1.0, 4.0)
+RELOAD_AFTER_S = (1.0, 4.0, 12.0)
 #: Shades of the extended hours (one object per stretch on view; few).
 MAX_SHADES = 12
 
@@ -127,7 +127,7 @@ class TickerChart(pn.viewable.Viewer):
         store = self.history
         if store is not None:
             if spec.days:
-                if spec.days > 1 and store.backfill_days(self.symbol, spec.days):
+                if spec.days > 1 and store.request_days(self.symbol, spec.days):
                     now = time.monotonic()  # fetched: the writer stores them shortly
                     self._reloads = [now + d for d in RELOAD_AFTER_S]
                 bars = store.sessions(self.symbol, spec.days, spec.interval)

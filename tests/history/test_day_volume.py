@@ -74,3 +74,26 @@ def test_earlier_days_are_backfilled_when_asked(tmp_path):
         assert history.backfill_days("AAPL", 5, now) == 0  # on record now: nothing fetched
     finally:
         history.close()
+
+
+def test_a_providers_earlier_days_are_fetched_off_the_callers_thread(tmp_path):
+    import threading
+
+    from app.history.backfill import Fetched
+
+    class Slow:
+        is_fast = False
+        threads: list[str] = []
+
+        def between(self, symbol, start, end, *, close=None):
+            self.threads.append(threading.current_thread().name)
+            return Fetched([Bar(start, 1, 1, 1, 1, 1)])
+
+    history = History(tmp_path / "h.sqlite3", flush_s=0.05, backfill=Slow())
+    try:
+        assert history.request_days("AAPL", 3) is True
+        wait_until(lambda: len(Slow.threads) == 2, timeout=5, what="two earlier days")
+        assert all(name.startswith("photon-backfill") for name in Slow.threads)
+        assert History(tmp_path / "r.sqlite3", write=False).request_days("AAPL", 3) is False
+    finally:
+        history.close()

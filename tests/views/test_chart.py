@@ -97,6 +97,36 @@ def test_the_chart_shows_ranges_of_candles_from_the_store(manual_feed, tmp_path)
         history.close()
 
 
+def test_five_days_backfills_the_earlier_days_and_shows_them_once_stored(manual_feed,
+                                                                         tmp_path):
+    from app.feeds.mock import MockFeed
+    from app.history.backfill import MockBackfill
+    from app.history.service import History
+    from app.market_hours import last_sessions
+
+    feed = MockFeed(seed=4, hours="market")
+    history = History(tmp_path / "h.sqlite3", flush_s=0.05, backfill=MockBackfill(feed))
+    hub = Hub(manual_feed, push_interval_ms=20).start()
+    try:
+        with hub.subscribe(["AAPL"]):
+            publish(hub, manual_feed, "AAPL", 101.0, ts=time.time())
+            history.writer.flush()
+            chart = TickerChart(hub=hub, symbol="AAPL", history=history)
+            chart.range = "5 days"  # asks for the four days before: stored shortly
+            first = last_sessions("AAPL", time.time(), 5)[0][0]
+
+            def shown():
+                chart.update()
+                return chart._bars.data["start"][:1] == [first * 1000]
+            wait_until(shown, timeout=10, what="the earliest of five days on the chart")
+            assert len(chart._bars.data["time"]) > 4 * 60  # four days of quarter hours
+            assert sum(box.visible for box in chart._shades) >= 8  # their extended hours
+            chart.close()
+    finally:
+        hub.stop()
+        history.close()
+
+
 def test_the_board_opens_one_chart_of_its_own_tickers_and_closes_it(manual_feed):
     hub = Hub(manual_feed, push_interval_ms=20).start()
     dash = Dashboard(hub=hub, symbols=["AAPL", "TSLA"])
