@@ -152,8 +152,10 @@ def trend(q: Quote) -> int:
 
 
 def quote_row(q: Quote) -> dict:
-    """A quote as the board's browser code renders it: formatted once, JSON-ready."""
-    return {
+    """A quote as the board's browser code renders it: formatted once, JSON-ready. The
+    phase of the day (``session``) goes only when there is one: a regular session's
+    rows, sent every cycle, carry no empty field."""
+    row = {
         "symbol": q.symbol,
         "last": q.last,
         "price": format_price(q.last),
@@ -164,5 +166,7 @@ def quote_row(q: Quote) -> dict:
         "low": format_price(q.low),
         "ts": q.ts,
         "note": q.note,
-        "session": q.session,
     }
+    if q.session:
+        row["session"] = q.session
+    return row
