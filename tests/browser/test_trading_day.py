@@ -68,7 +68,9 @@ def test_volume_is_the_days_as_history_has_it(page, tmp_path):
             # three significant figures on the board; the writer stores twice a second
             return stored > 0 and abs(shown - stored) <= 0.01 * stored and (shown, stored)
         shown, stored = wait_until(agree, timeout=20, what="the board's volume = /history's")
-        assert stored > 100_000, stored  # a day of trading, not the trades since page load
+        start, _ = day_window("AAPL", time.time())
+        if time.time() - start > 1800:  # half an hour of a day, not the trades since load
+            assert stored > 100_000, stored
         page.reload()  # and again after a reload: not counted from zero
         wait_for_symbols(page, ["AAPL"])
         wait_until(agree, timeout=20, what="the same after a reload")
