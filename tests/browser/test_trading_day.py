@@ -29,7 +29,7 @@ def volume(text: str) -> float:
     return float(text.rstrip("KMB")) * scale
 
 
-@pytest.mark.parametrize(("hours", "words"), [("post", "after hours"),
+@pytest.mark.parametrize(("hours", "words"), [("pre", "pre-market"), ("post", "after hours"),
                                               ("closed", "market closed")])
 def test_rows_and_status_say_the_phase_of_the_day(page, tmp_path, hours, words):
     with photon_server(tmp_path, env={"PHOTON_MARKET_HOURS": hours}) as server:
