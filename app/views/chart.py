@@ -21,6 +21,7 @@ from bokeh.models import (
     BoxAnnotation,
     ColumnDataSource,
     CrosshairTool,
+    FixedTicker,
     HoverTool,
     Label,
     NumeralTickFormatter,
@@ -39,6 +40,7 @@ from app.views.candles import (
     DOWN,
     RANGES,
     UP,
+    Axis,
     bucket,
     candle_columns,
     extended_hours,
@@ -92,6 +94,9 @@ class TickerChart(pn.viewable.Viewer):
                                       fill_color=self._colors["shade"], line_alpha=0,
                                       level="underlay") for _ in range(MAX_SHADES)]
         self._glyphs: list = []  # (glyph, share of a candle's time it is wide)
+        self._axis: Axis | None = None  # several days: nights and weekends closed up
+        self._xaxes: list = []  # the time axes, and their own ticker (set in _figure)
+        self._auto_ticker = None
         self._reloads: list[float] = []
         self._cycle = self.hub.cycle
         self._load_bars()
@@ -135,12 +140,19 @@ class TickerChart(pn.viewable.Viewer):
                 latest = store.latest(self.symbol)
                 end = (latest if latest is not None else int(self._now())) + 60
                 bars = store.bars(self.symbol, spec.interval, end - spec.span_s, end)
-        self._bars.data = candle_columns(bars, spec.seconds)
+        self._axis = Axis.of([b.t for b in bars], spec.seconds) \
+            if spec.days > 1 and bars else None
+        self._bars.data = candle_columns(bars, spec.seconds,
+                                         self._axis.xs if self._axis else None)
         for glyph, share in self._glyphs:
             glyph.width = spec.seconds * 1000 * share
         start, end = x_window(spec, bars, self._now())
+        if self._axis is not None:
+            start, end = self._axis.xs[0] * 1000.0, (self._axis.xs[-1] + spec.seconds) * 1e3
         self._x.update(start=start, end=end, reset_start=start, reset_end=end)
-        self._shade(start, end)
+        self._shade(bars[0].t * 1000.0 if self._axis else start,
+                    bars[-1].t * 1000.0 + spec.seconds * 1e3 if self._axis else end)
+        self._label_days()
         q = self.hub.quote(self.symbol)
         self._prev.location = q.prev_close if q and q.prev_close else None
         if q is not None and q.last is not None:
@@ -149,13 +161,28 @@ class TickerChart(pn.viewable.Viewer):
             self._title.object = self._caption()
 
     def _shade(self, start: float, end: float) -> None:
-        """Shade the extended hours between ``start`` and ``end`` (ms)."""
+        """Shade the extended hours between ``start`` and ``end`` (ms, real time)."""
         spans = extended_hours(self.symbol, start, end)[:MAX_SHADES]
+        x = (lambda ms: self._axis.x(ms / 1000) * 1000) if self._axis else (lambda ms: ms)
         for i, box in enumerate(self._shades):
             if i < len(spans):
-                box.update(left=spans[i][0], right=spans[i][1], visible=True)
+                box.update(left=x(spans[i][0]), right=x(spans[i][1]), visible=True)
             else:
                 box.visible = False
+
+    def _label_days(self) -> None:
+        """Several days closed up: a tick at each day's first candle, named by its date;
+        otherwise Bokeh's own time ticks."""
+        if not self._xaxes:
+            return
+        ticks = self._axis.day_ticks(
+            lambda t: time.strftime("%a %d %b", time.gmtime(t))) if self._axis else {}
+        for axis in self._xaxes:
+            if ticks:
+                axis.update(ticker=FixedTicker(ticks=list(ticks)),
+                            major_label_overrides=ticks)
+            else:
+                axis.update(ticker=self._auto_ticker, major_label_overrides={})
 
     def _mark_last(self, price: float) -> None:
         self._last.location = price
@@ -171,22 +198,25 @@ class TickerChart(pn.viewable.Viewer):
         step = self.seconds
         t = bucket(ts, step)
         data = self._bars.data
-        times = data["time"]
-        centre = t * 1000 + step * 500
-        if times and times[-1] == centre:
+        times, starts = data["time"], data["start"]
+        x = self._axis.next_x(t) if self._axis else t
+        centre = x * 1000 + step * 500
+        if starts and starts[-1] == t * 1000:
             i = len(times) - 1
             o, h, lo = data["o"][i], max(data["h"][i], price), min(data["l"][i], price)
             self._bars.patch({"h": [(i, h)], "l": [(i, lo)], "c": [(i, price)],
                               "v": [(i, data["v"][i] + traded)],
                               "top": [(i, max(o, price))], "bottom": [(i, min(o, price))],
                               "color": [(i, UP if price >= o else DOWN)]})
-        elif not times or centre > times[-1]:
+        elif not starts or t * 1000 > starts[-1]:
             # Follow a new candle at the chart's right edge (not a closed market's gap).
             follow = not times or centre - 3 * step * 1000 <= self._x.end
+            if self._axis is not None:
+                self._axis = Axis.of([*self._axis.starts, t], step)
             self._bars.stream(candle_columns([Bar(t, price, price, price, price, traded)],
-                                             step))
+                                             step, (x,)))
             if follow:
-                end = (t + step) * 1000
+                end = (x + step) * 1000
                 shift = end - self._x.end if RANGES[self.range].span_s else 0
                 self._x.update(start=self._x.start + max(shift, 0), end=max(end, self._x.end))
 
@@ -214,9 +244,11 @@ class TickerChart(pn.viewable.Viewer):
         price.add_layout(self._last)
         price.add_layout(self._last_mark)
         # One tooltip, the candle's: only the spans answer the hover (wicks and bodies
-        # share their source; without this each would add a box of its own).
+        # share their source; without this each would add a box of its own). For bars,
+        # Bokeh's "hline" is the mode that picks the one under the pointer's time:
+        # "vline" picked every candle crossing the pointer's price, stacked in one box.
         price.add_tools(CrosshairTool(overlay=crosshair), HoverTool(
-            renderers=[spans], mode="vline", point_policy="follow_mouse",
+            renderers=[spans], mode="hline", point_policy="follow_mouse",
             tooltips=[("time", "@start{%a %H:%M}"), ("open", "@o{0,0.00[00]}"),
                       ("high", "@h{0,0.00[00]}"), ("low", "@l{0,0.00[00]}"),
                       ("close", "@c{0,0.00[00]}"), ("volume", "@v{0,0}")],
@@ -232,6 +264,9 @@ class TickerChart(pn.viewable.Viewer):
         volume.add_tools(CrosshairTool(overlay=crosshair))
         for fig in (price, volume):
             theme.style_axes(fig, colors)
+        self._xaxes = [price.xaxis[0], volume.xaxis[0]]
+        self._auto_ticker = price.xaxis[0].ticker
+        self._label_days()
         return column(price, volume, sizing_mode="stretch_width")
 
     def _caption(self) -> str:

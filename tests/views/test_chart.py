@@ -121,6 +121,11 @@ def test_five_days_backfills_the_earlier_days_and_shows_them_once_stored(manual_
             wait_until(shown, timeout=10, what="the earliest of five days on the chart")
             assert len(chart._bars.data["time"]) > 4 * 60  # four days of quarter hours
             assert sum(box.visible for box in chart._shades) >= 8  # their extended hours
+            # side by side: nights and weekends closed up, a tick naming each day
+            assert chart._x.end - chart._x.start < 0.85 * (time.time() - first) * 1000
+            assert len(chart._xaxes[0].major_label_overrides) >= 4  # the four fetched
+            chart.range = "1 day"  # one day: Bokeh's own time ticks again
+            assert chart._xaxes[0].major_label_overrides == {}
             chart.close()
     finally:
         hub.stop()
@@ -166,3 +171,21 @@ def test_the_ranges_windows_and_the_shaded_extended_hours():
     assert spans == [(day_start, day_start + 5.5 * 3600_000),
                      (day_end - 4 * 3600_000, day_end)]
     assert extended_hours("BINANCE:BTCUSDT", day_start, day_end) == []
+
+
+def test_several_days_sit_side_by_side_with_nights_and_weekends_closed_up():
+    from app.views.candles import GAP_CANDLES, Axis
+
+    day = 86400
+    starts = [0, 900, 1800, day, day + 900, 3 * day]  # a night, then a weekend
+    axis = Axis.of(starts, 900)
+    assert axis.xs == (0, 900, 1800, 1800 + GAP_CANDLES * 900, 1800 + 3 * 900,
+                       1800 + 3 * 900 + GAP_CANDLES * 900)
+    assert axis.x(450) == 450  # inside a day: its own time
+    assert axis.x(day - 1) == 1800 + GAP_CANDLES * 900  # the night: at most its room
+    assert axis.x(3 * day + 60) == axis.xs[-1] + 60
+    assert axis.next_x(3 * day + 900) == axis.xs[-1] + 900
+    assert axis.next_x(5 * day) == axis.xs[-1] + GAP_CANDLES * 900
+    labels = axis.day_ticks(lambda t: f"day {t // day}")
+    assert labels == {0.0: "day 0", axis.xs[3] * 1000.0: "day 1",
+                      axis.xs[5] * 1000.0: "day 3"}
