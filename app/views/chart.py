@@ -244,11 +244,11 @@ class TickerChart(pn.viewable.Viewer):
         price.add_layout(self._last)
         price.add_layout(self._last_mark)
         # One tooltip, the candle's: only the spans answer the hover (wicks and bodies
-        # share their source; without this each would add a box of its own). For bars,
-        # Bokeh's "hline" is the mode that picks the one under the pointer's time:
-        # "vline" picked every candle crossing the pointer's price, stacked in one box.
+        # share their source; without this each would add a box of its own). "vline":
+        # the candle at the pointer's time ("hline" would stack every candle crossing
+        # the pointer's price in one box).
         price.add_tools(CrosshairTool(overlay=crosshair), HoverTool(
-            renderers=[spans], mode="hline", point_policy="follow_mouse",
+            renderers=[spans], mode="vline", point_policy="follow_mouse",
             tooltips=[("time", "@start{%a %H:%M}"), ("open", "@o{0,0.00[00]}"),
                       ("high", "@h{0,0.00[00]}"), ("low", "@l{0,0.00[00]}"),
                       ("close", "@c{0,0.00[00]}"), ("volume", "@v{0,0}")],

@@ -52,12 +52,13 @@ def plot_luminance(page) -> float:
 
 
 def hover_candles(page) -> list[list[dict]]:
-    """What shows over the price plot at several places across it (the pointer rests a
-    moment at each, while the live candle updates)."""
+    """What shows over the price plot at several places across it and up and down it
+    (the pointer rests a moment at each, while the live candle updates)."""
     box = page.locator(".photon-chart canvas").first.bounding_box()
     seen = []
-    for share in (0.85, 0.7, 0.55, 0.4, 0.25, 0.1):
-        page.mouse.move(box["x"] + box["width"] * share, box["y"] + box["height"] * 0.4)
+    for share, height in ((0.85, 0.2), (0.7, 0.5), (0.55, 0.8), (0.4, 0.3), (0.25, 0.6),
+                          (0.1, 0.4)):
+        page.mouse.move(box["x"] + box["width"] * share, box["y"] + box["height"] * height)
         page.wait_for_timeout(300)
         seen.append(page.evaluate(TOOLTIPS))
     return seen
@@ -71,8 +72,13 @@ def test_the_chart_follows_the_theme_and_shows_one_tooltip(page, server, theme):
                timeout=10, what="the 15 minutes")
     page.wait_for_timeout(500)  # let Bokeh draw
     plot, button = plot_luminance(page), page.evaluate(BUTTON)
-    # Wherever the pointer is over the candles: one box, the candle's (not one per glyph,
-    # nor every candle at the pointer's price stacked), with real values.
+    # Five days of candles fill the plot (nights and weekends closed up): wherever the
+    # pointer is, one box, the candle's (not one per glyph, nor every candle at the
+    # pointer's price stacked), with real values.
+    page.get_by_role("button", name="5 days").click()
+    wait_until(lambda: "of 15m" in page.locator(".photon-chart-caption").first.inner_text(),
+               timeout=10, what="the 5 days")
+    page.wait_for_timeout(500)
     for shown in hover_candles(page):
         assert len(shown) == 1, shown
         text = shown[0]["text"]
