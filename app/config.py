@@ -200,6 +200,12 @@ class Settings:
     history_len: int = var(240, "PHOTON_HISTORY_LEN", int, _at_least(2))
     stale_after_s: float = var(10.0, "PHOTON_STALE_AFTER_S", float, _positive_seconds)
     mock_seed: int | None = var(None, "PHOTON_MOCK_SEED", int)
+    market_hours: str = var("market", "PHOTON_MARKET_HOURS", str.lower,
+                            _one_of("market", "always", "pre", "post", "closed"))
+    """The calendar stocks follow: "market" is the NYSE day (pre-market, regular, after
+    hours, closed), named on rows and the status line, and the mock trades by it (thin in
+    the extended hours, none when closed); "always" a regular session around the clock;
+    "pre", "post", "closed" hold that phase (to see and test how the board says it)."""
     transport: str = var("fast", "PHOTON_TRANSPORT", str.lower, _one_of("fast", "bokeh"))
     """How ticks reach browsers: "fast" (the fast-lane WebSocket) or "bokeh" (model updates)."""
     gc: str = var("freeze", "PHOTON_GC", str.lower, _one_of("freeze", "default"))

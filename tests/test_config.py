@@ -16,6 +16,7 @@ EVERY_VARIABLE = [
     ("PHOTON_HISTORY_LEN", "30", "60", "history_len", 30, 60),
     ("PHOTON_STALE_AFTER_S", "2.5", "4", "stale_after_s", 2.5, 4.0),
     ("PHOTON_MOCK_SEED", "1", "2", "mock_seed", 1, 2),
+    ("PHOTON_MARKET_HOURS", "Closed", "pre", "market_hours", "closed", "pre"),
     ("PHOTON_TRANSPORT", "bokeh", "fast", "transport", "bokeh", "fast"),
     ("PHOTON_GC", "Default", "freeze", "gc", "default", "freeze"),
     ("PHOTON_LOG_LEVEL", "debug", "warning", "log_level", "DEBUG", "WARNING"),

@@ -111,13 +111,16 @@ def feed_for(settings: Settings) -> Feed:
     if settings.redis_url:
         from app.feeds.redis_feed import RedisFeed
 
-        return RedisFeed.from_settings(settings)
+        feed = RedisFeed.from_settings(settings)
+        feed.hours = settings.market_hours
+        return feed
     return upstream_feed(settings)
 
 
 def upstream_feed(settings: Settings) -> Feed:
     """The adapter ``PHOTON_FEED`` names, recording to ``PHOTON_RECORD`` if set."""
     feed = feed_class(settings.feed).from_settings(settings)
+    feed.hours = settings.market_hours
     if settings.record:
         feed.add_tap(Recorder(settings.record, feed.upstream))
     return feed

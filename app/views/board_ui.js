@@ -16,6 +16,11 @@ export function h(tag, attrs = {}, ...children) {
 
 // -- sorting ------------------------------------------------------------------
 export const SORT_COLUMNS = {symbol: "Symbol", last: "Last", change: "Change", volume: "Volume"}
+// What a column's figure is, where its name alone does not say (the header's tooltip).
+export const COLUMN_TITLES = {
+  change: "Change since the previous close",
+  volume: "Volume today: the session's shares traded so far, extended hours included",
+}
 
 // "-change" -> {key: "change", dir: -1}; "" or unknown -> {key: null, dir: 1}.
 export function parseSort(text) {
@@ -52,7 +57,8 @@ export function makeHeader(compact, onSort) {
   for (const [key, text] of columns) {
     const head = h("span", {class: "head", role: "columnheader"}, key ? null : text)
     if (key) {
-      const button = h("button", {type: "button", class: "photon-sort"}, text,
+      const button = h("button", {type: "button", class: "photon-sort",
+                                  title: COLUMN_TITLES[key]}, text,
                        h("span", {class: "photon-sort-mark", "aria-hidden": "true"}))
       button.addEventListener("click", () => onSort(key))
       head.append(button)

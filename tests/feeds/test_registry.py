@@ -39,3 +39,21 @@ def test_the_feed_names_are_every_adapter_as_typed():
 def test_known_names_resolve_to_their_adapters(tmp_path):
     assert feed_class("mock") is MockFeed
     require_feed_settings(load_settings({}, env_file=tmp_path / "none"))  # mock: no error
+
+
+@pytest.mark.parametrize("feed", ["mock", "finnhub", "alpaca"])
+def test_every_feed_follows_the_calendar_the_settings_name(tmp_path, feed):
+    """Trades of Finnhub and Alpaca outside the regular session are named as the mock's."""
+    from datetime import UTC, datetime
+
+    from app.feeds.registry import feed_for
+    from app.market_hours import Phase
+
+    env = {"PHOTON_FEED": feed, "PHOTON_MARKET_HOURS": "market", "FINNHUB_API_KEY": "k",
+           "ALPACA_API_KEY_ID": "i", "ALPACA_API_SECRET_KEY": "s"}
+    made = feed_for(load_settings(env, env_file=tmp_path / "none"))
+    evening = datetime(2026, 12, 7, 22, 0, tzinfo=UTC)  # 17:00 New York, a Monday
+    assert made.hours == "market" and made.phase("AAPL", evening) is Phase.POST
+    held = feed_for(load_settings({**env, "PHOTON_MARKET_HOURS": "pre"},
+                                  env_file=tmp_path / "none"))
+    assert held.phase("AAPL", evening) is Phase.PRE

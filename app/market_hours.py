@@ -4,7 +4,9 @@ Pure functions, no I/O: NYSE regular session (09:30–16:00 America/New_York,
 Monday–Friday), full-day holidays computed by rule (NYSE Rule 7.2), the usual
 13:00 early closes, and a short list of unscheduled closures. Extended-hours
 trading is deliberately *not* counted as open: the board's notion of "open" is
-the regular session, when a silent US ticker really is a problem.
+the regular session, when a silent US ticker really is a problem. The extended
+hours are a :class:`Phase` of their own (pre-market from 04:00, after hours until
+20:00; 17:00 on early-close days), which the board names on its rows and status line.
 
 Symbols with a venue prefix (``BINANCE:BTCUSDT``, ``OANDA:EUR_USD``) are Finnhub
 crypto/FX instruments; plain tickers are US stocks. Crypto trades around the clock;
@@ -14,6 +16,7 @@ FX trades 24/5, from Sunday 17:00 to Friday 17:00 New York time.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -21,6 +24,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 OPEN_TIME = time(9, 30)
 CLOSE_TIME = time(16, 0)
 EARLY_CLOSE_TIME = time(13, 0)
+#: Extended hours: pre-market opens at 04:00, after hours end 4 hours after the close.
+PRE_OPEN_TIME = time(4, 0)
+AFTER_HOURS = timedelta(hours=4)
 
 #: Unscheduled full-day closures (storms, national days of mourning) no rule predicts.
 UNSCHEDULED_CLOSURES: dict[date, str] = {
@@ -232,3 +238,91 @@ def _next_boundary(now: datetime | None, which: int) -> datetime:
             return hours[which]
         d += timedelta(days=1)
     raise RuntimeError(f"no NYSE session within {_MAX_SEARCH_DAYS} days of {ny}")
+
+
+# -- phases of the trading day -------------------------------------------------
+class Phase(StrEnum):
+    """Where a market is in its day: what the board says next to a price."""
+
+    PRE = "pre"
+    REGULAR = "regular"
+    POST = "post"
+    CLOSED = "closed"
+
+
+#: What a viewer reads for each phase; the regular session is simply "live".
+PHASE_WORDS = {Phase.PRE: "pre-market", Phase.REGULAR: "live", Phase.POST: "after hours",
+               Phase.CLOSED: "market closed"}
+
+
+def extended_session(d: date) -> tuple[datetime, datetime, datetime, datetime] | None:
+    """(pre-market open, open, close, after-hours end) of ``d`` in New York time, or
+    None if the exchange is closed all day."""
+    hours = session(d)
+    if hours is None:
+        return None
+    return (datetime.combine(d, PRE_OPEN_TIME, NEW_YORK), hours[0], hours[1],
+            hours[1] + AFTER_HOURS)
+
+
+def us_phase(now: datetime | None = None) -> Phase:
+    """The US stock market's phase at ``now`` (aware; default: current time)."""
+    ny = _to_new_york(now)
+    bounds = extended_session(ny.date())
+    if bounds is None or not bounds[0] <= ny < bounds[3]:
+        return Phase.CLOSED
+    if ny < bounds[1]:
+        return Phase.PRE
+    return Phase.REGULAR if ny < bounds[2] else Phase.POST
+
+
+def symbol_phase(symbol: str, now: datetime | None = None) -> Phase:
+    """``symbol``'s phase at ``now``: crypto is always in session, FX through its week,
+    stocks by the NYSE day with its extended hours."""
+    if is_fx(symbol):
+        return Phase.REGULAR if fx_market_open(now) else Phase.CLOSED
+    if is_crypto_or_fx(symbol):
+        return Phase.REGULAR
+    return us_phase(now)
+
+
+#: Calendars a process may follow (PHOTON_MARKET_HOURS): the exchange's, or one phase
+#: held for stocks (to run a demo at night, or test how the board says each phase).
+HOURS = ("market", "always", "pre", "post", "closed")
+_HELD = {"always": Phase.REGULAR, "pre": Phase.PRE, "post": Phase.POST,
+         "closed": Phase.CLOSED}
+
+
+def phase_in(hours: str, symbol: str, now: datetime | None = None) -> Phase:
+    """``symbol``'s phase at ``now`` under the calendar ``hours`` (one of :data:`HOURS`):
+    a held phase applies to stocks; crypto and FX keep their own hours."""
+    if hours in _HELD and not is_crypto_or_fx(symbol):
+        return _HELD[hours]
+    return symbol_phase(symbol, now)
+
+
+def day_window(symbol: str, ts: float) -> tuple[int, int]:
+    """(start, end) epoch s of ``symbol``'s trading day in progress at ``ts``, else its
+    last one: a stock's extended session (04:00 to 20:00 New York; a Saturday gives
+    Friday's), the UTC day for crypto and FX. Its volume is "the day's volume"."""
+    if is_crypto_or_fx(symbol):
+        start = int(ts) - int(ts) % 86400
+        return start, start + 86400
+    day = datetime.fromtimestamp(ts, UTC).astimezone(NEW_YORK).date()
+    for _ in range(_MAX_SEARCH_DAYS):
+        bounds = extended_session(day)
+        if bounds is not None and bounds[0].timestamp() <= ts:
+            return int(bounds[0].timestamp()), int(bounds[3].timestamp())
+        day -= timedelta(days=1)
+    raise RuntimeError(f"no NYSE session within {_MAX_SEARCH_DAYS} days of {ts}")
+
+
+def last_sessions(symbol: str, ts: float, n: int) -> list[tuple[int, int]]:
+    """The ``n`` trading days (:func:`day_window`) up to the one at ``ts``, oldest first."""
+    days: list[tuple[int, int]] = []
+    at = ts
+    while len(days) < n:
+        start, end = day_window(symbol, at)
+        days.append((start, end))
+        at = start - 1
+    return days[::-1]

@@ -1,4 +1,4 @@
-"""Market hours (app.hub.market_hours): US sessions, DST, holidays by rule; FX 24/5, crypto 24/7."""
+"""Market hours (app.market_hours): US sessions, DST, holidays by rule; FX 24/5, crypto 24/7."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from app.hub.market_hours import (
+from app.market_hours import (
     NEW_YORK,
     early_closes,
     easter,
