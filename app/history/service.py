@@ -184,6 +184,19 @@ class History:
             latest = self.shared.latest(symbol)
         return latest
 
+    def last_session(self, symbol: str, end: int | None = None) -> tuple[int, int] | None:
+        """(start, end) of ``symbol``'s last session on record (before ``end`` if given):
+        what /history answers without ``start``. None when nothing is stored."""
+        from app.history.backfill import session_around
+
+        latest = self.latest(symbol)
+        if latest is None:
+            return None
+        if end is None:
+            return session_around(symbol, latest)
+        start, stop = session_around(symbol, min(latest, end - 60))
+        return start, min(stop, end)
+
     def day(self, symbol: str, now: float | None = None) -> list[Bar]:
         """The one-minute bars of ``symbol``'s last session on record (stocks: its
         regular session; crypto: the last 24 hours)."""

@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from app.access import session_gate
 from app.hub.hub import Hub, Subscription
 from app.lanes.sessions import OnCycle, Sessions
-from app.runtime import metrics
+from app.runtime import connections, metrics
 from app.runtime.singleton import OnePerProcess
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class FastLane:
         self.hub = hub
         self.loop = loop
         self._subs: Sessions[str, Subscription] = Sessions()
+        self._session_ids: Sessions[str, str] = Sessions()
+        """token -> the Bokeh session that registered it (for the session limits)."""
         self._sockets: Sessions[str, TickSocket] = Sessions()
         self._fragments: dict[str, tuple[int, str]] = {}
         """symbol -> (cycle, JSON of its latest row with that cycle's new points)."""
@@ -53,15 +56,23 @@ class FastLane:
             sock.close()
 
     # -- sessions -------------------------------------------------------
-    def register(self, subscription: Subscription) -> str:
-        """A token for the socket of the session that owns ``subscription``."""
+    def register(self, subscription: Subscription, session_id: str | None = None) -> str:
+        """A token for the socket of the session that owns ``subscription`` (the Bokeh
+        session ``session_id``, whose place in the session limits the socket needs)."""
         token = secrets.token_urlsafe(18)
         self._subs.add(token, subscription)
+        if session_id is not None:
+            self._session_ids.add(token, session_id)
         return token
+
+    def session_of(self, token: str) -> str | None:
+        """The Bokeh session behind ``token`` (None: unknown, or registered without one)."""
+        return self._session_ids.get(token)
 
     def unregister(self, token: str) -> None:
         """Forget a session; its socket, if any, is closed."""
         self._subs.pop(token)
+        self._session_ids.pop(token)
         sock = self._sockets.pop(token)
         if sock is not None:
             self.loop.add_callback(sock.close)
@@ -139,6 +150,18 @@ class TickSocket(WebSocketHandler):
         self.sent_cycle = 0
         self.busy = False
 
+    async def get(self, *args, **kwargs) -> None:
+        """Refused at the handshake when the session behind the token holds no place in
+        the session limits and its client can take none (its tab was closed, say)."""
+        lane = type(self).lane
+        session_id = lane.session_of(self.get_query_argument("token", "")) if lane else None
+        if session_id is not None:
+            refusal = await session_gate.admit_socket(self, session_id)
+            if refusal is not None:
+                session_gate.write_refusal(self, refusal, page=False)
+                return
+        await super().get(*args, **kwargs)
+
     @property
     def symbols(self) -> tuple[str, ...]:
         sub = self.sub
@@ -164,8 +187,10 @@ class TickSocket(WebSocketHandler):
 
     def send_changes(self, fragments: dict[str, tuple[int, str]], cycle: int,
                      head: str) -> int:
-        """Send rows changed since this socket's last message; skip while one is in flight."""
-        if self.busy or self.sub is None:
+        """Send rows changed since this socket's last message; skip while one is in flight.
+        A socket whose browser stopped reading is closed once its unsent data passes
+        the process's bound."""
+        if self.sub is None or not connections.within_bound(self) or self.busy:
             return 0
         parts = [frag[1] for sym in self.symbols
                  if (frag := fragments.get(sym)) is not None and frag[0] > self.sent_cycle]
