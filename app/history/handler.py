@@ -80,6 +80,14 @@ class TooManyBars(ValueError):
 MAX_BARS = 10_000
 
 
+def too_many(query: Query, count: int, max_bars: int) -> TooManyBars:
+    """The 400's line: how many bars were asked, the bound, and how to narrow it."""
+    coarser = [i for i, s in INTERVALS.items() if s > INTERVALS[query.interval]]
+    return TooManyBars(
+        f"{count} bars asked, at most {max_bars} per reply: narrow start/end"
+        + (f" or take a longer interval ({', '.join(coarser)})" if coarser else ""))
+
+
 def answer(query: Query, max_bars: int = MAX_BARS) -> tuple[str, str]:
     """(content type, body) of ``query``'s reply: the work a request costs, run on the
     pool. Raises :class:`TooManyBars` past ``max_bars``."""
@@ -87,13 +95,14 @@ def answer(query: Query, max_bars: int = MAX_BARS) -> tuple[str, str]:
     window: tuple[int | None, int | None] | None = (query.start, query.end)
     if history is not None and query.start is None:  # the last session (before ``end``)
         window = history.last_session(query.symbol, query.end)
-    bars = [] if history is None or window is None else history.bars(
-        query.symbol, query.interval, *window)
+    bars = []
+    if history is not None and window is not None:
+        minutes = history.minutes_stored(query.symbol, *window)
+        if query.interval == "1m" and minutes is not None and minutes > max_bars:
+            raise too_many(query, minutes, max_bars)  # known without reading them
+        bars = history.bars(query.symbol, query.interval, *window)
     if len(bars) > max_bars:
-        coarser = [i for i, s in INTERVALS.items() if s > INTERVALS[query.interval]]
-        raise TooManyBars(
-            f"{len(bars)} bars asked, at most {max_bars} per reply: narrow start/end"
-            + (f" or take a longer interval ({', '.join(coarser)})" if coarser else ""))
+        raise too_many(query, len(bars), max_bars)
     if query.csv:
         return "text/csv; charset=utf-8", to_csv(bars)
     return "application/json", json.dumps(
@@ -122,12 +131,13 @@ def configure(max_bars: int, rate: float | None = None, burst: int = 1) -> None:
 
 
 def pool() -> ThreadPoolExecutor:
-    """Two threads for every /history request of the process: queries wait their turn
-    there, never on the event loop."""
+    """One thread for every /history request of the process: queries wait their turn
+    there, never on the event loop. One, because the work (resampling, encoding) holds
+    the GIL: each more thread would take another share of it from the event loop."""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photon-history")
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photon-history")
         return _pool
 
 

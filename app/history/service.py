@@ -184,6 +184,20 @@ class History:
             latest = self.shared.latest(symbol)
         return latest
 
+    def minutes_stored(self, symbol: str, start: int | None, end: int | None) -> int | None:
+        """How many one-minute bars of ``symbol`` the file holds in [start, end): one
+        indexed count, to refuse an oversized /history query before reading it. None
+        when it cannot tell (no file yet, a read error, bars only in Redis)."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            n = store.count(symbol, -(2**62) if start is None else int(start),
+                            2**62 if end is None else int(end))
+        except StoreError:
+            return None
+        return n or None
+
     def last_session(self, symbol: str, end: int | None = None) -> tuple[int, int] | None:
         """(start, end) of ``symbol``'s last session on record (before ``end`` if given):
         what /history answers without ``start``. None when nothing is stored."""
