@@ -16,7 +16,8 @@ second). Attacks, from their own process:
   what is left is the pool that keeps the work off the event loop);
 * ``silent``: 200 sessions (each its own address) that stop reading their sockets;
 * ``halfopen``: 500 HTTP connections that send a request line and then one header line
-  every 10 s, never the end of the head.
+  every 10 s, never the end of the head;
+* ``none`` (only when asked for): the viewer alone, the baseline on a shared machine.
 
 Figures, not pass/fail: what the attacker got, the viewer's longest gap, /health's
 latency, RSS before, at its peak and a minute after the attacker left, and what the
@@ -45,6 +46,8 @@ from bench.load_stats import Session, W
 VIEWER_IP = "198.51.100.1"
 ATTACKER_IP = "203.0.113.7"
 ATTACKS = ("sessions", "history", "history-crowd", "silent", "halfopen")
+#: "none": the viewer alone on the same machine, the figures' baseline (not run by default).
+CHOICES = ("none", *ATTACKS)
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -264,8 +267,11 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
                 got = await flood_history(srv.base, w1, 100)
             elif name == "silent":
                 got = await silent_sessions(srv.base, w1)
-            else:
+            elif name == "halfopen":
                 got = await half_open(srv.base, w1)
+            else:
+                await asyncio.sleep(max(0.0, w1 - time.time()))
+                got = {}
             await sampler
             return got
 
@@ -296,7 +302,7 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.abuse", description=__doc__.split("\n")[0])
-    p.add_argument("--attack", action="append", choices=ATTACKS,
+    p.add_argument("--attack", action="append", choices=CHOICES,
                    help="run this attack (repeatable; default: all)")
     p.add_argument("--seconds", type=float, default=30.0, help="each attack's window")
     p.add_argument("--after", type=float, default=60.0,
