@@ -76,6 +76,14 @@ def server(logdir: Path, history: Path) -> ServerProc:
     return ServerProc("photon", cmd, env, port, logdir / f"photon-{port}.log")
 
 
+def gc_pauses(log: Path) -> list[int]:
+    """The server's garbage-collector pauses (ms) from its ``gc_pause`` log lines."""
+    import re
+
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [int(m) for m in re.findall(r"gc_pause generation=\d+ ms=(\d+)", text)]
+
+
 def metrics(base: str) -> dict[str, float]:
     """Photon's limit counters from /metrics, by ``name{labels}``."""
     import urllib.request
@@ -244,6 +252,7 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
         time.sleep(3)
         rss_before = srv.rss_mb()
         counters = metrics(srv.base)
+        pauses_before = len(gc_pauses(srv.log_path))
         w0 = time.time() + 0.5
         w1 = w0 + seconds
         view.stdin.write(json.dumps({"window": [w0, w1]}) + "\n")
@@ -277,6 +286,7 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
 
         got = asyncio.run(attack())
         cpu = srv.cpu_seconds() - cpu0
+        pauses = gc_pauses(srv.log_path)[pauses_before:]
         seen = json.loads(view.stdout.readline())
         time.sleep(after_s)
         rss_after = srv.rss_mb()
@@ -290,6 +300,7 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
                 "health_ms_p95": round(pct(health, 0.95) or 0, 1),
                 "health_ms_max": round(max(health), 1) if health else None,
                 "server_cpu_pct": round(100 * cpu / (seconds + 1), 0),
+                "gc_pauses_ms": sorted(pauses, reverse=True)[:5],
                 "rss_mb_before": round(rss_before, 1), "rss_mb_peak": round(peak[0], 1),
                 "rss_mb_after": round(rss_after, 1), "counted": counted,
                 "load_average_1m": round(os.getloadavg()[0], 1)}
