@@ -10,6 +10,8 @@ second). Attacks, from their own process:
 
 * ``sessions``: one client opens full sessions (page, Bokeh socket, fast lane), 20 in
   flight, for the window, and keeps what it gets;
+* ``full``: the same from 100 addresses against a process that holds ``FULL_AT``
+  sessions (``PHOTON_MAX_SESSIONS``): past it, 503s, while the viewer stays in;
 * ``history``: ``/history`` flood from one client, 10 in flight, cycling through the last
   session, 30 days of 1m bars (more than the bound) and 30 days of 5m bars;
 * ``history-crowd``: the same from 100 addresses (the rate per client hardly bites:
@@ -45,7 +47,9 @@ from bench.load_stats import Session, W
 
 VIEWER_IP = "198.51.100.1"
 ATTACKER_IP = "203.0.113.7"
-ATTACKS = ("sessions", "history", "history-crowd", "silent", "halfopen")
+ATTACKS = ("sessions", "full", "history", "history-crowd", "silent", "halfopen")
+#: ``full``: the process's limit, low enough for the bench to reach it.
+FULL_AT = 40
 #: "none": the viewer alone on the same machine, the figures' baseline (not run by default).
 CHOICES = ("none", *ATTACKS)
 
@@ -68,11 +72,11 @@ def store_days(path: Path, symbol: str = "AAPL", days: int = 30) -> int:
     return len(bars)
 
 
-def server(logdir: Path, history: Path) -> ServerProc:
+def server(logdir: Path, history: Path, **env_extra: str) -> ServerProc:
     port = free_port()
     cmd = [sys.executable, "-m", "app", "--port", str(port)]
     env = {"PHOTON_FEED": "mock", "PHOTON_MOCK_SEED": "11", "PYTHONUNBUFFERED": "1",
-           "PHOTON_HISTORY": str(history), "PHOTON_TRUSTED_PROXIES": "127.0.0.1"}
+           "PHOTON_HISTORY": str(history), "PHOTON_TRUSTED_PROXIES": "127.0.0.1", **env_extra}
     return ServerProc("photon", cmd, env, port, logdir / f"photon-{port}.log")
 
 
@@ -127,17 +131,19 @@ async def viewer(base: str) -> None:
 
 
 # -- attacks (the bench's process) -------------------------------------------------------
-async def flood_sessions(base: str, until: float) -> dict:
+async def flood_sessions(base: str, until: float, addresses: int = 1) -> dict:
     from bench.photon_client import photon_session
 
     got: dict[str, int] = {}
     held: list[tuple[Session, asyncio.Task]] = []
-    headers = {"X-Forwarded-For": ATTACKER_IP}
-    async with aiohttp.ClientSession(headers=headers) as http:
+    clients = [ATTACKER_IP] if addresses == 1 else [f"203.0.113.{i}" for i in range(addresses)]
+    https = [aiohttp.ClientSession(headers={"X-Forwarded-For": ip}) for ip in clients]
+    try:
         async def worker(w: int) -> None:
             n = 0
             while time.time() < until:
                 n += 1
+                http = https[(w * 13 + n) % len(https)]
                 sess = Session(w * 100_000 + n, symbols_for(n, 10, universe()))
                 task = asyncio.create_task(photon_session(sess, http, base))
                 ready = asyncio.create_task(sess.ready.wait())
@@ -158,6 +164,9 @@ async def flood_sessions(base: str, until: float) -> dict:
         for _, task in held:
             task.cancel()
         await asyncio.sleep(0.5)
+    finally:
+        for http in https:
+            await http.close()
     return {"attempts": sum(got.values()), **got}
 
 
@@ -244,7 +253,8 @@ async def half_open(base: str, until: float, count: int = 500) -> dict:
 def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
     history = tmp / f"{name}.sqlite3"
     bars = store_days(history)
-    srv = server(tmp, history).start()
+    extra = {"PHOTON_MAX_SESSIONS": str(FULL_AT)} if name == "full" else {}
+    srv = server(tmp, history, **extra).start()
     view = subprocess.Popen([sys.executable, "-m", "bench.abuse", "--viewer", srv.base],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -270,6 +280,8 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
             await asyncio.sleep(max(0.0, w0 - time.time()))
             if name == "sessions":
                 got = await flood_sessions(srv.base, w1)
+            elif name == "full":
+                got = await flood_sessions(srv.base, w1, 100)
             elif name == "history":
                 got = await flood_history(srv.base, w1, 1)
             elif name == "history-crowd":
