@@ -19,7 +19,9 @@ second). Attacks, from their own process:
 * ``silent``: 200 sessions (each its own address) that stop reading their sockets;
 * ``halfopen``: 500 HTTP connections that send a request line and then one header line
   every 10 s, never the end of the head;
-* ``none`` (only when asked for): the viewer alone, the baseline on a shared machine.
+* ``none`` (only when asked for): the viewer alone, the baseline on a shared machine;
+* ``burst`` (only when asked for): one client's 20 tabs at once, then held: what
+  building sessions costs the viewer, without refusals.
 
 Figures, not pass/fail: what the attacker got, the viewer's longest gap, /health's
 latency, RSS before, at its peak and a minute after the attacker left, and what the
@@ -50,8 +52,9 @@ ATTACKER_IP = "203.0.113.7"
 ATTACKS = ("sessions", "full", "history", "history-crowd", "silent", "halfopen")
 #: ``full``: the process's limit, low enough for the bench to reach it.
 FULL_AT = 40
-#: "none": the viewer alone on the same machine, the figures' baseline (not run by default).
-CHOICES = ("none", *ATTACKS)
+#: "none": the viewer alone on the same machine, the figures' baseline; "burst": one
+#: client's 20 tabs at once and no more (within the limits). Not run by default.
+CHOICES = ("none", "burst", *ATTACKS)
 
 
 # -- the server ---------------------------------------------------------------------------
@@ -131,7 +134,8 @@ async def viewer(base: str) -> None:
 
 
 # -- attacks (the bench's process) -------------------------------------------------------
-async def flood_sessions(base: str, until: float, addresses: int = 1) -> dict:
+async def flood_sessions(base: str, until: float, addresses: int = 1,
+                         each: int | None = None) -> dict:
     from bench.photon_client import photon_session
 
     got: dict[str, int] = {}
@@ -141,7 +145,7 @@ async def flood_sessions(base: str, until: float, addresses: int = 1) -> dict:
     try:
         async def worker(w: int) -> None:
             n = 0
-            while time.time() < until:
+            while time.time() < until and (each is None or n < each):
                 n += 1
                 http = https[(w * 13 + n) % len(https)]
                 sess = Session(w * 100_000 + n, symbols_for(n, 10, universe()))
@@ -161,6 +165,7 @@ async def flood_sessions(base: str, until: float, addresses: int = 1) -> dict:
                     task.cancel()
 
         await asyncio.gather(*(worker(w) for w in range(20)))
+        await asyncio.sleep(max(0.0, until - time.time()))
         for _, task in held:
             task.cancel()
         await asyncio.sleep(0.5)
@@ -280,6 +285,8 @@ def run_attack(name: str, seconds: float, after_s: float, tmp: Path) -> dict:
             await asyncio.sleep(max(0.0, w0 - time.time()))
             if name == "sessions":
                 got = await flood_sessions(srv.base, w1)
+            elif name == "burst":
+                got = await flood_sessions(srv.base, w1, each=1)
             elif name == "full":
                 got = await flood_sessions(srv.base, w1, 100)
             elif name == "history":
