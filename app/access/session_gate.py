@@ -12,6 +12,8 @@ Hooks into the Bokeh server (installed once per process, like
 * a session's place is freed when its Bokeh socket closes (at once: Bokeh reaps the
   closed session seconds later), or when Bokeh reaps a session whose page never
   connected.
+* pages build their sessions one at a time (:func:`one_build_at_a_time`), so viewers'
+  updates run between two builds.
 
 Limits are per client (:mod:`app.access.clients`): the signed-in user, else the
 address. :func:`app.access.clients.request_user` is the one place that names the
