@@ -42,8 +42,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-
 from bench.common import ROOT, ServerProc, free_port, pct, symbols_for, universe
 from bench.load_stats import Session, W
 
@@ -105,6 +103,8 @@ def metrics(base: str) -> dict[str, float]:
 # -- the normal viewer (its own process) ------------------------------------------------
 async def viewer(base: str) -> None:
     """Hold one viewer; print ``{"ready"}``; read the window from stdin; print figures."""
+    import aiohttp  # bench-only (bench/requirements.txt)
+
     from bench.photon_client import photon_session
 
     sess = Session(0, symbols_for(0, 10, universe()))
@@ -136,6 +136,8 @@ async def viewer(base: str) -> None:
 # -- attacks (the bench's process) -------------------------------------------------------
 async def flood_sessions(base: str, until: float, addresses: int = 1,
                          each: int | None = None) -> dict:
+    import aiohttp  # bench-only (bench/requirements.txt)
+
     from bench.photon_client import photon_session
 
     got: dict[str, int] = {}
@@ -176,6 +178,8 @@ async def flood_sessions(base: str, until: float, addresses: int = 1,
 
 
 async def flood_history(base: str, until: float, addresses: int) -> dict:
+    import aiohttp  # bench-only (bench/requirements.txt)
+
     queries = ["symbol=AAPL", "symbol=AAPL&start=0", "symbol=AAPL&start=0&interval=5m"]
     got: dict[str, int] = {}
     body_bytes = [0]
@@ -199,6 +203,8 @@ async def flood_history(base: str, until: float, addresses: int) -> dict:
 
 
 async def silent_sessions(base: str, until: float, count: int = 200) -> dict:
+    import aiohttp  # bench-only (bench/requirements.txt)
+
     from bench.slow_client import slow_session
 
     sessions = [Session(i, symbols_for(i, 10, universe())) for i in range(count)]
