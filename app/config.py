@@ -11,6 +11,7 @@ in README.md and ``.env.example``. Secrets are held in :class:`Secret`, whose
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -119,6 +120,25 @@ def _flag(raw: str) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ValueError(raw)
+
+
+def _proxies(raw: str) -> tuple[str, ...]:
+    """``PHOTON_TRUSTED_PROXIES``: addresses or CIDR networks, comma separated."""
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _networks(items: tuple[str, ...]) -> str | None:
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return "must be IP addresses or networks (CIDR), comma separated"
+    return None
+
+
+#: Sessions one process holds by default: the acceptance bench's 2,000 sessions held
+#: every target but the cadence, which stretched to 656 ms (README "Limits per client").
+MAX_SESSIONS = 2000
 
 
 def _symbols(raw: str) -> tuple[str, ...]:
@@ -283,6 +303,28 @@ class Settings:
     """PHOTON_COOKIE_SECRET(_FILE); without it one is made in the data directory."""
     oauth_secret: Secret = field(default_factory=lambda: Secret(""))
     """PHOTON_OAUTH_SECRET(_FILE): the OAuth client secret."""
+    trusted_proxies: tuple[str, ...] = var((), "PHOTON_TRUSTED_PROXIES", _proxies, _networks)
+    """Proxies (addresses, CIDR) whose ``X-Forwarded-For`` names the viewer's address."""
+    max_sessions_per_client: int = var(20, "PHOTON_MAX_SESSIONS_PER_CLIENT", int,
+                                       _at_least(1))
+    """Tabs one client (signed-in user, else address) may hold open at once."""
+    max_sessions: int = var(MAX_SESSIONS, "PHOTON_MAX_SESSIONS", int, _at_least(1))
+    """Tabs the process holds at once; past it new viewers get "Photon is full"."""
+    history_max_bars: int = var(10_000, "PHOTON_HISTORY_MAX_BARS", int, _at_least(1))
+    """Most bars one /history reply carries; more is a 400 saying how to narrow it."""
+    history_rate: float = var(2.0, "PHOTON_HISTORY_RATE", float,
+                              _above_zero("requests a second"))
+    """/history requests a second per client, once its burst is spent."""
+    history_burst: int = var(10, "PHOTON_HISTORY_BURST", int, _at_least(1))
+    """/history requests a client may make at once."""
+    ws_max_unsent_bytes: int = var(1_048_576, "PHOTON_WS_MAX_UNSENT_BYTES", int,
+                                   _at_least(1024, " (bytes)"))
+    """A WebSocket with more than this waiting to reach its browser is closed."""
+    ws_ping_timeout_s: float = var(30.0, "PHOTON_WS_PING_TIMEOUT_S", float, _positive_seconds)
+    """Sockets are pinged this often; one that leaves a ping unanswered this long is closed."""
+    http_header_timeout_s: float = var(10.0, "PHOTON_HTTP_HEADER_TIMEOUT_S", float,
+                                       _positive_seconds)
+    """An HTTP connection that sends no complete request head within this is closed."""
 
     def __post_init__(self) -> None:
         for f in fields(self):

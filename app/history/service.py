@@ -185,6 +185,32 @@ class History:
             latest = self.shared.latest(symbol)
         return latest
 
+    def minutes_stored(self, symbol: str, start: int | None, end: int | None) -> int | None:
+        """How many one-minute bars of ``symbol`` the file holds in [start, end): one
+        indexed count, to refuse an oversized /history query before reading it. None
+        when it cannot tell (no file yet, a read error, bars only in Redis)."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            n = store.count(symbol, -(2**62) if start is None else int(start),
+                            2**62 if end is None else int(end))
+        except StoreError:
+            return None
+        return n or None
+
+    def last_session(self, symbol: str, end: int | None = None) -> tuple[int, int] | None:
+        """(start, end) of ``symbol``'s last session on record (before ``end`` if given):
+        what /history answers without ``start`` (stocks: the trading day, extended hours
+        included, as the chart's "1 day"). None when nothing is stored."""
+        latest = self.latest(symbol)
+        if latest is None:
+            return None
+        if end is None:
+            return day_window(symbol, latest)
+        start, stop = day_window(symbol, min(latest, end - 60))
+        return start, min(stop, end)
+
     def day(self, symbol: str, interval: str = "1m") -> list[Bar]:
         """The bars of ``symbol``'s last trading day on record, through its newest bar
         (stocks: from the pre-market, extended hours included; crypto and FX: the UTC

@@ -311,7 +311,8 @@ class Dashboard(pn.viewable.Viewer):
             pn.state.onload(lambda: self._join_broadcast(doc))
         if self.fast_lane is not None:
             # Ticks go straight to the browser: this session has no timer of its own.
-            self._token = self.fast_lane.register(self._sub, session_user())
+            session_id = doc.session_context.id if served else None
+            self._token = self.fast_lane.register(self._sub, session_user(), session_id)
             self._board.fast_url = f"{self.fast_path}?token={self._token}"
             if self._broadcaster is None:
                 self._callback = pn.state.add_periodic_callback(self._show_status,

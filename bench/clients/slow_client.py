@@ -46,8 +46,10 @@ async def _read_frame(reader: asyncio.StreamReader) -> bytes:
     return await reader.readexactly(n)
 
 
-async def raw_ws(base: str, path: str, rcvbuf: int, protocols: str = ""):
-    """A client WebSocket on a raw socket with a small receive buffer: (reader, writer, port)."""
+async def raw_ws(base: str, path: str, rcvbuf: int, protocols: str = "",
+                 headers: dict[str, str] | None = None):
+    """A client WebSocket on a raw socket with a small receive buffer: (reader, writer, port).
+    ``headers``: more request headers (e.g. ``X-Forwarded-For`` behind a trusted proxy)."""
     parts = urlsplit(base)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -56,6 +58,7 @@ async def raw_ws(base: str, path: str, rcvbuf: int, protocols: str = ""):
     reader, writer = await asyncio.open_connection(sock=sock)
     key = base64.b64encode(os.urandom(16)).decode()
     proto = f"Sec-WebSocket-Protocol: {protocols}\r\n" if protocols else ""
+    proto += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     writer.write((f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                   f"Sec-WebSocket-Version: 13\r\n{proto}\r\n").encode())
@@ -77,13 +80,13 @@ async def _read_msg(reader: asyncio.StreamReader) -> tuple[dict, list[bytes]]:
 
 
 async def slow_session(sess: Session, http: aiohttp.ClientSession, base: str,
-                       rcvbuf: int = 4096) -> None:
+                       rcvbuf: int = 4096, headers: dict[str, str] | None = None) -> None:
     """Open a full Photon session, then never read from its socket(s) again."""
     page = f"{base}/app?symbols={','.join(sess.symbols)}"
-    async with http.get(page) as r:
+    async with http.get(page, headers=headers) as r:
         html = await r.text()
     token = TOKEN_RE.search(html).group(1)
-    reader, writer, port = await raw_ws(base, "/app/ws", rcvbuf, f"bokeh, {token}")
+    reader, writer, port = await raw_ws(base, "/app/ws", rcvbuf, f"bokeh, {token}", headers)
     sess.port = [port]
     sess.ws = writer
     sess.transport = "bokeh"
@@ -101,7 +104,7 @@ async def slow_session(sess: Session, http: aiohttp.ClientSession, base: str,
     writers = [writer]
     if m and m.group(1):  # the fast lane: open it too, and stop reading it as well
         path = urlsplit(urljoin(page, m.group(1)))
-        _r, fw, port = await raw_ws(base, f"{path.path}?{path.query}", rcvbuf)
+        _r, fw, port = await raw_ws(base, f"{path.path}?{path.query}", rcvbuf, "", headers)
         sess.port.append(port)
         sess.transport = "fast"
         writers.append(fw)

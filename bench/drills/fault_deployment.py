@@ -14,7 +14,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.common import ROOT, free_port, get_json
+from bench.common import NO_SESSION_LIMITS, ROOT, free_port, get_json
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -63,7 +63,8 @@ class Deployment:
                 sys.executable, "-m", "app", "--port", str(port), "--redis-url", self.redis_url,
                 "--allow-websocket-origin", f"127.0.0.1:{self.listen}",
                 "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000"],
-                {"PHOTON_PUSH_INTERVAL_MS": str(self.push_ms), "PHOTON_LOG_LEVEL": "WARNING"})
+                {"PHOTON_PUSH_INTERVAL_MS": str(self.push_ms), "PHOTON_LOG_LEVEL": "WARNING",
+                 **NO_SESSION_LIMITS})
         for port in self.ports:
             wait(lambda p=port: (get_json(f"http://127.0.0.1:{p}/health") or {}).get("state")
                  == "live", 120, f"server on {port} live")

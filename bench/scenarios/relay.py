@@ -31,7 +31,7 @@ import psutil
 
 from bench.cells import Cell
 from bench.clients.workers import Workers
-from bench.common import ROOT, ServerProc, free_port, gap_stats, pct
+from bench.common import NO_SESSION_LIMITS, ROOT, ServerProc, free_port, gap_stats, pct
 from bench.reports.viewer import GAP_P95_FACTOR
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -39,7 +39,8 @@ REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 def photon(port: int, push_ms: int, logdir: Path, redis_url: str | None) -> ServerProc:
     env = {"PHOTON_PUSH_INTERVAL_MS": str(push_ms), "PHOTON_MAX_PUSH_INTERVAL_MS": str(push_ms),
-           "PHOTON_MOCK_SEED": "11", "PHOTON_FEED": "mock", "PYTHONUNBUFFERED": "1"}
+           "PHOTON_MOCK_SEED": "11", "PHOTON_FEED": "mock", "PYTHONUNBUFFERED": "1",
+           **NO_SESSION_LIMITS}
     if redis_url:
         env["PHOTON_REDIS_URL"] = redis_url
     cmd = [sys.executable, "-m", "app", "--port", str(port),
