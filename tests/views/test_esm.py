@@ -20,3 +20,14 @@ def test_the_module_source_is_read_once_and_shared():
 def test_every_model_of_a_board_carries_the_shared_source():
     a, b = BoardView().get_root(), BoardView().get_root()
     assert a.esm is b.esm
+
+
+def test_instances_share_parameter_objects_but_not_values_or_watchers():
+    a, b = BoardView(), BoardView()
+    a.get_root()  # Panel reads every parameter of a component while rendering it
+    assert a.param["sort"] is BoardView.param["sort"] is b.param["sort"]  # no copies
+    seen = []
+    a.param.watch(lambda e: seen.append(e.new), "sort")
+    b.sort = "-change"
+    a.sort = "volume"
+    assert (a.sort, b.sort, seen) == ("volume", "-change", ["volume"])
