@@ -31,3 +31,16 @@ def test_instances_share_parameter_objects_but_not_values_or_watchers():
     b.sort = "-change"
     a.sort = "volume"
     assert (a.sort, b.sort, seen) == ("volume", "-change", ["volume"])
+
+
+def test_bundle_path_and_synced_params_are_panels_answers_computed_once():
+    from panel.custom import ReactiveESM
+    from panel.reactive import Reactive
+
+    for cls in (BoardView, StatusView):
+        assert cls._bundle_path == ReactiveESM.__dict__["_bundle_path"].__get__(None, cls)
+        one, other = cls(), cls()
+        assert one._synced_params == Reactive._synced_params.fget(one)
+        assert "snapshot" in BoardView()._synced_params or cls is StatusView
+        one._synced_params.append("x")  # a copy each time: the cached list stays as it is
+        assert "x" not in other._synced_params
