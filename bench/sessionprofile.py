@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.cells import export_rev
 from bench.common import ROOT, as_users_start_it, photon_server
 from bench.gcobjects import close_sessions, open_sessions
+from bench.gcpause import gen2_pauses, p99_bound
 from bench.profile import print_profile, summarise_collapsed
 
 
@@ -54,16 +55,22 @@ def run(args, label: str, src: Path | None) -> None:
                                stdout=subprocess.DEVNULL,
                                stderr=(logdir / "py-spy.log").open("w"))
         time.sleep(1)
+        gc0 = gen2_pauses(server.base)
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         more = open_sessions(server.base, args.open, first=1 + args.live, need=0.99)
         took = time.monotonic() - t0
         cpu = server.cpu_seconds() - cpu0
+        gc1 = gen2_pauses(server.base)
+        full = {k: gc1.get(k, 0) - gc0.get(k, 0) for k in gc1}
         spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT, not SIGTERM
         spy.wait(60)
         print(f"load average {os.getloadavg()[0]:.2f}; {more.ready} sessions opened in "
               f"{took:.1f} s beside {live.ready} live: server CPU {cpu / more.ready * 1000:.0f}"
               f" ms per session opened (with the live ones' updates meanwhile); RSS "
               f"{server.rss_mb():.0f} MB", flush=True)
+        print(f"full collections while they opened: {full.get('count', 0):.0f}, "
+              f"{full.get('sum', 0) * 1000:.0f} ms in all, p99 {p99_bound(full)} "
+              f"(the server's photon_gc_pause_seconds)", flush=True)
         print_profile(f"the opening of {more.ready} sessions ({label})",
                       summarise_collapsed(raw, top=args.top))
         for worker in (more, live):

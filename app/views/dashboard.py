@@ -22,7 +22,6 @@ from app.lanes import broadcast
 from app.lanes.bokehlane import BokehLane
 from app.lanes.fastlane import PATH as FAST_PATH
 from app.lanes.fastlane import FastLane
-from app.quotes import Quote, quote_row
 from app.runtime import metrics
 from app.symbols import parse_symbols
 from app.ticks import FeedState
@@ -31,6 +30,7 @@ from app.views.alerts import AlertList, parse_alerts
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
 from app.views.landmarks import Landmark, TickerPicker
+from app.views.snapshot import BoardSnapshot, fragments_of
 from app.views.status import StatusView, stale_note
 from app.views.urlstate import parse_sort, with_query
 
@@ -130,6 +130,7 @@ class Dashboard(pn.viewable.Viewer):
         self._callback = None
         self._setting = False
         self._doc = None  # a served session's document, once its browser has pulled it
+        self._shown: BoardSnapshot | None = None
         self._forget_due = False
         self.select(requested)
         self.set_alerts(requested_alerts)
@@ -237,21 +238,25 @@ class Dashboard(pn.viewable.Viewer):
 
     # -- pushing -------------------------------------------------------------
     def _send_snapshot(self) -> None:
-        """Send the full board for the current selection (rows in picker order)."""
-        changes = self.hub.changes_since(0, self._sub.symbols)
-        by_symbol = {r["symbol"]: r for r in changes.rows}
-        rows = []
-        for sym in self._sub.symbols:
-            row = dict(by_symbol.get(sym) or quote_row(Quote(sym)))
-            row["points"] = changes.points.get(sym, [])
-            rows.append(row)
-        self._cycle = changes.cycle
-        self._board.rows = rows
+        """Send the full board for the current selection (rows in picker order), made
+        of the pieces every session of this hub cycle shares (app/views/snapshot.py)."""
+        shown = fragments_of(self.hub).snapshot(self.hub, self._sub.symbols)
+        self._cycle = shown.cycle
+        self._board.set_snapshot(shown.full, shown.light)
+        self._shown = shown if self._doc is None else None  # for the first paint only
         self._forget_points_soon()
+
+    @property
+    def shown_rows(self) -> list[dict]:
+        """The rows (with points) last sent, while the page is being built: for its
+        first paint (app/views/first_paint.py), without parsing the snapshot again.
+        Shared with other sessions: read them, never change them."""
+        return self._shown.rows if self._shown is not None else self._board.rows
 
     def _browser_connected(self, doc) -> None:
         """The browser has pulled the document (and with it the board's snapshot)."""
         self._doc = doc
+        self._shown = None
         self._forget_points_soon()
 
     def _forget_points_soon(self) -> None:
