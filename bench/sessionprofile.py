@@ -28,6 +28,7 @@ from bench.common import ROOT, as_users_start_it, photon_server
 from bench.gcobjects import close_sessions, open_sessions
 from bench.gcpause import gen2_pauses, p99_bound
 from bench.profile import print_profile, summarise_collapsed
+from bench.sessionstart import opening_ms
 
 
 def pyspy() -> str:
@@ -55,6 +56,9 @@ def run(args, label: str, src: Path | None) -> None:
                                stdout=subprocess.DEVNULL,
                                stderr=(logdir / "py-spy.log").open("w"))
         time.sleep(1)
+        c0, t0 = server.cpu_seconds(), time.monotonic()
+        time.sleep(5)  # the live sessions on their own, to take out of the opening's CPU
+        live_rate = (server.cpu_seconds() - c0) / (time.monotonic() - t0)
         gc0 = gen2_pauses(server.base)
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         more = open_sessions(server.base, args.open, first=1 + args.live, need=0.99)
@@ -66,8 +70,9 @@ def run(args, label: str, src: Path | None) -> None:
         spy.wait(60)
         print(f"load average {os.getloadavg()[0]:.2f}; {more.ready} sessions opened in "
               f"{took:.1f} s beside {live.ready} live: server CPU {cpu / more.ready * 1000:.0f}"
-              f" ms per session opened (with the live ones' updates meanwhile); RSS "
-              f"{server.rss_mb():.0f} MB", flush=True)
+              f" ms per session opened (with the live ones' updates meanwhile), "
+              f"{opening_ms(cpu, live_rate, took, more.ready):.0f} ms above the live ones' "
+              f"own {live_rate * 100:.0f} %; RSS {server.rss_mb():.0f} MB", flush=True)
         print(f"full collections while they opened: {full.get('count', 0):.0f}, "
               f"{full.get('sum', 0) * 1000:.0f} ms in all, p99 {p99_bound(full)} "
               f"(the server's photon_gc_pause_seconds)", flush=True)
