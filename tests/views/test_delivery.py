@@ -11,7 +11,7 @@ class FakeFastLane:
     def __init__(self):
         self.registered: dict[str, object] = {}
 
-    def register(self, subscription) -> str:
+    def register(self, subscription, owner=None, session_id=None) -> str:
         token = f"t{len(self.registered) + 1}"
         self.registered[token] = subscription
         return token
