@@ -76,8 +76,11 @@ def page(title: str, body: str) -> str:
         "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;"
         "box-sizing:border-box;font:inherit}button{margin-top:1rem;padding:.4rem 1.2rem;"
         "font:inherit}[role=alert]{color:#b00020;margin:.6rem 0}"
-        "@media (prefers-color-scheme:dark){[role=alert]{color:#ff8a80}}</style></head>"
-        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>")
+        "@media (prefers-color-scheme:dark){[role=alert]{color:#ff8a80}}"
+        ".brand{font-weight:700;font-size:1.6rem;margin:0}.brand span{font-weight:400;"
+        "opacity:.7;font-size:1.1rem}h1{font-size:1.2rem;margin:1.2rem 0 .4rem}</style>"
+        '</head><body><main><p class="brand">Photon <span>live market board</span></p>'
+        f"<h1>{escape(title)}</h1>{body}</main></body></html>")
 
 
 #: Failed sign-ins: per client (address) and per name tried, 10 at once, then one every
