@@ -28,6 +28,46 @@ from __future__ import annotations
 import asyncio
 import time
 
+#: In each new page: the time from the page request to the first price on the board,
+#: found through Panel's shadow roots (polled every 10 ms: that is the resolution).
+FIRST_PRICE_JS = r"""
+(() => {
+  window.__photonStart = {price: null, connected: null, painted: null};
+  // A price the server wrote into the HTML (app/views/first_paint.py): when Chromium
+  // painted it (Element Timing), which a poll on a busy main thread would see late.
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        if (e.identifier === "photon-price" && window.__photonStart.painted === null)
+          window.__photonStart.painted = e.renderTime || e.loadTime;
+    }).observe({type: "element", buffered: true});
+  } catch (e) { /* no Element Timing: only the board's own price is seen */ }
+  const orig = console.log;
+  console.log = function (...args) {
+    if (window.__photonStart.connected === null && String(args[0]).includes("WebSocket Connected"))
+      window.__photonStart.connected = performance.now();
+    return orig.apply(this, args);
+  };
+  function price(root) {
+    const stack = [root];
+    while (stack.length) {
+      const node = stack.pop();
+      for (const el of node.querySelectorAll ? node.querySelectorAll(".photon-price") : [])
+        if (/\d/.test(el.textContent)) return true;
+      for (const el of node.querySelectorAll ? node.querySelectorAll("*") : [])
+        if (el.shadowRoot) stack.push(el.shadowRoot);
+    }
+    return false;
+  }
+  const timer = setInterval(() => {
+    if (document.body && price(document)) {
+      window.__photonStart.price = performance.now();
+      clearInterval(timer);
+    }
+  }, 10);
+})();
+"""
+
 WRAP_WS_JS = r"""
 (() => {
   const Orig = window.WebSocket;

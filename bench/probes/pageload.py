@@ -39,9 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.cells import export_rev
-from bench.clients.browser import LAUNCH_ARGS
+from bench.clients.browser import FIRST_PRICE_JS, LAUNCH_ARGS
 from bench.common import ROOT, ServerProc, as_users_start_it, pct, photon_server, ref_server
-from bench.sessionstart import FIRST_PRICE_JS
 
 #: A viewer's link: 10 Mbit/s each way, 40 ms round trip (CDP wants bytes/s and ms).
 LINK = {"offline": False, "latency": 40, "downloadThroughput": 10e6 / 8,

@@ -66,7 +66,10 @@ def test_first_command_serves_live_prices_from_a_fresh_clone_and_ctrl_c_stops_it
     log = tmp_path / "start.log"
     with log.open("w") as out:
         proc = subprocess.Popen(["bash", "-c", readme_command(1)], cwd=clone,
-                                env=user_env(PHOTON_PORT=str(port)), stdout=out,
+                                # the mock follows NYSE hours: at night or at the
+                                # weekend nothing would move (tests/conftest.py)
+                                env=user_env(PHOTON_PORT=str(port),
+                                             PHOTON_MARKET_HOURS="always"), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     pgid = os.getpgid(proc.pid)
     try:

@@ -105,6 +105,7 @@ def test_the_chart_is_the_served_charts_candles_and_follows_trades(tmp_path, mon
     try:
         chart = b.chart("msft")
         assert isinstance(chart, TickerChart) and b.symbols == ["AAPL", "MSFT"]
+        chart.range = "1 h"  # one-minute candles (the default, "1 day", has 5-minute ones)
         data = candles(chart).data
         assert [int(t // 1000 - 30) for t in data["time"]] == [bar.t for bar in stored]
         assert (data["o"], data["c"]) == ([bar.o for bar in stored], [bar.c for bar in stored])

@@ -33,6 +33,7 @@ import json, os
 import panel as pn
 from bokeh.models import ColumnDataSource
 from app.history.service import History
+from app.views.candles import RANGES
 (_candles,) = [m for m in chart.__panel__().select(pn.pane.Bokeh)[0].object.references()
                if isinstance(m, ColumnDataSource) and "o" in m.data]
 print(json.dumps({
@@ -47,7 +48,9 @@ print(json.dumps({
                                                 board.table.value["last"])},
     "chart_candles": len(_candles.data["o"]),
     "chart_last_close": _candles.data["c"][-1] if _candles.data["c"] else None,
-    "stored_day": len(History(os.environ["PHOTON_HISTORY"], write=False).day("AAPL")),
+    # the chart's "1 day" is the stored day in its range's candles (app/views/candles.py)
+    "stored_day": len(History(os.environ["PHOTON_HISTORY"], write=False)
+                      .day("AAPL", RANGES[chart.range].interval)),
     "symbols_after": board.symbols,
     "board_cycle": json.loads(board._dash._board.last_delta or "{}").get("cycle", 0),
     "pushing": board._callback is not None,
