@@ -1,12 +1,12 @@
 """Price alerts: ``AAPL>230.5`` (at or above), ``TSLA<200`` (at or below), ``NVDA~2%``
 (a move of 2 % either way from the price when the alert was set).
 
-Alerts are parsed and validated here, where they enter (the URL's ``?alerts=`` and the
-page's edits), and evaluated in the browser, which has every price: ``alerts.js``
-mirrors :func:`holds` and :func:`step` (``tests/views/test_alerts.py`` runs both on the
-same cases). An alert fires once when its condition starts to hold and re-arms when
-it stops holding; a fresh alert is armed, so one that already holds fires at the first
-price.
+Alerts are parsed and validated here, where they enter (the URL's ``?alerts=``, the
+page's edits, saved boards: :mod:`app.boards`), below every layer that reads them, and
+evaluated in the browser, which has every price: ``alerts.js`` mirrors :func:`holds`
+and :func:`step` (``tests/views/test_alerts.py`` runs both on the same cases). An alert
+fires once when its condition starts to hold and re-arms when it stops holding; a
+fresh alert is armed, so one that already holds fires at the first price.
 """
 
 from __future__ import annotations
