@@ -39,6 +39,7 @@ EVERY_VARIABLE = [
     ("PHOTON_REPLAY_START", "30", "0", "replay_start_s", 30.0, 0.0),
     ("PHOTON_HISTORY", "/tmp/a.sqlite3", "OFF", "history", "/tmp/a.sqlite3", "off"),
     ("PHOTON_HISTORY_DAYS", "7", "90", "history_days", 7, 90),
+    ("PHOTON_BOARDS", "/tmp/b.sqlite3", "Off", "boards", "/tmp/b.sqlite3", "off"),
     ("PHOTON_REDIS_URL", "redis://a:1/0", "redis://b:2/0", "redis_url",
      "redis://a:1/0", "redis://b:2/0"),
     ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
