@@ -135,3 +135,19 @@ def test_a_put_must_be_json(served):
     r = alice.put(url, data="{not json", headers={"Content-Type": "application/json"},
                   timeout=10)
     assert (r.status_code, r.text) == (400, "the body is not JSON\n")
+
+
+def test_with_sign_in_off_the_page_and_the_api_share_the_local_users_boards(tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"),
+           "PHOTON_BOARDS": str(tmp_path / "boards.sqlite3")}
+    with photon_server(tmp_path, env=env) as server:
+        r = requests.put(server.url("/api/boards/main"), json={"symbols": ["NVDA", "AMD"]},
+                         timeout=10)
+        assert r.status_code == 200 and r.json()["owner"] == "local"
+        page = requests.get(server.url("/app"), timeout=10).text  # the last board opened
+        assert '<th scope="row">NVDA</th>' in page and '<th scope="row">AMD</th>' in page
+        assert '<th scope="row">AAPL</th>' not in page
+        page = requests.get(server.url("/app?symbols=TSLA"), timeout=10).text  # unsaved
+        assert '<th scope="row">TSLA</th>' in page and '<th scope="row">NVDA</th>' not in page
+        assert requests.get(server.url("/api/boards"), timeout=10).json() == {
+            "boards": ["main"]}
