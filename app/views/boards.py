@@ -128,7 +128,7 @@ class Keeper:
 
     def watch(self, dashboard) -> None:
         self._dashboard = dashboard
-        dashboard.param.watch(lambda _e: self.changed(), ["symbols", "sort", "alerts"])
+        dashboard.param.watch(lambda *_events: self.changed(), ["symbols", "sort", "alerts"])
 
     def current(self) -> Board:
         """The board as the dashboard holds it now."""

@@ -147,3 +147,44 @@ def test_url_symbols_open_an_unsaved_board_that_overwrites_nothing(browser, boar
         wait_for_symbols(page, ["AAPL", "TSLA"])
     finally:
         page.context.close()
+
+
+def test_a_shared_board_opens_read_only_for_another_user(browser, boards_server):
+    alice = fresh_page(browser)
+    bob = fresh_page(browser)
+    try:
+        sign_in_at(alice, boards_server.url("/app?board=shown"), "alice")
+        wait_for_symbols(alice, DEFAULTS)
+        remove_symbol(alice, "GOOGL")
+        wait_until(lambda: saved(alice, "shown").get("symbols") == ["AAPL", "TSLA"],
+                   what="alice's board to be saved")
+        alice.get_by_label("Shared (read-only link)").check()
+        link = alice.locator("a.photon-share")
+        link.wait_for()
+        assert link.inner_text() == "?board=shown&owner=alice"
+        wait_until(lambda: saved(alice, "shown").get("shared") is True, what="the share")
+
+        sign_in_at(bob, boards_server.url("/app" + link.inner_text()), "bob")
+        wait_for_symbols(bob, ["AAPL", "TSLA"])
+        note = bob.locator(".photon-board-note")
+        assert note.inner_text() == "Read-only: board shown of alice"
+        remove_symbol(bob, "TSLA")  # bob may change what he sees: nothing is saved
+        wait_for_symbols(bob, ["AAPL"])
+        mine = bob.context.new_page()  # a later change to a board of bob's own is saved
+        mine.add_init_script(DEEP_QUERY)
+        open_board(mine, boards_server.url("/app?board=mine"))
+        wait_for_symbols(mine, DEFAULTS)
+        remove_symbol(mine, "AAPL")
+        wait_until(lambda: saved(mine, "mine").get("symbols") == ["TSLA", "GOOGL"],
+                   what="bob's own board to be saved")
+        assert saved(alice, "shown")["symbols"] == ["AAPL", "TSLA"]
+        assert "shown" not in bob.request.get(boards_server.url("/api/boards")).json()["boards"]
+        alice.get_by_label("Shared (read-only link)").uncheck()
+        wait_until(lambda: saved(alice, "shown").get("shared") is False, what="unshared")
+        open_board(bob, boards_server.url("/app?board=shown&owner=alice"))
+        wait_for_symbols(bob, DEFAULTS)  # no such shared board: an unsaved default one
+        assert bob.locator(".photon-board-note").inner_text() == (
+            "There is no such shared board.")
+    finally:
+        alice.context.close()
+        bob.context.close()
