@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from html import escape
+from pathlib import Path
 from urllib.parse import quote
 
 import panel as pn
@@ -38,6 +38,7 @@ from app.boards.fields import (
     theme_from_arg,
 )
 from app.boards.store import BoardStore, StoreError
+from app.views.esm import SharedSourceComponent
 from app.views.urlstate import with_query
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,19 @@ SAVE_AFTER_S = 1.0
 #: The URL keys of an unsaved board.
 URL_KEYS = ("symbols", "sort", "alerts")
 
+_HERE = Path(__file__).parent
+
 CSS = """
 :host{display:block}
-.photon-board-note{font-size:.85em;margin:.2em .4em}
-.photon-board-note a{color:inherit}
+.photon-boards{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .8em;
+  font-size:.9em;margin:.2em .4em}
+.photon-board-field{display:inline-flex;align-items:center;gap:.3em}
+.photon-boards select,.photon-boards input:not([type=checkbox]),.photon-boards button{
+  font:inherit;padding:.15em .4em;color:inherit;background:light-dark(#fff,#161a22);
+  border:1px solid light-dark(#d1d5db,#374151);border-radius:4px}
+.photon-boards button{cursor:pointer}
+.photon-boards a{color:inherit}
+.photon-board-note{margin:0}
 """
 
 
@@ -173,54 +183,56 @@ def _log_failure(future) -> None:
         log.warning("a board was not saved: %s", exc)
 
 
-class BoardSwitcher(pn.viewable.Viewer):
-    """Pick a board, make a new one, rename or delete this one, share it read-only."""
+class BoardSwitcher(SharedSourceComponent):
+    """Pick a board, make a new one, rename or delete this one, share it read-only: one
+    JS component (``boards.js``), so a page gains one Bokeh model, not a row of widgets."""
 
+    mode = param.Selector(default="edit", objects=["edit", "read", "note"], doc="edit: "
+                          "the user's own board; read: another's, shared; note: no board, "
+                          "only the note.")
+    names = param.List(default=[], item_type=str, doc="The user's boards, A to Z.")
     current = param.String(default="", doc="The open board's name.")
+    owner = param.String(default="", doc="Whose board it is (shown when read-only).")
+    shared = param.Boolean(default=False, doc="Others may open it read-only.")
+    link = param.String(default="", doc="The share link (relative), while shared.")
+    note = param.String(default="", doc="A notice (plain text).")
 
-    def __init__(self, opening: Opening, store: BoardStore, keeper: Keeper | None, **params):
-        super().__init__(current=opening.board.name if opening.board else "", **params)
-        self._opening, self._store, self._keeper = opening, store, keeper
-        self._note = pn.pane.HTML(self._note_html(opening.notice), stylesheets=[CSS], margin=0,
-                                  sizing_mode="stretch_width")
-        if opening.read_only or keeper is None:
-            self._layout = pn.Row(self._note, sizing_mode="stretch_width")
+    _esm = (_HERE / "boards.js").read_text()
+    _stylesheets = [CSS]
+
+    def __init__(self, opening: Opening, store: BoardStore | None, keeper: Keeper | None,
+                 **params):
+        mode = "read" if opening.read_only else "edit" if keeper is not None else "note"
+        board = opening.board
+        super().__init__(mode=mode, names=list(opening.names),
+                         current=board.name if board else "", owner=opening.owner or "",
+                         shared=bool(board and board.shared), note=opening.notice,
+                         sizing_mode="stretch_width", margin=0, **params)
+        self._store, self._keeper = store, keeper
+        self.link = self._link()
+
+    def _link(self) -> str:
+        if self._keeper is None or not self.shared:
+            return ""
+        return f"?board={quote(self.current)}&owner={quote(self._keeper.owner)}"
+
+    def _handle_msg(self, data) -> None:
+        if self.mode != "edit" or not isinstance(data, dict):
             return
-        self._pick = pn.widgets.Select(name="Board", options=list(opening.names),
-                                       value=self.current, width=160)
-        self._name = pn.widgets.TextInput(name="Name", placeholder="new name",
-                                          max_length=40, width=140)
-        self._new = pn.widgets.Button(name="New", width=70)
-        self._rename = pn.widgets.Button(name="Rename", width=80)
-        self._delete = pn.widgets.Button(name="Delete", width=80, button_type="danger")
-        self._share = pn.widgets.Checkbox(name="Shared (read-only link)",
-                                          value=opening.board.shared)
-        self._pick.param.watch(lambda e: self.open(e.new), "value")
-        self._new.on_click(lambda _e: self.create(self._name.value))
-        self._rename.on_click(lambda _e: self.rename_to(self._name.value))
-        self._delete.on_click(lambda _e: self.delete())
-        self._share.param.watch(lambda e: self.share(e.new), "value")
-        self._layout = pn.Row(self._pick, self._name, self._new, self._rename, self._delete,
-                              self._share, self._note, sizing_mode="stretch_width",
-                              css_classes=["photon-boards"])
-
-    def _note_html(self, text: str = "") -> str:
-        o = self._opening
-        if o.read_only and o.board is not None:
-            return (f'<p class="photon-board-note">Read-only: board <strong>'
-                    f'{escape(o.board.name)}</strong> of <strong>{escape(o.owner or "")}'
-                    "</strong></p>")
-        if text:
-            return f'<p class="photon-board-note" role="status">{escape(text)}</p>'
-        board = self._keeper.board if self._keeper else None
-        if board is not None and board.shared:
-            link = f"?board={quote(board.name)}&owner={quote(self._keeper.owner)}"
-            return (f'<p class="photon-board-note">Share: <a class="photon-share" '
-                    f'href="{escape(link)}">{escape(link)}</a></p>')
-        return ""
+        kind, name = data.get("type"), str(data.get("name") or "")[:100]
+        if kind == "open":
+            self.open(name)
+        elif kind == "create":
+            self.create(name)
+        elif kind == "rename":
+            self.rename_to(name)
+        elif kind == "delete":
+            self.delete()
+        elif kind == "share":
+            self.share(data.get("on") is True)
 
     def say(self, text: str = "") -> None:
-        self._note.object = self._note_html(text)
+        self.note = text
 
     def go(self, name: str, save: bool = True) -> None:
         """Open board ``name``: the page loads again as ``?board=NAME``, once the open
@@ -229,13 +241,8 @@ class BoardSwitcher(pn.viewable.Viewer):
             self._keeper.save()
         # The store's one thread runs what was submitted in order: once this no-op has
         # run, the save has been written, and the next page reads it.
-        self._after(service.submit(lambda: None), lambda _r: self._navigate(name))
-
-    def _navigate(self, name: str) -> None:
-        loc = pn.state.location
-        if loc is not None:
-            loc.search = f"?board={quote(name)}"
-            loc.reload = True
+        self._after(service.submit(lambda: None),
+                    lambda _r: self._send_msg({"go": f"?board={quote(name)}"}))
 
     def _after(self, future, then, failed: str = "") -> None:
         """Run ``then(result)`` on this session's loop once ``future`` is done; on an
@@ -247,10 +254,10 @@ class BoardSwitcher(pn.viewable.Viewer):
                 exc = f.exception()
                 if exc is None:
                     then(f.result())
-                else:
-                    if self._keeper is not None:
-                        self._keeper.stopped = False
-                    self.say(f"{failed}{exc}.")
+                    return
+                if self._keeper is not None:
+                    self._keeper.stopped = False
+                self.say(f"{failed}{exc}.")
             if doc is not None and doc.session_context is not None:
                 doc.add_next_tick_callback(on_loop)
             else:
@@ -259,7 +266,7 @@ class BoardSwitcher(pn.viewable.Viewer):
         future.add_done_callback(done)
 
     def open(self, name: str) -> None:
-        if name and name != self.current:
+        if name in self.names and name != self.current:
             self.go(name)
 
     def create(self, raw: str) -> None:
@@ -268,7 +275,7 @@ class BoardSwitcher(pn.viewable.Viewer):
         except BoardError as exc:
             self.say(f"{exc}.")
             return
-        if name.lower() in (n.lower() for n in self._pick.options):
+        if name.lower() in (n.lower() for n in self.names):
             self.say("There is a board of that name already.")
             return
         self.go(name)  # ?board=NAME makes it, from the defaults
@@ -281,7 +288,7 @@ class BoardSwitcher(pn.viewable.Viewer):
                     lambda board: self.go(board.name, save=False), "Not renamed: ")
 
     def delete(self) -> None:
-        others = [n for n in self._pick.options if n != self.current]
+        others = [n for n in self.names if n != self.current]
         if not others:
             self.say("This is your only board: make another before deleting it.")
             return
@@ -293,10 +300,8 @@ class BoardSwitcher(pn.viewable.Viewer):
     def share(self, on: bool) -> None:
         self._keeper.board = replace(self._keeper.board, shared=on)
         self._keeper.save()
-        self.say()
-
-    def __panel__(self):
-        return self._layout
+        self.param.update(shared=on, link="")
+        self.link = self._link()
 
 
 class SavedBoard:

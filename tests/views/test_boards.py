@@ -8,6 +8,7 @@ import pytest
 from app.boards.fields import Board
 from app.boards.store import BoardStore
 from app.views.boards import Keeper, choose
+from tests.support import wait_until
 
 
 @pytest.fixture
@@ -100,3 +101,34 @@ def test_the_keeper_saves_what_the_dashboard_holds(store):
     dash.symbols = ["TSLA"]
     keeper.save().result(timeout=10)
     assert store.get("alice", "main").symbols == ("NVDA", "AAPL")
+
+
+def test_the_switcher_shares_and_refuses_bad_names(store):
+    from app.views.boards import BoardSwitcher, Opening
+
+    board = store.put("alice", Board("tech", ("NVDA",)))
+    keeper = Keeper(store, "alice", board)
+    bar = BoardSwitcher(Opening(board, "alice", names=("main", "tech")), store, keeper)
+    assert bar.mode == "edit" and bar.link == ""
+    bar._handle_msg({"type": "share", "on": True})
+    assert bar.link == "?board=tech&owner=alice"
+    wait = keeper.save()
+    wait.result(timeout=10)
+    assert store.get("alice", "tech").shared
+    bar._handle_msg({"type": "create", "name": "<b>x</b>"})
+    assert bar.note == "a board name is 1 to 40 letters, digits, spaces, _ or -."
+    bar._handle_msg({"type": "create", "name": "MAIN"})
+    assert bar.note == "There is a board of that name already."
+    bar._handle_msg({"type": "delete"})  # "main" is left: allowed, and tech goes
+    wait_until(lambda: store.get("alice", "tech") is None, what="tech deleted")
+
+
+def test_the_switcher_of_a_read_only_board_does_nothing(store):
+    from app.views.boards import BoardSwitcher, Opening
+
+    board = store.put("bob", Board("tech", ("NVDA",), shared=True))
+    bar = BoardSwitcher(Opening(board, "bob", read_only=True), store, None)
+    assert bar.mode == "read" and bar.owner == "bob"
+    bar._handle_msg({"type": "delete"})
+    bar._handle_msg({"type": "share", "on": False})
+    assert store.get("bob", "tech").shared
