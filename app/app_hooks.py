@@ -8,21 +8,27 @@ import panel as pn
 from bokeh.settings import settings as bokeh_settings
 from tornado import process
 
+from app.access import clients, headers, session_gate
 from app.access import serving as access
 from app.config import Settings, exit_on_bad_settings, get_settings
 from app.embed import pages as embed_pages
 from app.embed import policy as embed_policy
 from app.feeds.registry import require_feed_settings
+from app.history import handler as history_route
 from app.history import service as history
 from app.hub.hub import get_hub, reset_hub
 from app.lanes import bokehlane, broadcast, fastlane
 from app.relay import supervisor
-from app.runtime import gcpolicy, gcwatch, logs, server_fixes
+from app.runtime import connections, gcpolicy, gcwatch, logs, server_fixes
 from app.views.status import status_values
 
 # This module's body runs when `panel serve` builds the application, before it builds
 # the Tornado server: the only moment to turn on gzip for every response.
 server_fixes.install_compression()
+# ... and the one moment to give it pings, ping and header timeouts (silent clients).
+connections.install()
+# ... and security headers on every response (they read a page before it is gzipped).
+headers.install()
 # ... and to turn sign-in on (PHOTON_AUTH): Bokeh reads its auth module and cookie
 # secret from the environment after this, when it builds the server.
 
@@ -41,6 +47,7 @@ def on_server_loaded(server_context) -> None:
     # `panel serve app` with a bad setting stops here, with one line, before serving.
     settings = exit_on_bad_settings("photon", _checked_settings)
     logs.configure(settings.log_level)
+    headers.configure(cookie_secure=settings.cookie_secure)
     if process.task_id() is not None:  # a worker of --num-procs: not one left behind
         supervisor.die_with_parent()
         if not settings.redis_url:
@@ -58,6 +65,11 @@ def on_server_loaded(server_context) -> None:
     server_fixes.install()
     server_fixes.install_light_pages()  # only the bundles a page uses, versioned URLs
     server_fixes.install_static_packing()  # BokehJS & co. compressed once, not per visit
+    # Limits per client (user, else address): tabs, the process's sessions, /history.
+    clients.trust_proxies(settings.trusted_proxies)
+    session_gate.install(settings.max_sessions_per_client, settings.max_sessions)
+    history_route.configure(settings.history_max_bars, settings.history_rate,
+                            settings.history_burst)
     hub = get_hub()
     if (kept := history.open_history(settings, hub.feed)) is not None:
         history.install(kept.attach(hub))
@@ -79,6 +91,7 @@ def _checked_settings() -> Settings:
 
 
 def on_server_unloaded(server_context) -> None:
+    session_gate.uninstall()
     fastlane.uninstall()
     bokehlane.uninstall()
     broadcast.uninstall()

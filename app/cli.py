@@ -10,10 +10,12 @@ environment variables. Unknown options go to ``panel serve``.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from app import __version__
 from app.config import (
@@ -25,13 +27,13 @@ from app.config import (
     load_settings,
 )
 from app.feeds.redis_url import redact_url
-from app.feeds.registry import require_feed_settings
+from app.feeds.registry import feed_choices, require_feed_settings
 
 APP_DIR = Path(__file__).resolve().parent
 
 #: Options that set a setting: (flag, settings field, help).
 SETTING_OPTIONS = (
-    ("--feed", "feed", "price feed: mock (no account needed) or finnhub"),
+    ("--feed", "feed", "price feed: {feeds} (mock needs no account)"),
     ("--port", "port", "port to listen on"),
     ("--push-interval-ms", "push_interval_ms", "how often each browser gets its changes"),
     ("--symbols", "symbols", "default tickers of a new session, comma separated"),
@@ -51,11 +53,20 @@ RELAY_OPTIONS = tuple(o for o in SETTING_OPTIONS
 RECORD_OPTIONS = tuple(o for o in SETTING_OPTIONS if o[1] in ("feed", "symbols", "log_level"))
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line of Photon's own, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def add_setting_options(p: argparse.ArgumentParser, options=SETTING_OPTIONS) -> None:
     defaults = Settings()
     for flag, name, text in options:
         default = getattr(defaults, name)
         shown = ",".join(default) if isinstance(default, tuple) else default
+        if "{feeds}" in text:  # the registry's list, so that the help cannot drift from it
+            text = text.format(feeds=feed_choices())
         help_text = f"{text} [{env_var(name)}; default {shown}]"
         if isinstance(default, bool):  # a switch: present means on
             p.add_argument(flag, dest=name, action="store_const", const="1", help=help_text)
@@ -64,7 +75,7 @@ def add_setting_options(p: argparse.ArgumentParser, options=SETTING_OPTIONS) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="photon",
         description="Photon: a live stock ticker board. Serves the dashboard at "
         "http://ADDRESS:PORT/app. Options not listed here are passed to `panel serve`. "
@@ -132,7 +143,7 @@ def upstream_settings(p: argparse.ArgumentParser, options, argv: list[str],
 
 def relay_main(argv: list[str]) -> None:
     """``photon relay``: hold the upstream feed once, publish it through Redis."""
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="photon relay",
         description="Hold the upstream feed (one connection for every server process) and "
         "publish its ticks through Redis; servers read them with --redis-url. A second "
@@ -163,22 +174,9 @@ def relay_main(argv: list[str]) -> None:
             history.close()
 
 
-def _num_procs(extra: list[str]) -> int:
-    """The ``--num-procs`` passed on to ``panel serve`` (1 when absent)."""
-    for i, arg in enumerate(extra):
-        value = arg.split("=", 1)[1] if arg.startswith("--num-procs=") else (
-            extra[i + 1] if arg == "--num-procs" and i + 1 < len(extra) else None)
-        if value is not None:
-            try:
-                return int(value)
-            except ValueError:
-                return 1
-    return 1
-
-
 def record_main(argv: list[str]) -> None:
     """``photon record``: record a feed's ticks and reference prices to a file."""
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="photon record",
         description="Record any feed's trades (symbol, price, size, trade time, receipt "
         "time) and reference prices to a gzipped JSON-lines file, until Ctrl-C or "
@@ -198,6 +196,39 @@ def record_main(argv: list[str]) -> None:
           flush=True)
 
 
+def panel_options(argv: list[str]) -> argparse.Namespace:
+    """``panel serve``'s command line (``argv`` from :func:`panel_argv`) read by ``panel
+    serve``'s own options, starting nothing: a wrong option stops Photon here, in one line,
+    before it prints its address."""
+    from panel.command.serve import Serve
+
+    p = OneLineParser(prog="photon", add_help=False)
+    Serve(parser=p)
+    parsed = p.parse_args(argv[2:])
+    if len(parsed.files) > 1:  # photon serves its own app and nothing else
+        p.error(f"unrecognized arguments: {' '.join(parsed.files[1:])}")
+    return parsed
+
+
+def port_problem(address: str, ports: range) -> str | None:
+    """None if each of ``ports`` can be listened on at ``address`` (bound as the server
+    will bind them, then released), else one line saying which cannot and why."""
+    from tornado.netutil import bind_sockets
+
+    for port in ports:
+        try:
+            sockets = bind_sockets(port, address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} is already in use on {address}: stop what listens "
+                        "there or choose another port with --port (PHOTON_PORT)")
+            return (f"cannot listen on {address}:{port}: {exc.strerror or exc}; choose "
+                    "another --address or --port")
+        for sock in sockets:
+            sock.close()
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     from app.relay import supervisor
 
@@ -211,7 +242,8 @@ def main(argv: list[str] | None = None) -> None:
         from app.access.admin_cli import main as admin_main
 
         sys.exit(admin_main(argv))
-    args, extra = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
     overrides = option_overrides(args)
 
     def load() -> Settings:
@@ -220,11 +252,15 @@ def main(argv: list[str] | None = None) -> None:
         return settings
 
     settings = exit_on_bad_settings("photon", load, {v: OPTION_OF[v] for v in overrides})
-    several = args.procs > 1 or _num_procs(extra) != 1
-    if several and not settings.redis_url:
+    served_argv = panel_argv(settings, args.address, args.show, extra)
+    num_procs = panel_options(served_argv).num_procs or 1
+    if (args.procs > 1 or num_procs != 1) and not settings.redis_url:
         sys.exit("photon: several processes need --redis-url (PHOTON_REDIS_URL): they share "
                  "one upstream connection through the relay; without it each would open its "
                  "own and show its own market")
+    if (busy := port_problem(args.address, range(settings.port,
+                                                  settings.port + args.procs))) is not None:
+        parser.exit(2, f"photon: {busy}\n")
     os.environ.update(overrides)  # the served app reads the same settings, options first
     if args.procs > 1:
         redis_url = settings.redis_url or ""
@@ -235,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(supervisor.supervise(cmds))
     from panel.command import main as panel_main
 
-    sys.argv = panel_argv(settings, args.address, args.show, extra)
+    sys.argv = served_argv
     source = (f"the relay through {redact_url(settings.redis_url)}" if settings.redis_url
               else settings.feed)
     print(f"Photon: http://{args.address}:{settings.port}/app (feed: {source})", flush=True)

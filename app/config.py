@@ -11,6 +11,7 @@ in README.md and ``.env.example``. Secrets are held in :class:`Secret`, whose
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -121,11 +122,30 @@ def _flag(raw: str) -> bool:
     raise ValueError(raw)
 
 
+def _proxies(raw: str) -> tuple[str, ...]:
+    """``PHOTON_TRUSTED_PROXIES``: addresses or CIDR networks, comma separated."""
+    return tuple(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _networks(items: tuple[str, ...]) -> str | None:
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return "must be IP addresses or networks (CIDR), comma separated"
+    return None
+
+
+#: Sessions one process holds by default: the acceptance bench's 2,000 sessions held
+#: every target but the cadence, which stretched to 656 ms (README "Limits per client").
+MAX_SESSIONS = 2000
+
+
 def _symbols(raw: str) -> tuple[str, ...]:
     return tuple(s.strip().upper() for s in raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
 
 
-def default_path_or_off(environ: Mapping[str, str] | None = None) -> str:
+def default_history_path(environ: Mapping[str, str] | None = None) -> str:
     """``$XDG_DATA_HOME/photon/history.sqlite3`` (``~/.local/share`` without it)."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
@@ -134,7 +154,7 @@ def default_path_or_off(environ: Mapping[str, str] | None = None) -> str:
 
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Photon's data directory: ``$XDG_DATA_HOME/photon`` (``~/.local/share`` without it)."""
-    return Path(default_path_or_off(environ)).parent
+    return Path(default_history_path(environ)).parent
 
 
 #: Panel's OAuth providers Photon offers (``PHOTON_OAUTH_PROVIDER``).
@@ -200,6 +220,12 @@ class Settings:
     history_len: int = var(240, "PHOTON_HISTORY_LEN", int, _at_least(2))
     stale_after_s: float = var(10.0, "PHOTON_STALE_AFTER_S", float, _positive_seconds)
     mock_seed: int | None = var(None, "PHOTON_MOCK_SEED", int)
+    market_hours: str = var("market", "PHOTON_MARKET_HOURS", str.lower,
+                            _one_of("market", "always", "pre", "post", "closed"))
+    """The calendar stocks follow: "market" is the NYSE day (pre-market, regular, after
+    hours, closed), named on rows and the status line, and the mock trades by it (thin in
+    the extended hours, none when closed); "always" a regular session around the clock;
+    "pre", "post", "closed" hold that phase (to see and test how the board says it)."""
     transport: str = var("fast", "PHOTON_TRANSPORT", str.lower, _one_of("fast", "bokeh"))
     """How ticks reach browsers: "fast" (the fast-lane WebSocket) or "bokeh" (model updates)."""
     gc: str = var("freeze", "PHOTON_GC", str.lower, _one_of("freeze", "default"))
@@ -222,12 +248,16 @@ class Settings:
                                _url("http", "https"))
     embed_origins: tuple[str, ...] = var((), "PHOTON_EMBED_ORIGINS", _origins, _no_wildcard)
     """Pages (``host:port``) allowed to embed /sparkline and /app, besides the server's own."""
+    cookie_secure: bool = var(False, "PHOTON_COOKIE_SECURE", _flag)
+    """Mark every cookie ``Secure`` on plain HTTP too: the server sits behind a TLS proxy
+    (over TLS itself, or told by ``X-Forwarded-Proto`` with ``--use-xheaders``, it does so
+    anyway)."""
     record: str | None = var(None, "PHOTON_RECORD", str)
     """Record the upstream's ticks and reference prices to this file (``.jsonl.gz``)."""
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))
     replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
     replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
-    history: str = var(default_path_or_off(), "PHOTON_HISTORY", _path_or_off)
+    history: str = var(default_history_path(), "PHOTON_HISTORY", _path_or_off)
     """The bar store (one SQLite file) behind /history and the sparklines; "off": none."""
     history_days: int = var(30, "PHOTON_HISTORY_DAYS", int, _at_least(1, " (days)"))
     """Days of one-minute bars kept; older ones are pruned."""
@@ -262,10 +292,42 @@ class Settings:
                                          _json_object)
     """A JSON object for Panel's provider, e.g. the generic one's AUTHORIZE_URL,
     TOKEN_URL, USER_URL, or Azure's tenant."""
+    # -- alerts (app/alerts) -----------------------------------------------------
+    smtp_url: str | None = var(None, "PHOTON_SMTP_URL", str.strip, _url("smtp", "smtps"))
+    """The SMTP server alert e-mails go through: ``smtp://[user@]host[:port]`` (STARTTLS
+    when offered; ``?starttls=1`` insists) or ``smtps://``; ``?from=`` the sender."""
+    webhook_allow_private: bool = var(False, "PHOTON_WEBHOOK_ALLOW_PRIVATE", _flag)
+    """Let alert webhooks call private, loopback and link-local addresses (a test rig,
+    or an intranet receiver): off, a user cannot make the server call inside the
+    operator's network."""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    """PHOTON_SMTP_PASSWORD(_FILE): the password of PHOTON_SMTP_URL's user."""
     cookie_secret: Secret = field(default_factory=lambda: Secret(""))
     """PHOTON_COOKIE_SECRET(_FILE); without it one is made in the data directory."""
     oauth_secret: Secret = field(default_factory=lambda: Secret(""))
     """PHOTON_OAUTH_SECRET(_FILE): the OAuth client secret."""
+    trusted_proxies: tuple[str, ...] = var((), "PHOTON_TRUSTED_PROXIES", _proxies, _networks)
+    """Proxies (addresses, CIDR) whose ``X-Forwarded-For`` names the viewer's address."""
+    max_sessions_per_client: int = var(20, "PHOTON_MAX_SESSIONS_PER_CLIENT", int,
+                                       _at_least(1))
+    """Tabs one client (signed-in user, else address) may hold open at once."""
+    max_sessions: int = var(MAX_SESSIONS, "PHOTON_MAX_SESSIONS", int, _at_least(1))
+    """Tabs the process holds at once; past it new viewers get "Photon is full"."""
+    history_max_bars: int = var(10_000, "PHOTON_HISTORY_MAX_BARS", int, _at_least(1))
+    """Most bars one /history reply carries; more is a 400 saying how to narrow it."""
+    history_rate: float = var(2.0, "PHOTON_HISTORY_RATE", float,
+                              _above_zero("requests a second"))
+    """/history requests a second per client, once its burst is spent."""
+    history_burst: int = var(10, "PHOTON_HISTORY_BURST", int, _at_least(1))
+    """/history requests a client may make at once."""
+    ws_max_unsent_bytes: int = var(1_048_576, "PHOTON_WS_MAX_UNSENT_BYTES", int,
+                                   _at_least(1024, " (bytes)"))
+    """A WebSocket with more than this waiting to reach its browser is closed."""
+    ws_ping_timeout_s: float = var(30.0, "PHOTON_WS_PING_TIMEOUT_S", float, _positive_seconds)
+    """Sockets are pinged this often; one that leaves a ping unanswered this long is closed."""
+    http_header_timeout_s: float = var(10.0, "PHOTON_HTTP_HEADER_TIMEOUT_S", float,
+                                       _positive_seconds)
+    """An HTTP connection that sends no complete request head within this is closed."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -285,6 +347,10 @@ class Settings:
                 "one Finnhub connection streams (raise FINNHUB_MAX_SYMBOLS on a bigger plan)",
                 "PHOTON_MAX_SYMBOLS")
         self._check_sign_in()
+        if self.smtp_url and re.match(r"\w+://[^/@]*:[^/@]*@", self.smtp_url):
+            raise SettingError("PHOTON_SMTP_URL is not allowed: it holds a password; give "
+                               "it in PHOTON_SMTP_PASSWORD or PHOTON_SMTP_PASSWORD_FILE",
+                               "PHOTON_SMTP_URL")
 
     def _check_sign_in(self) -> None:
         """What each PHOTON_AUTH needs besides itself (the files are read by app/access)."""
@@ -391,7 +457,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
                     alpaca_key_id=_api_key(env, "ALPACA_API_KEY_ID"),
                     alpaca_secret_key=_api_key(env, "ALPACA_API_SECRET_KEY"),
                     cookie_secret=_api_key(env, "PHOTON_COOKIE_SECRET"),
-                    oauth_secret=_api_key(env, "PHOTON_OAUTH_SECRET"), **values)
+                    oauth_secret=_api_key(env, "PHOTON_OAUTH_SECRET"),
+                    smtp_password=_api_key(env, "PHOTON_SMTP_PASSWORD"), **values)
 
 
 def exit_on_bad_settings(prog: str, load: Callable[[], Settings],

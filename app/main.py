@@ -10,7 +10,7 @@ import panel as pn
 from app.config import get_settings
 from app.hub.hub import get_hub
 from app.lanes import bokehlane, fastlane
-from app.views import first_paint, theme
+from app.views import first_paint, page, theme
 from app.views.boards import SavedBoard
 from app.views.dashboard import Dashboard
 
@@ -69,4 +69,5 @@ dashboard.status.param.update(
 )
 # The prices as of this request, in the HTML itself: painted before BokehJS starts.
 first_paint.install(pn.state.curdoc, dashboard)
+page.install(pn.state.curdoc)  # the picker's and the URL's fixes (page.js)
 dashboard.servable(title="Photon")

@@ -5,7 +5,7 @@
     board                      # the live board inline
     board.table                # the streaming DataFrame, live (a Tabulator)
     board.frame                # ... and as a plain pandas DataFrame, now
-    board.chart("AAPL")        # a live Bokeh chart
+    board.chart("AAPL")        # the served chart: live one-minute candles, volume, ranges
     board.watch("NVDA"); board.unwatch("TSLA")
     board.history("AAPL"); board.ticks()
     board.bars("AAPL", interval="5m")   # one-minute bars from the history store, resampled
@@ -20,8 +20,9 @@ about 3.5 MB of scripts in that cell's output (and in the saved ``.ipynb``).
 Everything runs on this kernel: the board's own hub and feed (``feed="finnhub"`` reads
 ``FINNHUB_API_KEY`` from the environment or ``.env`` like the server does). One
 periodic callback per board takes each hub cycle's changes (``hub.changes_since``)
-and hands them to the table (``patch``) and the charts (``ColumnDataSource.stream``
-with ``rollover``): no polling loop, and nothing is recomputed for unchanged symbols.
+and patches the table: no polling loop, and nothing is recomputed for unchanged
+symbols. A chart is the served one (:class:`app.views.chart.TickerChart`), which
+follows the hub on its own timer; the board sends its Bokeh changes to the page.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ from pathlib import Path
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool
-from bokeh.plotting import figure
+from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from app.config import load_settings
 from app.history.service import History, open_history
 from app.hub.hub import Hub, make_hub
 from app.quotes import Quote
+from app.views.chart import TickerChart
 from app.views.dashboard import Dashboard
 from app.views.esm import classic_script
 
@@ -72,9 +73,10 @@ def load_panel() -> None:
         pn.extension(*missing)
     global _resync_shown
     if not _resync_shown:
-        from IPython.display import Javascript, display
+        from IPython.display import HTML, display
 
-        display(Javascript(resync_script()))
+        # A script in an HTML output takes no room; a Javascript output is a 10 px strip.
+        display(HTML(f"<script>{resync_script()}</script>"))
         _resync_shown = True
 
 
@@ -93,6 +95,21 @@ def resync_script() -> str:
 
 #: Columns of :attr:`LiveBoard.frame`, one row per watched symbol.
 FRAME_COLUMNS = ["symbol", "last", "change", "change_pct", "volume", "time"]
+
+#: How :attr:`LiveBoard.table` shows them: whole times (to the second, UTC) and
+#: volumes with thousands separators, whole unless the asset trades in fractions.
+TABLE_FORMATTERS = {
+    "last": NumberFormatter(format="0,0.00[00]"),
+    "change": NumberFormatter(format="+0,0.00[00]"),
+    "change_pct": NumberFormatter(format="+0.00"),
+    "volume": NumberFormatter(format="0,0[.][0000]"),
+    "time": DateFormatter(format="%Y-%m-%d %H:%M:%S"),
+}
+TABLE_TITLES = {"change_pct": "change %", "time": "time (UTC)"}
+#: Widths (px) that fit each column's values: the table is built before the first
+#: quotes, so widths fitted to its data would fit "NaT" and cut the times.
+TABLE_WIDTHS = {"symbol": 160, "last": 110, "change": 100, "change_pct": 125,
+                "volume": 130, "time": 170}
 
 
 def quote_record(q: Quote | None, symbol: str) -> dict:
@@ -121,7 +138,6 @@ class LiveBoard(pn.viewable.Viewer):
     """A live Photon board for a notebook, with its data as pandas and live charts."""
 
     symbols = param.List(default=[], doc="The symbols watched (change with watch/unwatch).")
-    chart_points = param.Integer(default=600, doc="Points a live chart keeps (rollover).")
 
     def __init__(self, symbols: Iterable[str] = (), *, feed: str = "mock",
                  push_interval_ms: int | None = None, speed: float = 1.0,
@@ -144,10 +160,13 @@ class LiveBoard(pn.viewable.Viewer):
         self._dash = Dashboard(hub=self.hub, symbols=list(symbols),
                                max_symbols=settings.max_symbols).start()
         self.symbols = list(self._dash.subscription.symbols)
+        self._reader: History | None = None  # the store read, without one of its own
         self.table = pn.widgets.Tabulator(self.frame, show_index=False, disabled=True,
+                                          formatters=TABLE_FORMATTERS, titles=TABLE_TITLES,
+                                          widths=TABLE_WIDTHS,
                                           sizing_mode="stretch_width")
         """The streaming DataFrame, live: patched in place each cycle."""
-        self._charts: dict[str, list[tuple[ColumnDataSource, pn.pane.Bokeh]]] = {}
+        self._charts: list[tuple[TickerChart, list[pn.pane.Bokeh]]] = []
         self._cycle = self.hub.cycle
         self._callback = pn.state.add_periodic_callback(self._on_cycle,
                                                         self.hub.push_interval_floor_ms)
@@ -193,41 +212,57 @@ class LiveBoard(pn.viewable.Viewer):
         """Bars of ``symbol`` from the history store: time (bar start, UTC), open, high,
         low, close, volume; ``interval`` one of 1m, 5m, 15m, 1h, 1d; ``start``/``end``
         as epoch seconds, datetimes or anything ``pd.Timestamp`` reads (UTC if naive)."""
-        history = self._history
-        if history is None:  # a board on a shared hub, or closed: read the file only
-            path = load_settings().history
-            history = None if path == "off" else History(path, write=False)
+        history = self._store()
         rows = [] if history is None else history.bars(symbol.upper(), interval,
                                                        _epoch(start), _epoch(end))
-        if history is not None and history is not self._history:
-            history.close()
+        if self._callback is None and history is self._reader is not None:
+            self._reader.close()  # closed: nothing else will close it
+            self._reader = None
         df = pd.DataFrame([(b.t, b.o, b.h, b.l, b.c, b.v) for b in rows],
                           columns=["time", "open", "high", "low", "close", "volume"])
         df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
         return df
 
+    def _store(self) -> History | None:
+        """The history store: this board's, else the file read only (a board on a shared
+        hub, or a closed one); None with ``PHOTON_HISTORY=off``."""
+        if self._history is not None:
+            return self._history
+        if self._reader is None:
+            path = load_settings().history
+            self._reader = None if path == "off" else History(path, write=False)
+        return self._reader
+
     # -- live chart ------------------------------------------------------------
-    def chart(self, symbol: str, height: int = 280):
-        """A live price chart of ``symbol``: its recent history, then every new point."""
+    def chart(self, symbol: str) -> TickerChart:
+        """The served chart of ``symbol``: one-minute candles from the history store with
+        their volume, the ranges, the previous close and the live price, following every
+        cycle (a closed market's gap stays a gap)."""
         symbol = symbol.upper()
         if symbol not in self.symbols:
             self.watch(symbol)
-        hist = self.hub.history(symbol)
-        source = ColumnDataSource({"time": [t * 1000 for t, _ in hist],
-                                   "price": [p for _, p in hist]})
-        fig = figure(title=f"{symbol} · live", x_axis_type="datetime", height=height,
-                     sizing_mode="stretch_width", tools="pan,wheel_zoom,reset,crosshair")
-        fig.line("time", "price", source=source, line_width=2)
-        fig.add_tools(HoverTool(tooltips=[("time", "@time{%H:%M:%S}"),
-                                          ("price", "@price{0,0.00}")],
-                                formatters={"@time": "datetime"}, mode="vline"))
-        pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
-        self._charts.setdefault(symbol, []).append((source, pane))
-        return pane
+        chart = TickerChart(hub=self.hub, symbol=symbol, history=self._store())
+        entry = (chart, chart.__panel__().select(pn.pane.Bokeh))
+        self._charts.append(entry)
+
+        def closed() -> None:
+            chart.close()
+            chart.__panel__().visible = False
+            if entry in self._charts:
+                self._charts.remove(entry)
+
+        chart.on_close(closed)
+        return chart
 
     # -- each cycle --------------------------------------------------------------
     def _on_cycle(self) -> None:
-        """Hand one hub cycle's changes to the table and the charts."""
+        """Hand one hub cycle's changes to the table; send the charts' changes."""
+        for _, panes in self._charts:
+            # A chart changes its Bokeh models directly: in a notebook Panel sends such
+            # changes only when asked (served, the server's document does it). Nothing
+            # is sent when nothing changed.
+            for pane in panes:
+                pn.io.push_notebook(pane)
         changes = self.hub.changes_since(self._cycle, self.symbols)
         self._cycle = changes.cycle
         if not changes.quotes:
@@ -241,30 +276,22 @@ class LiveBoard(pn.viewable.Viewer):
                     patch[col].append((index[q.symbol], record[col]))
         if any(patch.values()):
             self.table.patch(patch, as_index=False)
-        for symbol, charts in self._charts.items():
-            pts = changes.points.get(symbol)
-            if pts:
-                new = {"time": [t * 1000 for t, _ in pts], "price": [p for _, p in pts]}
-                for source, pane in charts:
-                    if symbol in changes.resets:  # the whole line (a late backfill)
-                        source.data = {k: v[-self.chart_points:] for k, v in new.items()}
-                    else:
-                        source.stream(new, rollover=self.chart_points)
-                    # A Bokeh model changed directly: in a notebook Panel sends it
-                    # only when asked (served, the server's document does it).
-                    pn.io.push_notebook(pane)
 
     def close(self) -> None:
         """Stop updating and release every symbol; stop the hub if this board made it."""
         if self._callback is not None:
             self._callback.stop()
             self._callback = None
+        for chart, _ in self._charts:
+            chart.close()
+        self._charts.clear()
         self._dash.close()
         if self._own_hub:
             self.hub.stop()
-        if self._history is not None:
-            self._history.close()
-            self._history = None
+        for store in (self._history, self._reader):
+            if store is not None:
+                store.close()
+        self._history = self._reader = None
 
     def __panel__(self):
         return self._dash

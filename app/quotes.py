@@ -22,6 +22,12 @@ class Quote:
     high: float | None = None
     low: float | None = None
     volume: float = 0.0
+    """The day's volume: ``day_base`` (before this process watched) plus live trades."""
+    traded: float = 0.0
+    """Volume of the live trades folded into this quote (only grows: the chart's
+    current candle takes its volume from the difference)."""
+    day_base: float = 0.0
+    """Volume of the day before the live trades: from the provider or the bar store."""
     ts: float | None = None
     """Exchange time of the trade that set ``last`` (Unix seconds)."""
     direction: int = 0
@@ -30,6 +36,9 @@ class Quote:
     """Hub cycle in which this quote was published."""
     note: str = ""
     """Why the symbol is not streaming (e.g. over the feed's symbol limit); "" when it is."""
+    session: str = ""
+    """The market's phase in words when not its regular session ("pre-market", "after
+    hours", "market closed"); "" during it."""
 
     @property
     def change(self) -> float | None:
@@ -50,6 +59,8 @@ def apply_reference(q: Quote, ref: Reference | None) -> Quote:
         return q
     highs = [x for x in (q.high, ref.high) if x is not None]
     lows = [x for x in (q.low, ref.low) if x is not None]
+    if ref.volume is not None:
+        q = apply_day_volume(q, ref.volume)
     return replace(
         q,
         prev_close=ref.prev_close,
@@ -57,6 +68,19 @@ def apply_reference(q: Quote, ref: Reference | None) -> Quote:
         high=max(highs) if highs else None,
         low=min(lows) if lows else None,
     )
+
+
+def apply_day_volume(q: Quote, base: float) -> Quote:
+    """Count ``base`` (the day's volume before the live trades, from the provider or the
+    store) in the day's volume. Two sources count the same trades: the larger wins."""
+    if not (math.isfinite(base) and base > q.day_base):
+        return q
+    return replace(q, day_base=base, volume=q.volume + base - q.day_base)
+
+
+def new_day(q: Quote) -> Quote:
+    """The quote as a new trading day starts: its volume counts from zero again."""
+    return replace(q, volume=0.0, day_base=0.0)
 
 
 def fold(q: Quote, tick: Tick) -> Quote:
@@ -69,10 +93,12 @@ def fold(q: Quote, tick: Tick) -> Quote:
         return q
     high = tick.price if q.high is None else max(q.high, tick.price)
     low = tick.price if q.low is None else min(q.low, tick.price)
-    volume = q.volume + max(tick.size, 0.0)
+    size = max(tick.size, 0.0)
+    volume, traded = q.volume + size, q.traded + size
     if q.ts is not None and tick.ts < q.ts:
-        return replace(q, high=high, low=low, volume=volume)
-    return replace(q, last=tick.price, ts=tick.ts, high=high, low=low, volume=volume)
+        return replace(q, high=high, low=low, volume=volume, traded=traded)
+    return replace(q, last=tick.price, ts=tick.ts, high=high, low=low, volume=volume,
+                   traded=traded)
 
 
 def change(last: float | None, prev_close: float | None) -> float | None:
@@ -126,8 +152,10 @@ def trend(q: Quote) -> int:
 
 
 def quote_row(q: Quote) -> dict:
-    """A quote as the board's browser code renders it: formatted once, JSON-ready."""
-    return {
+    """A quote as the board's browser code renders it: formatted once, JSON-ready. The
+    phase of the day (``session``) goes only when there is one: a regular session's
+    rows, sent every cycle, carry no empty field."""
+    row = {
         "symbol": q.symbol,
         "last": q.last,
         "price": format_price(q.last),
@@ -139,3 +167,6 @@ def quote_row(q: Quote) -> dict:
         "ts": q.ts,
         "note": q.note,
     }
+    if q.session:
+        row["session"] = q.session
+    return row

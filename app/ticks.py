@@ -33,6 +33,8 @@ class Reference:
     high: float | None = None
     low: float | None = None
     last: float | None = None
+    volume: float | None = None
+    """The day's volume so far, where the provider tells it (Alpaca's daily bar)."""
 
 
 @dataclass(frozen=True, slots=True)

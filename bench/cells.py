@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from bench.cell import Cell
+from bench.clients.workers import Workers
 from bench.common import (
     ROOT,
     ServerProc,
@@ -31,10 +32,9 @@ from bench.common import (
     symbols_for,
     universe,
 )
-from bench.summary import rss_per_session, sessions_held, slope, summarise
-from bench.tables import one_line
-from bench.viewer import viewer_figures
-from bench.workers import Workers
+from bench.reports.summary import rss_per_session, sessions_held, slope, summarise
+from bench.reports.tables import one_line
+from bench.reports.viewer import viewer_figures
 
 SERVERS = ("photon", "photon-bokeh", "tornado", "socketio")
 START = {"photon": photon_server, "tornado": partial(ref_server, "tornado"),
@@ -87,7 +87,7 @@ async def run_cell(cell: Cell, opts) -> dict:
             + (f", {ramped[0]['slow_ok']} slow clients" if cell.slow else "")
             + (f"; errors: {errors[:3]}" if errors else ""))
         if cell.browser:
-            from bench.browser import BrowserProbe
+            from bench.clients.browser import BrowserProbe
 
             syms = symbols_for(0, cell.k, universe())
             probe = BrowserProbe(f"{server.base}/app?symbols={','.join(syms)}")
@@ -211,7 +211,7 @@ async def stop_profile(spy) -> dict:
         await asyncio.wait_for(spy.wait(), 30)
     except TimeoutError:
         spy.kill()
-    from bench.profile import summarise_collapsed
+    from bench.reports.profile import summarise_collapsed
 
     return summarise_collapsed(spy.path)
 

@@ -227,6 +227,13 @@ class ServerProc:
             self.proc.wait(5)
 
 
+#: The load clients all come from loopback, one client to the limits per client (and
+#: thousands of sessions, past the process's default): lifted for the benches that
+#: measure capacity (``bench.abuse`` measures the limits themselves).
+NO_SESSION_LIMITS = {"PHOTON_MAX_SESSIONS_PER_CLIENT": "1000000",
+                     "PHOTON_MAX_SESSIONS": "1000000"}
+
+
 def photon_server(push_ms: int, logdir: Path, src: Path | None = None,
                   seed: int = 11, transport: str | None = None) -> ServerProc:
     """Photon as users start it, with the short session lifetimes the bench needs.
@@ -237,7 +244,7 @@ def photon_server(push_ms: int, logdir: Path, src: Path | None = None,
     cmd = [sys.executable, "-m", "app", "--port", str(port),
            "--check-unused-sessions", "250", "--unused-session-lifetime", "1000"]
     env = {"PHOTON_PUSH_INTERVAL_MS": str(push_ms), "PHOTON_MOCK_SEED": str(seed),
-           "PHOTON_FEED": "mock", "PYTHONUNBUFFERED": "1"}
+           "PHOTON_FEED": "mock", "PYTHONUNBUFFERED": "1", **NO_SESSION_LIMITS}
     if transport:
         env["PHOTON_TRANSPORT"] = transport
     extra = {}
@@ -286,9 +293,9 @@ def socket_queues(port: int) -> dict[int, tuple[int, int]]:
 
 
 def ref_server(kind: str, push_ms: int, logdir: Path, seed: int = 11) -> ServerProc:
-    """A reference server, ``kind`` "tornado" or "socketio" (``bench/ref_<kind>.py``)."""
+    """A reference server, ``kind`` "tornado" or "socketio" (``bench/servers/ref_<kind>.py``)."""
     port = free_port()
-    cmd = [sys.executable, "-m", f"bench.ref_{kind}", "--port", str(port),
+    cmd = [sys.executable, "-m", f"bench.servers.ref_{kind}", "--port", str(port),
            "--push-interval-ms", str(push_ms), "--seed", str(seed)]
     return ServerProc(f"{kind}-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
                       logdir / f"{kind}-{push_ms}-{port}.log")

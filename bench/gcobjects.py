@@ -2,7 +2,7 @@
 
 Runs the real app as ``photon`` starts it, plus one bench-only route (this module as a
 Panel plugin: ``/bench/gc``) through which the server reports its own heap; the
-sessions are opened from a separate load worker (``bench.load``, the Bokeh protocol
+sessions are opened from a separate load worker (``bench.clients.load``, the Bokeh protocol
 plus the fast lane, as the capacity bench opens them), so no client object is counted.
 
 1. one warm-up session, closed and reaped;
@@ -135,7 +135,7 @@ def serve(logdir: Path) -> ServerProc:
 def open_sessions(base: str, n: int, first: int = 0, need: float = 1.0) -> subprocess.Popen:
     """A load worker holding ``n`` live sessions until its stdin closes (at least
     ``need`` of them live, or it stops; ``proc.ready`` says how many were)."""
-    proc = subprocess.Popen([sys.executable, "-m", "bench.load", "--server", "photon",
+    proc = subprocess.Popen([sys.executable, "-m", "bench.clients.load", "--server", "photon",
                              "--base", base, "--count", str(n), "--first", str(first)],
                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:

@@ -16,15 +16,15 @@ from pathlib import Path
 
 from bench.cells import SERVERS, build_cells, export_rev, make_server, run_cell
 from bench.common import log, supports_transport
-from bench.latency import latency_summary
-from bench.report import report
-from bench.verdicts import plain, saturated
+from bench.reports.latency import latency_summary
+from bench.reports.report import report
+from bench.reports.verdicts import plain, saturated
 
 OUT = Path(__file__).resolve().parent / "out"
 
 
 async def run_soak(opts) -> dict:
-    from bench.soak import soak
+    from bench.drills.soak import soak
 
     server = make_server("photon", opts.soak_push_ms, opts)
     log(f"\nSoak: {opts.soak_cycles} open/close cycles, {opts.soak_concurrency} at a time, "

@@ -96,16 +96,28 @@ class Server:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample of ``/metrics`` (0 when it is not there yet)."""
+        with urllib.request.urlopen(self.url("/metrics"), timeout=5) as r:
+            text = r.read().decode()
+        shown = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        key = f"{name}{{{shown}}}" if labels else name
+        for line in text.splitlines():
+            if line.startswith(key + " "):
+                return float(line.split()[-1])
+        return 0.0
+
 
 @contextlib.contextmanager
 def photon_server(tmp_dir: Path, env: dict[str, str] | None = None,
                   args: tuple[str, ...] = (), port: int | None = None) -> Iterator[Server]:
-    """Start Photon with short session lifetimes so closed tabs are reaped quickly."""
+    """Start Photon with short session lifetimes so closed tabs are reaped quickly
+    (``args`` come last: they may set others)."""
     port = port or free_port()
     log = tmp_dir / f"photon-{port}.log"
     full_env = {**os.environ, "PHOTON_MOCK_SEED": "11", **(env or {})}
-    cmd = [sys.executable, "-m", "app", "--port", str(port), *args,
-           "--check-unused-sessions", "250", "--unused-session-lifetime", "1000"]
+    cmd = [sys.executable, "-m", "app", "--port", str(port),
+           "--check-unused-sessions", "250", "--unused-session-lifetime", "1000", *args]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=tmp_dir, env=full_env, stdout=out,
                                 stderr=subprocess.STDOUT)

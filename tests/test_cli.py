@@ -1,6 +1,8 @@
-"""``photon``: options over the environment over ``.env``, handed to the served app."""
+"""``photon``: options over the environment over ``.env``, handed to the served app; what
+it says, in one line of its own, when an option, a value or the port is wrong."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -8,6 +10,7 @@ import pytest
 
 from app import __version__, cli
 from app.config import load_settings
+from app.feeds.registry import feed_names
 from tests.support import ROOT
 
 
@@ -28,6 +31,7 @@ def served(monkeypatch, tmp_path):
 
     monkeypatch.setattr(panel.command, "main", fake_panel_main)
     monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setattr(cli, "port_problem", lambda *_: None)  # tested below, on a real port
 
     def run(*argv: str):
         seen.clear()
@@ -75,16 +79,64 @@ def test_version(capsys):
     ((), {"PHOTON_MAX_SYMBOLS": "abc"},
      "photon: PHOTON_MAX_SYMBOLS='abc' is not allowed: must be a whole number"),
     (("--push-interval-ms", "0"), {},
-     "photon: --push-interval-ms: PHOTON_PUSH_INTERVAL_MS=0 is not allowed"),
-    (("--feed", "mokc"), {}, "photon: --feed: PHOTON_FEED=mokc is not allowed"),
+     "photon: --push-interval-ms: PHOTON_PUSH_INTERVAL_MS=0 is not allowed: must be 20 or "
+     "more (ms)"),
+    (("--feed", "mokc"), {},
+     "photon: --feed: PHOTON_FEED=mokc is not a feed: choose mock, finnhub, alpaca or "
+     "replay:PATH (did you mean mock?)"),
+    (("--feed", "nope"), {},
+     "photon: --feed: PHOTON_FEED=nope is not a feed: choose mock, finnhub, alpaca or "
+     "replay:PATH"),
+    ((), {"PHOTON_FEED": "nope"},
+     "photon: PHOTON_FEED=nope is not a feed: choose mock, finnhub, alpaca or replay:PATH"),
+    (("--nope",), {}, "photon: unrecognized arguments: --nope (see photon --help)"),
+    (("--procs", "two"), {},
+     "photon: argument --procs: invalid int value: 'two' (see photon --help)"),
+    (("--num-procs", "two"), {},  # an option of panel serve's, read before anything starts
+     "photon: argument --num-procs: invalid int value: 'two' (see photon --help)"),
+    (("other.py",), {}, "photon: unrecognized arguments: other.py (see photon --help)"),
+    (("relay", "--nope"), {},
+     "photon relay: unrecognized arguments: --nope (see photon relay --help)"),
 ])
 def test_a_bad_value_stops_photon_with_one_line(tmp_path, argv, env, expected):
-    """A real ``python -m app``: exit status 2, one line, no traceback, nothing served."""
+    """A real ``python -m app``: exit status 2, one line of Photon's own (no usage block,
+    no Python list, no traceback), and nothing before it: no address, nothing served."""
+    done = _photon(tmp_path, *argv, **env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == expected
+    assert done.stdout == ""
+
+
+def _photon(cwd, *argv: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTON_", "FINNHUB_"))}
-    done = subprocess.run([sys.executable, "-m", "app", *argv], cwd=tmp_path,
+    return subprocess.run([sys.executable, "-m", "app", *argv], cwd=cwd,
                           env={**clean, "PYTHONPATH": str(ROOT), **env},
                           capture_output=True, text=True, timeout=60)
+
+
+def test_a_busy_port_is_one_line_before_the_address(tmp_path):
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        done = _photon(tmp_path, "--port", str(port))
     assert done.returncode == 2
-    assert done.stderr.strip().startswith(expected)
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in done.stderr and "Bokeh app running" not in done.stdout
+    assert done.stderr.strip() == (
+        f"photon: port {port} is already in use on 127.0.0.1: stop what listens there or "
+        "choose another port with --port (PHOTON_PORT)")
+    assert done.stdout == ""
+
+
+def test_a_free_port_passes_the_check():
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert cli.port_problem("127.0.0.1", range(port, port + 1)) is None
+
+
+def test_help_lists_every_feed(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # unwrapped
+    assert f"--feed FEED price feed: {', '.join(feed_names()[:-1])} or {feed_names()[-1]}" in shown
+    assert "replay:PATH" in shown

@@ -16,6 +16,7 @@ EVERY_VARIABLE = [
     ("PHOTON_HISTORY_LEN", "30", "60", "history_len", 30, 60),
     ("PHOTON_STALE_AFTER_S", "2.5", "4", "stale_after_s", 2.5, 4.0),
     ("PHOTON_MOCK_SEED", "1", "2", "mock_seed", 1, 2),
+    ("PHOTON_MARKET_HOURS", "Closed", "pre", "market_hours", "closed", "pre"),
     ("PHOTON_TRANSPORT", "bokeh", "fast", "transport", "bokeh", "fast"),
     ("PHOTON_GC", "Default", "freeze", "gc", "default", "freeze"),
     ("PHOTON_LOG_LEVEL", "debug", "warning", "log_level", "DEBUG", "WARNING"),
@@ -33,6 +34,7 @@ EVERY_VARIABLE = [
      Secret("s-from-dotenv"), Secret("s-from-env")),
     ("PHOTON_EMBED_ORIGINS", "a.test:8080", "http://b.test, c.test:81/", "embed_origins",
      ("a.test:8080",), ("b.test", "c.test:81")),
+    ("PHOTON_COOKIE_SECURE", "1", "off", "cookie_secure", True, False),
     ("PHOTON_RECORD", "a.jsonl.gz", "b.jsonl.gz", "record", "a.jsonl.gz", "b.jsonl.gz"),
     ("PHOTON_REPLAY_SPEED", "10", "2.5", "replay_speed", 10.0, 2.5),
     ("PHOTON_REPLAY_LOOP", "yes", "0", "replay_loop", True, False),
@@ -42,6 +44,16 @@ EVERY_VARIABLE = [
     ("PHOTON_BOARDS", "/tmp/b.sqlite3", "Off", "boards", "/tmp/b.sqlite3", "off"),
     ("PHOTON_REDIS_URL", "redis://a:1/0", "redis://b:2/0", "redis_url",
      "redis://a:1/0", "redis://b:2/0"),
+    ("PHOTON_TRUSTED_PROXIES", "127.0.0.1", "10.0.0.0/8, ::1", "trusted_proxies",
+     ("127.0.0.1",), ("10.0.0.0/8", "::1")),
+    ("PHOTON_MAX_SESSIONS_PER_CLIENT", "5", "8", "max_sessions_per_client", 5, 8),
+    ("PHOTON_MAX_SESSIONS", "100", "300", "max_sessions", 100, 300),
+    ("PHOTON_HISTORY_MAX_BARS", "500", "900", "history_max_bars", 500, 900),
+    ("PHOTON_HISTORY_RATE", "0.5", "4", "history_rate", 0.5, 4.0),
+    ("PHOTON_HISTORY_BURST", "3", "6", "history_burst", 3, 6),
+    ("PHOTON_WS_MAX_UNSENT_BYTES", "4096", "65536", "ws_max_unsent_bytes", 4096, 65536),
+    ("PHOTON_WS_PING_TIMEOUT_S", "5", "12.5", "ws_ping_timeout_s", 5.0, 12.5),
+    ("PHOTON_HTTP_HEADER_TIMEOUT_S", "2", "20", "http_header_timeout_s", 2.0, 20.0),
     ("FINNHUB_API_KEY", "key-from-dotenv", "key-from-env", "finnhub_api_key",
      Secret("key-from-dotenv"), Secret("key-from-env")),
     # sign-in (each alone: PHOTON_AUTH=basic|oauth need more, tests/access/ has them)
@@ -62,6 +74,11 @@ EVERY_VARIABLE = [
      Secret("c" * 32), Secret("d" * 40)),
     ("PHOTON_OAUTH_SECRET", "os-from-dotenv", "os-from-env", "oauth_secret",
      Secret("os-from-dotenv"), Secret("os-from-env")),
+    # alerts
+    ("PHOTON_SMTP_URL", "smtp://a:25", "smtps://u@b", "smtp_url", "smtp://a:25", "smtps://u@b"),
+    ("PHOTON_SMTP_PASSWORD", "p-from-dotenv", "p-from-env", "smtp_password",
+     Secret("p-from-dotenv"), Secret("p-from-env")),
+    ("PHOTON_WEBHOOK_ALLOW_PRIVATE", "1", "no", "webhook_allow_private", True, False),
 ]
 
 
@@ -130,6 +147,12 @@ BAD = [
     ({"PHOTON_REPLAY_SPEED": "0"}, "PHOTON_REPLAY_SPEED=0", "a speed factor above 0"),
     ({"PHOTON_REPLAY_LOOP": "maybe"}, "PHOTON_REPLAY_LOOP='maybe'", "true/false"),
     ({"PHOTON_REPLAY_START": "-5"}, "PHOTON_REPLAY_START=-5", "0 or more"),
+    ({"PHOTON_TRUSTED_PROXIES": "127.0.0.1,nginx"}, "PHOTON_TRUSTED_PROXIES=127.0.0.1,nginx",
+     "IP addresses or networks"),
+    ({"PHOTON_MAX_SESSIONS_PER_CLIENT": "0"}, "PHOTON_MAX_SESSIONS_PER_CLIENT=0", "1 or more"),
+    ({"PHOTON_HISTORY_RATE": "0"}, "PHOTON_HISTORY_RATE=0", "requests a second above 0"),
+    ({"PHOTON_WS_MAX_UNSENT_BYTES": "10"}, "PHOTON_WS_MAX_UNSENT_BYTES=10", "1024 or more"),
+    ({"PHOTON_HTTP_HEADER_TIMEOUT_S": "-1"}, "PHOTON_HTTP_HEADER_TIMEOUT_S=-1", "seconds above 0"),
     ({"FINNHUB_API_KEY_FILE": "/nonexistent/key"}, "FINNHUB_API_KEY_FILE=/nonexistent/key",
      "cannot read it"),
 ]
@@ -166,7 +189,7 @@ def test_settings_built_in_code_are_checked_too():
 
 def test_feed_names_resolve_with_a_hint_for_typos():
     assert feed_class("mock") is MockFeed
-    with pytest.raises(ValueError, match="Did you mean 'mock'"):
+    with pytest.raises(ValueError, match=r"is not a feed: choose mock, .* \(did you mean mock\?\)"):
         feed_class("mokc")
     assert isinstance(MockFeed.from_settings(Settings(mock_seed=3)), MockFeed)
 

@@ -69,7 +69,7 @@ def test_cli_rejects_an_unknown_feed_with_a_hint():
     res = subprocess.run([sys.executable, "-m", "app", "--feed", "mokc"], capture_output=True,
                          text=True, cwd=ROOT, timeout=60)
     assert res.returncode != 0
-    assert "Did you mean 'mock'" in res.stderr
+    assert "(did you mean mock?)" in res.stderr
 
 
 def test_panel_serve_app_serves_the_same_dashboard(tmp_path):

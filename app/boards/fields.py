@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.alert_rules import parse_alerts
+from app.alerts.rules import parse_alerts
 from app.symbols import parse_symbols
 
 #: Columns the board sorts by (``-`` in front: descending).

@@ -30,7 +30,7 @@ from tornado.web import RequestHandler
 
 from app.access.identity import Door, Guarded
 from app.embed.args import EmbedArgs, embed_args
-from app.embed.policy import allowed, frame_ancestors, notice_js, refusal_text
+from app.embed.policy import allowed, cors_allowed, frame_ancestors, notice_js, refusal_text
 from app.embed.spark_socket import PATH as SOCKET_PATH
 from app.embed.spark_socket import SparkSocket, embed_symbol, snapshot_row, state_message
 from app.hub.hub import Hub, get_hub
@@ -218,9 +218,11 @@ class SparklineScript(_EmbedHandler):
 
     async def get(self) -> None:
         self.set_header("Content-Type", "application/javascript; charset=UTF-8")
-        # A public script (Bokeh's snippet fetches it with XHR from the other site);
-        # what it may show is decided below and by the socket's origin check.
-        self.set_header("Access-Control-Allow-Origin", "*")
+        # Bokeh's snippet fetches it with XHR from the other site: only listed sites may
+        # read it that way (a <script> tag needs no CORS; what it shows is decided below).
+        self.add_header("Vary", "Origin")
+        if cors_allowed(self.request.headers.get("Origin"), type(self).embed_origins):
+            self.set_header("Access-Control-Allow-Origin", self.request.headers["Origin"])
         element = self.get_query_argument("bokeh-autoload-element", "")
         if not self._allowed():
             origin = urlsplit(self.request.headers.get("Referer", "")).netloc

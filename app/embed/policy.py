@@ -58,6 +58,15 @@ def allowed(referer: str | None, host: str, origins: frozenset[str]) -> bool:
     return netloc == host.lower() or netloc in origins
 
 
+def cors_allowed(origin: str | None, origins: frozenset[str]) -> bool:
+    """Whether a script of the page at ``origin`` (the ``Origin`` header: scheme, host,
+    port) may read an embed's answer: only listed sites, never any site."""
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() in origins
+
+
 def install(origins: Iterable[str]) -> None:
     """Patch Panel's page and autoload handlers once per process."""
     from panel.io.server import AutoloadJsHandler, DocHandler

@@ -80,7 +80,8 @@ def parse_trade(item: dict) -> Tick | None:
 
 
 def parse_snapshot(symbol: str, data: object) -> Reference | None:
-    """A :class:`Reference` from ``/v2/stocks/{symbol}/snapshot``; previous daily close."""
+    """A :class:`Reference` from ``/v2/stocks/{symbol}/snapshot``: the previous daily
+    close, and the day so far from the daily bar (its range and volume)."""
     if not isinstance(data, dict):
         raise RestError(f"snapshot {symbol}: unexpected answer from Alpaca")
 
@@ -94,7 +95,7 @@ def parse_snapshot(symbol: str, data: object) -> Reference | None:
         return None
     return Reference(symbol, prev_close=prev_close, open=bar("dailyBar", "o"),
                      high=bar("dailyBar", "h"), low=bar("dailyBar", "l"),
-                     last=bar("latestTrade", "p"))
+                     last=bar("latestTrade", "p"), volume=bar("dailyBar", "v"))
 
 
 class SnapshotClient(ReferenceClient):

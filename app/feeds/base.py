@@ -9,12 +9,14 @@ sink callable (the hub) from its own thread. Its health is the ``state`` and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import param
 
 from app.feeds.supervisor import supervise
+from app.market_hours import HOURS, Phase, phase_in
 from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 if TYPE_CHECKING:
@@ -54,6 +56,11 @@ class Feed(param.Parameterized):
         default=FeedState.CONNECTING, objects=list(FeedState), doc="Upstream health."
     )
     last_error = param.String(default="", doc="Last upstream problem, never with secrets.")
+    hours = param.Selector(default="always", objects=list(HOURS),
+                           doc="The calendar stocks follow (app.market_hours.phase_in): "
+                           "'market' is the exchange's, which Photon's feeds get from "
+                           "PHOTON_MARKET_HOURS (app.feeds.registry); a feed built by "
+                           "hand (tests, bench) trades around the clock unless told.")
     restart_base_s = param.Number(default=1.0, bounds=(0.0, None),
                                   doc="First restart delay after the feed's loop crashed.")
     restart_cap_s = param.Number(default=30.0, bounds=(0.0, None), doc="Longest restart delay.")
@@ -148,6 +155,16 @@ class Feed(param.Parameterized):
             self._symbols.difference_update(gone)
         if gone:
             self._send_unsubscribe(gone)
+
+    def phase(self, symbol: str, now: datetime) -> Phase:
+        """Where ``symbol``'s market is in its day at ``now`` (aware): the exchange's
+        calendar (or the one ``hours`` holds), which the board names on rows and the
+        status line."""
+        return phase_in(self.hours, symbol, now)
+
+    def resume(self, prices: Mapping[str, float]) -> None:
+        """Start from these last known prices (after a restart). A real upstream knows its
+        prices; a simulated one (the mock) carries on from them instead of jumping."""
 
     def unavailable(self) -> dict[str, str]:
         """Symbols asked for that the upstream will not stream now, each with why.

@@ -2,7 +2,10 @@
 
 :class:`MockMarket` is the pure, deterministic part (same seed and same steps give
 the same ticks); :class:`MockFeed` runs it on a thread in real time behind the
-same :class:`~app.feeds.base.Feed` interface as a real upstream.
+same :class:`~app.feeds.base.Feed` interface as a real upstream. Its stocks keep the
+exchange's day (``hours``): a tenth of the trading in the extended hours, none while
+the market is closed; crypto trades around the clock. After a restart it carries on
+from the last prices on record (:meth:`MockFeed.resume`).
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import param
 
 from app.config import Settings
 from app.feeds.base import Feed
+from app.market_hours import Phase, is_crypto_or_fx
 from app.ticks import FeedState, Reference, SymbolInfo, Tick
 
 
@@ -82,8 +88,11 @@ UNIVERSE: tuple[Instrument, ...] = (
     _i("BINANCE:ETHUSDT", "Ether / Tether", 2615.40, 2.44, 0.0011, 10.0, 1),
 )
 
-#: Every subscribed symbol gets at least one trade within this many seconds.
+#: Every subscribed symbol gets at least one trade within this many seconds (in the
+#: regular session; ten times as long in the extended hours).
 MAX_QUIET_S = 0.8
+#: How much of the regular session's trading happens in each phase of the day.
+ACTIVITY = {Phase.REGULAR: 1.0, Phase.PRE: 0.1, Phase.POST: 0.1, Phase.CLOSED: 0.0}
 
 
 class MockMarket:
@@ -102,17 +111,31 @@ class MockMarket:
     def price(self, symbol: str) -> float:
         return self._price[symbol]
 
-    def step(self, symbols: list[str], dt: float, now: float) -> list[Tick]:
-        """Trades of ``symbols`` during the next ``dt`` seconds, stamped ``now``."""
+    def resume(self, prices: Mapping[str, float]) -> int:
+        """Carry on from ``prices`` (the last on record) instead of the start prices;
+        unknown symbols and unusable prices are skipped. How many were taken."""
+        taken = 0
+        for sym, price in prices.items():
+            if sym in self._price and isinstance(price, int | float) \
+                    and math.isfinite(price) and price > 0:
+                self._price[sym] = round(float(price), 2)
+                taken += 1
+        return taken
+
+    def step(self, symbols: list[str], dt: float, now: float,
+             phases: Mapping[str, Phase] | None = None) -> list[Tick]:
+        """Trades of ``symbols`` during the next ``dt`` seconds, stamped ``now``; each
+        symbol trades as much as its phase of the day allows (default: regular)."""
         ticks: list[Tick] = []
         for sym in sorted(symbols):
             ins = self.instruments.get(sym)
-            if ins is None:
+            activity = ACTIVITY[(phases or {}).get(sym, Phase.REGULAR)]
+            if ins is None or activity == 0.0:
                 continue
-            n = self._poisson(ins.rate * dt)
+            n = self._poisson(ins.rate * activity * dt)
             self._quiet[sym] += dt
-            if n == 0 and self._quiet[sym] >= MAX_QUIET_S:
-                n = 1  # a quiet name still prints at least once a second
+            if n == 0 and self._quiet[sym] >= MAX_QUIET_S / activity:
+                n = 1  # a quiet name still prints at least once a second (in session)
             for k in range(n):
                 ticks.append(self._trade(ins, dt / max(n, 1), now, forced=k == 0))
             if n:
@@ -151,6 +174,8 @@ class MockFeed(Feed):
 
     seed = param.Integer(default=None, allow_None=True, doc="Seed for reproducible runs.")
     step_s = param.Number(default=0.05, bounds=(0.001, 1.0), doc="Simulation step, seconds.")
+    clock = param.Callable(default=time.time, doc="Unix seconds now: trade times and the "
+                           "phase of the day (tests pass a clock of their own).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -162,6 +187,22 @@ class MockFeed(Feed):
 
     def universe(self) -> list[SymbolInfo]:
         return [SymbolInfo(i.symbol, i.name) for i in self.market.instruments.values()]
+
+    def resume(self, prices: Mapping[str, float]) -> None:
+        self.market.resume(prices)
+
+    def phases(self, symbols: list[str], now: float) -> dict[str, Phase]:
+        """The phase of each of ``symbols`` at ``now`` (stocks share one)."""
+        at = datetime.fromtimestamp(now, UTC)
+        stock: Phase | None = None
+        out: dict[str, Phase] = {}
+        for sym in symbols:
+            if is_crypto_or_fx(sym):
+                out[sym] = self.phase(sym, at)
+            else:
+                stock = stock or self.phase(sym, at)
+                out[sym] = stock
+        return out
 
     def reference(self, symbol: str) -> Reference | None:
         ins = self.market.instruments.get(symbol)
@@ -175,6 +216,7 @@ class MockFeed(Feed):
         last = time.monotonic()
         while not self._stop.wait(self.step_s):
             now = self.last_message_mono = time.monotonic()
-            ticks = self.market.step(sorted(self.symbols), now - last, time.time())
+            symbols, at = sorted(self.symbols), self.clock()
+            ticks = self.market.step(symbols, now - last, at, self.phases(symbols, at))
             last = now
             self._emit(ticks)

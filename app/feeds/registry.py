@@ -33,23 +33,43 @@ def feed_classes() -> dict[str, type[Feed]]:
     return found
 
 
+#: Feeds named with an argument after a colon, and what the argument is.
+ARGUMENTS = {"replay": "PATH"}
+
+
+def feed_names() -> list[str]:
+    """The feeds as a user types them, in :data:`ADAPTER_MODULES`' order:
+    ``mock``, ``finnhub``, ``alpaca``, ``replay:PATH``."""
+    classes = feed_classes()
+    order = [m.rsplit(".", 1)[1] for m in ADAPTER_MODULES]
+    names = sorted(classes, key=lambda n: (order.index(n) if n in order else len(order), n))
+    return [f"{n}:{ARGUMENTS[n]}" if n in ARGUMENTS else n for n in names]
+
+
+def feed_choices() -> str:
+    """The feeds in words: ``mock, finnhub, alpaca or replay:PATH``."""
+    names = feed_names()
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
 def feed_class(name: str) -> type[Feed]:
     """The adapter class for ``name``; unknown names get a "did you mean" hint."""
     classes = feed_classes()
-    if name.startswith("replay:"):  # replay:PATH, a recording
-        return classes["replay"]
-    if name in classes:
+    kind, colon, _ = name.partition(":")
+    if colon and kind in ARGUMENTS:  # replay:PATH, a recording
+        return classes[kind]
+    if name in classes and name not in ARGUMENTS:
         return classes[name]
-    close = difflib.get_close_matches(name, list(classes), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"Unknown feed {name!r}; choose one of {sorted(classes)}.{hint}")
+    close = difflib.get_close_matches(name, feed_names(), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise ValueError(f"{name} is not a feed: choose {feed_choices()}{hint}")
 
 
 def check_feed_name(name: str) -> str | None:
-    """None if ``name`` is a feed this registry can build, else what is allowed instead."""
+    """None if ``name`` is a feed this registry can build, else one line saying why not."""
     if name.startswith("replay:"):
         path = Path(name[len("replay:"):])
-        return None if path.is_file() else f"no recording at {path} (replay:PATH)"
+        return None if path.is_file() else f"{name} is not allowed: no recording at {path}"
     try:
         feed_class(name)
     except ValueError as exc:
@@ -66,7 +86,7 @@ def require_feed_settings(settings: Settings, upstream: bool | None = None) -> N
     a server without ``PHOTON_REDIS_URL``); by default, unless a Redis URL is set.
     """
     if (why := check_feed_name(settings.feed)) is not None:
-        raise SettingError(f"PHOTON_FEED={settings.feed} is not allowed: {why}", "PHOTON_FEED")
+        raise SettingError(f"PHOTON_FEED={why}", "PHOTON_FEED")
     if upstream is None:
         upstream = not settings.redis_url
     if upstream and settings.feed == "finnhub" and not settings.finnhub_api_key:
@@ -91,13 +111,16 @@ def feed_for(settings: Settings) -> Feed:
     if settings.redis_url:
         from app.feeds.redis_feed import RedisFeed
 
-        return RedisFeed.from_settings(settings)
+        feed = RedisFeed.from_settings(settings)
+        feed.hours = settings.market_hours
+        return feed
     return upstream_feed(settings)
 
 
 def upstream_feed(settings: Settings) -> Feed:
     """The adapter ``PHOTON_FEED`` names, recording to ``PHOTON_RECORD`` if set."""
     feed = feed_class(settings.feed).from_settings(settings)
+    feed.hours = settings.market_hours
     if settings.record:
         feed.add_tap(Recorder(settings.record, feed.upstream))
     return feed

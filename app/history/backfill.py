@@ -26,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from app.feeds.base import Feed
+from app.feeds.mock import ACTIVITY
 from app.feeds.restkit import TokenBucket, redact
 from app.history.bars import Bar, fold, minute
-from app.hub.market_hours import NEW_YORK, is_crypto_or_fx, session
+from app.market_hours import NEW_YORK, day_window, is_crypto_or_fx, session
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +74,14 @@ class Fetched:
 
 # -- mock ---------------------------------------------------------------------------------
 def mock_session(symbol: str, start: int, end: int, *, first: float, last: float,
-                 vol: float, rate: float, lot: int, seed: object = None) -> list[Bar]:
+                 vol: float, rate: float, lot: int, seed: object = None,
+                 activity: Callable[[int], float] | None = None) -> list[Bar]:
     """Minute bars over [start, end): from ``first`` to ``last`` along a seeded bridge.
 
     ``vol`` is the mock's volatility per sqrt(second); a session uses a quarter of it
-    (the live mock is livelier than a real day). Volume is U-shaped over the day.
+    (the live mock is livelier than a real day). Volume is U-shaped over the day, times
+    ``activity(t)`` of each minute (the extended hours trade a tenth as much); minutes
+    without any activity (the market closed) have no bar.
     """
     n = max(0, (end - start) // 60)
     if n == 0:
@@ -97,13 +101,17 @@ def mock_session(symbol: str, start: int, end: int, *, first: float, last: float
         lo = round(min(o, c) * (1 - abs(rng.gauss(0.0, sigma / 2))), 2)
         x = i / max(n - 1, 1)
         shape = 1.0 + 2.5 * (x - 0.5) ** 2 * 4  # busier at the open and the close
-        v = float(max(1, int(rate * 60 * lot * shape * rng.uniform(0.5, 1.5))))
-        bars.append(Bar(start + 60 * i, o, max(h, o, c), max(0.01, min(lo, o, c)), c, v))
+        weight = 1.0 if activity is None else activity(start + 60 * i)
+        v = float(max(1, int(rate * 60 * lot * shape * weight * rng.uniform(0.5, 1.5))))
+        if weight > 0:
+            bars.append(Bar(start + 60 * i, o, max(h, o, c), max(0.01, min(lo, o, c)), c, v))
     return bars
 
 
 class MockBackfill:
-    """A seeded day for the mock feed's instruments, ending at the current price."""
+    """A seeded day for the mock feed's instruments, ending at the current price: its
+    trading day so far, extended hours included, as the mock trades it (a tenth as
+    busy outside the regular session)."""
 
     is_fast = True
 
@@ -112,17 +120,39 @@ class MockBackfill:
         self._clock = clock
 
     def window(self, symbol: str) -> tuple[int, int]:
-        return last_session(symbol, self._clock())
+        now = self._clock()
+        start, end = day_window(symbol, now)
+        return start, min(end, minute(now))
 
     def session(self, symbol: str) -> Fetched:
-        market = self.feed.market  # a MockFeed
-        ins = market.instruments.get(symbol)
+        ins = self.feed.market.instruments.get(symbol)  # a MockFeed
         if ins is None:
             return Fetched()
         start, end = self.window(symbol)
-        return Fetched(mock_session(symbol, start, end, first=ins.prev_close,
-                                    last=market.price(symbol), vol=ins.vol, rate=ins.rate,
-                                    lot=ins.lot, seed=getattr(self.feed, "seed", None)))
+        return self._bars(symbol, start, end, ins.prev_close,
+                          self.feed.market.price(symbol))
+
+    def between(self, symbol: str, start: int, end: int, *,
+                close: float | None = None) -> Fetched:
+        """An earlier day [start, end) ending at ``close`` (the next day's open; default
+        the current price), from a seeded open near it."""
+        ins = self.feed.market.instruments.get(symbol)
+        if ins is None:
+            return Fetched()
+        last = close if close is not None else self.feed.market.price(symbol)
+        rng = random.Random(f"{getattr(self.feed, 'seed', None)}|{symbol}|{start}|open")
+        first = last * math.exp(rng.gauss(0.0, ins.vol * math.sqrt(end - start) / 4))
+        return self._bars(symbol, start, end, first, last)
+
+    def _bars(self, symbol: str, start: int, end: int, first: float, last: float) -> Fetched:
+        ins = self.feed.market.instruments[symbol]
+        phase, share = self.feed.phase, ACTIVITY
+
+        def activity(t: int) -> float:
+            return share[phase(symbol, datetime.fromtimestamp(t, UTC))]
+        return Fetched(mock_session(symbol, start, end, first=round(first, 2),
+                                    last=last, vol=ins.vol, rate=ins.rate, lot=ins.lot,
+                                    seed=getattr(self.feed, "seed", None), activity=activity))
 
 
 # -- replay -------------------------------------------------------------------------------
@@ -229,6 +259,13 @@ class RestBackfill:
         if self.refused:
             return Fetched(note=self.refused)
         start, end = self.window(symbol)
+        return self._fetch(symbol, start, end)
+
+    def between(self, symbol: str, start: int, end: int, *,
+                close: float | None = None) -> Fetched:
+        """An earlier day's bars [start, end) (the chart's "5 days")."""
+        if self.refused:
+            return Fetched(note=self.refused)
         return self._fetch(symbol, start, end)
 
     def _fetch(self, symbol: str, start: int, end: int) -> Fetched:  # pragma: no cover

@@ -83,6 +83,7 @@ def relay_feed(settings, make_feed: Callable[[], Feed]) -> tuple[Callable[[], Fe
         feed = make_feed()
         history.claim_writer()  # the leader writes; a standby on this host takes over
         history.backfill = backfill_for(feed, settings)
+        history.resume(feed)  # a mock carries on from its last prices
         feed.add_tap(HistoryTap(history))
         follower.feed = feed
         return feed

@@ -18,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from app.history.bars import INTERVALS, Bar, closes, resample
+from app.history.bars import INTERVALS, Bar, closes, minute, resample
 from app.history.store import BarStore, StoreError
 from app.history.writer import BarWriter
+from app.market_hours import day_window, last_sessions
 
 if TYPE_CHECKING:
     from app.history.backfill import Backfill
@@ -184,16 +185,112 @@ class History:
             latest = self.shared.latest(symbol)
         return latest
 
-    def day(self, symbol: str, now: float | None = None) -> list[Bar]:
-        """The one-minute bars of ``symbol``'s last session on record (stocks: its
-        regular session; crypto: the last 24 hours)."""
-        from app.history.backfill import session_around
+    def minutes_stored(self, symbol: str, start: int | None, end: int | None) -> int | None:
+        """How many one-minute bars of ``symbol`` the file holds in [start, end): one
+        indexed count, to refuse an oversized /history query before reading it. None
+        when it cannot tell (no file yet, a read error, bars only in Redis)."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            n = store.count(symbol, -(2**62) if start is None else int(start),
+                            2**62 if end is None else int(end))
+        except StoreError:
+            return None
+        return n or None
 
+    def last_session(self, symbol: str, end: int | None = None) -> tuple[int, int] | None:
+        """(start, end) of ``symbol``'s last session on record (before ``end`` if given):
+        what /history answers without ``start`` (stocks: the trading day, extended hours
+        included, as the chart's "1 day"). None when nothing is stored."""
+        latest = self.latest(symbol)
+        if latest is None:
+            return None
+        if end is None:
+            return day_window(symbol, latest)
+        start, stop = day_window(symbol, min(latest, end - 60))
+        return start, min(stop, end)
+
+    def day(self, symbol: str, interval: str = "1m") -> list[Bar]:
+        """The bars of ``symbol``'s last trading day on record, through its newest bar
+        (stocks: from the pre-market, extended hours included; crypto and FX: the UTC
+        day; see :func:`app.market_hours.day_window`)."""
+        return self.sessions(symbol, 1, interval)
+
+    def sessions(self, symbol: str, n: int, interval: str = "1m") -> list[Bar]:
+        """The bars of ``symbol``'s last ``n`` trading days on record, oldest first."""
         latest = self.latest(symbol)
         if latest is None:
             return []
-        start, end = session_around(symbol, latest)
-        return self.bars(symbol, "1m", start, end)
+        start = last_sessions(symbol, latest, n)[0][0]
+        return self.bars(symbol, interval, start, latest + 60)
+
+    def day_volume(self, symbol: str, now: float) -> tuple[float, tuple[int, int]]:
+        """(Volume, day): what ``symbol`` traded on record on its trading day at ``now``
+        (:func:`app.market_hours.day_window`) before ``now``'s minute, which live trades
+        count from."""
+        day = day_window(symbol, now)
+        bars = self._minutes(symbol, day[0], min(day[1], minute(now)))
+        return sum(b.v for b in bars), day
+
+    def last_prices(self, symbols: list[str]) -> dict[str, float]:
+        """The last close on record of each of ``symbols`` that has one (a restarted
+        mock carries on from them)."""
+        out: dict[str, float] = {}
+        for sym in symbols:
+            latest = self.latest(sym)
+            if latest is not None and (bars := self._minutes(sym, latest, latest + 60)):
+                out[sym] = bars[-1].c
+        return out
+
+    def resume(self, feed) -> None:
+        """Let ``feed`` carry on from the last prices on record (only the mock uses them)."""
+        try:
+            symbols = [info.symbol for info in feed.universe()]
+        except Exception:  # an open universe (a relay) has no list: nothing to resume
+            return
+        if prices := self.last_prices(symbols):
+            feed.resume(prices)
+            log.info("history: %s resumes from %d last prices", feed.feed_type, len(prices))
+
+    def request_days(self, symbol: str, n: int) -> bool:
+        """Backfill ``symbol``'s earlier days of the last ``n`` (:meth:`backfill_days`)
+        without holding up the caller (a session's event loop): a provider's REST calls
+        run on the backfill pool. True if bars were fetched or may still arrive."""
+        if self.writer is None or self.backfill is None:
+            return False
+        if self.backfill.is_fast:
+            return self.backfill_days(symbol, n) > 0
+        self._pool.submit(self.backfill_days, symbol, n)
+        return True
+
+    def backfill_days(self, symbol: str, n: int, now: float | None = None) -> int:
+        """Fetch the earlier of ``symbol``'s last ``n`` trading days that are not on record
+        (the chart's "5 days" asks), where the feed can; how many bars were fetched. Only
+        the writer fetches; the bars are written on its thread."""
+        if self.writer is None or self.backfill is None \
+                or not hasattr(self.backfill, "between"):
+            return 0
+        now = time.time() if now is None else now
+        fetched = 0
+        later = self.bars(symbol, "1m", minute(now) - 60, minute(now) + 60)
+        close = later[-1].c if later else None
+        for start, end in reversed(last_sessions(symbol, now, n)[:-1]):
+            stored = self.bars(symbol, "1m", start, end)
+            if stored and stored[0].t <= start + 3600:
+                close = stored[0].o
+                continue
+            try:
+                got = self.backfill.between(symbol, start, end, close=close)
+            except Exception:
+                log.exception("history backfill of %s failed", symbol)
+                break
+            if got.note or not got.bars:
+                break
+            self.writer.backfill(symbol, got.bars)
+            fetched += len(got.bars)
+            close = got.bars[0].o
+        return fetched
 
     # -- the hub -----------------------------------------------------------------------
     def attach(self, hub: Hub) -> History:
@@ -211,10 +308,12 @@ class History:
         """Seed the sparklines from the store now; backfill the missing ones."""
         most = max(2, int(hub.history_len * SEED_SHARE))
         missing = []
+        now = time.time()
         for sym in symbols:
             day = self.day(sym)
             if day:
                 hub.seed_points(sym, closes(day, most))
+            hub.set_day_volume(sym, *self.day_volume(sym, now))
             if self.writer is not None and self.backfill is not None \
                     and sym not in self._backfilled:
                 missing.append(sym)
@@ -247,7 +346,13 @@ class History:
             # Seed from what was fetched (the writer stores it on its own thread).
             known = {b.t: b for b in got.bars}
             known.update({b.t: b for b in self.day(sym)})
-            hub.seed_points(sym, closes(sorted(known.values(), key=lambda b: b.t), most))
+            bars = sorted(known.values(), key=lambda b: b.t)
+            hub.seed_points(sym, closes(bars, most))
+            # The day's volume with the fetched minutes (before the live ones).
+            now = time.time()
+            day = day_window(sym, now)
+            hub.set_day_volume(sym, sum(b.v for b in bars if day[0] <= b.t < minute(now)),
+                               day)
 
     def close(self) -> None:
         if self.follower is not None:
@@ -298,5 +403,7 @@ def open_history(settings, feed) -> History | None:
 
         return History(settings.history, days=settings.history_days, write=False,
                        shared=SharedBars(settings.redis_url))
-    return History(settings.history, days=settings.history_days,
-                   backfill=backfill_for(feed, settings))
+    history = History(settings.history, days=settings.history_days,
+                      backfill=backfill_for(feed, settings))
+    history.resume(feed)
+    return history

@@ -26,6 +26,7 @@ from app.hub.cycle_clock import CycleClock, schedule
 from app.hub.health import Health, feed_health
 from app.hub.quote_book import Changes, QuoteBook
 from app.hub.subscriptions import RefCounts, Subscription
+from app.market_hours import PHASE_WORDS, Phase, is_crypto_or_fx
 from app.quotes import Quote
 from app.runtime import metrics
 from app.ticks import FeedState, Reference, Tick
@@ -54,6 +55,7 @@ class Hub:
         self.history_len = history_len
         self.stale_after_s = stale_after_s
         self._clock = clock
+        """Now, for the phase of the day (rows, status line); tests pass their own."""
         self._monotonic = monotonic
         """Seconds for tick ages and staleness (tests pass a clock they move)."""
         self._lock = threading.RLock()
@@ -167,6 +169,12 @@ class Hub:
         """Also show ``notes()`` ({symbol: text}) on the rows, where the feed has none."""
         self._row_notes.append(notes)
 
+    def set_day_volume(self, symbol: str, volume: float, day: tuple[int, int]) -> None:
+        """Count ``volume`` traded on ``day`` ((start, end) epoch s) before the live
+        trades in ``symbol``'s volume: the history store's sum or the provider's figure."""
+        with self._lock:
+            self._book.set_day_volume(symbol, volume, day)
+
     def seed_points(self, symbol: str, points: list[tuple[float, float]]) -> None:
         """Put older sparkline points (time, price) before the ones kept for ``symbol``."""
         with self._lock:
@@ -261,9 +269,27 @@ class Hub:
         notes = self.feed.unavailable()
         for extra in self._row_notes:
             notes = {**extra(), **notes}
+        words = self._session_words()
         with self._lock:
             self._book.apply_notes(notes)
+            self._book.apply_sessions(words)
             return self._book.publish()
+
+    def _session_words(self) -> Callable[[str], str]:
+        """Each symbol's phase of the day as its row says it now ("" while regular);
+        stocks share one (worked out once a cycle)."""
+        now, feed = self._clock(), self.feed
+        stocks: list[str] = []
+
+        def words(symbol: str) -> str:
+            if is_crypto_or_fx(symbol):
+                phase = feed.phase(symbol, now)
+            else:
+                if not stocks:
+                    stocks.append(feed.phase(symbol, now))
+                phase = stocks[0]
+            return "" if phase is Phase.REGULAR else PHASE_WORDS[phase]
+        return words
 
     @property
     def cycle(self) -> int:

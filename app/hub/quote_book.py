@@ -9,11 +9,20 @@ its own: the hub calls it under its lock.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from app.hub.sparkline import compact_points
-from app.quotes import Quote, apply_reference, flash_direction, fold, quote_row
+from app.market_hours import day_window
+from app.quotes import (
+    Quote,
+    apply_day_volume,
+    apply_reference,
+    flash_direction,
+    fold,
+    new_day,
+    quote_row,
+)
 from app.ticks import Reference, Tick
 
 
@@ -49,6 +58,9 @@ class QuoteBook:
         self._history: dict[str, list[tuple[int, float, float]]] = {}
         """symbol -> sparkline points (cycle, time, price), bounded by
         :func:`app.hub.sparkline.compact_points`."""
+        self._days: dict[str, tuple[int, int]] = {}
+        """symbol -> (start, end) of the trading day its volume counts
+        (:func:`app.market_hours.day_window`): a trade after its end starts the next."""
         self._rewritten: dict[str, int] = {}
         """symbol -> the cycle from which its sparkline was rewritten (older points put
         under live ones): views older than that get the whole line again."""
@@ -86,7 +98,7 @@ class QuoteBook:
     def drop(self, symbol: str) -> None:
         """Forget ``symbol`` entirely (nobody watches it)."""
         for table in (self._working, self._published, self._rows, self._history,
-                      self._rewritten):
+                      self._rewritten, self._days):
             table.pop(symbol, None)
         self._dirty.discard(symbol)
 
@@ -96,8 +108,33 @@ class QuoteBook:
             q = self._working.get(tick.symbol)
             if q is None:
                 continue  # nobody watches it (any more)
+            day = self._days.get(tick.symbol)
+            if day is None or tick.ts >= day[1]:
+                new = self._days[tick.symbol] = day_window(tick.symbol, tick.ts)
+                if day is not None and new[0] > day[0]:
+                    q = new_day(q)  # the first trade of a new day: its volume starts
             self._working[tick.symbol] = fold(q, tick)
             self._dirty.add(tick.symbol)
+
+    def set_day_volume(self, symbol: str, volume: float, day: tuple[int, int]) -> None:
+        """Count ``volume`` traded on ``day`` (:func:`app.market_hours.day_window`) before
+        the live trades of a kept symbol; ignored once its trades are of a later day."""
+        q = self._working.get(symbol)
+        if q is None or self._days.setdefault(symbol, day) != day:
+            return
+        after = apply_day_volume(q, volume)
+        if after is not q:
+            self._working[symbol] = after
+            self._dirty.add(symbol)
+
+    def apply_sessions(self, phase_words: Callable[[str], str]) -> None:
+        """Name each kept symbol's phase of the day on its row ("" while regular): a
+        change of phase re-sends the row even when nothing traded."""
+        for sym, q in self._working.items():
+            words = phase_words(sym)
+            if q.session != words:
+                self._working[sym] = replace(q, session=words)
+                self._dirty.add(sym)
 
     def set_reference(self, symbol: str, reference: Reference | None) -> None:
         """Apply a reference price (previous close) to a kept symbol."""

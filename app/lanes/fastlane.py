@@ -22,10 +22,11 @@ from urllib.parse import urlsplit
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from app.access import session_gate
 from app.access.identity import Door, Guarded
 from app.hub.hub import Hub, Subscription
 from app.lanes.sessions import OnCycle, Sessions
-from app.runtime import metrics
+from app.runtime import connections, metrics
 from app.runtime.singleton import OnePerProcess
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class FastLane:
         self.hub = hub
         self.loop = loop
         self._subs: Sessions[str, tuple[Subscription, str | None]] = Sessions()
+        """token -> (the session's subscription, the signed-in user it belongs to)."""
+        self._session_ids: Sessions[str, str] = Sessions()
+        """token -> the Bokeh session that registered it (for the session limits)."""
         self._sockets: Sessions[str, TickSocket] = Sessions()
         self._fragments: dict[str, tuple[int, str]] = {}
         """symbol -> (cycle, JSON of its latest row with that cycle's new points)."""
@@ -54,16 +58,25 @@ class FastLane:
             sock.close()
 
     # -- sessions -------------------------------------------------------
-    def register(self, subscription: Subscription, owner: str | None = None) -> str:
+    def register(self, subscription: Subscription, owner: str | None = None,
+                 session_id: str | None = None) -> str:
         """A token for the socket of the session that owns ``subscription``, good only
-        for a socket of the same signed-in user ``owner`` (None: sign-in is off)."""
+        for a socket of the same signed-in user ``owner`` (None: sign-in is off); the
+        Bokeh session ``session_id`` holds the place in the session limits it needs."""
         token = secrets.token_urlsafe(18)
         self._subs.add(token, (subscription, owner))
+        if session_id is not None:
+            self._session_ids.add(token, session_id)
         return token
+
+    def session_of(self, token: str) -> str | None:
+        """The Bokeh session behind ``token`` (None: unknown, or registered without one)."""
+        return self._session_ids.get(token)
 
     def unregister(self, token: str) -> None:
         """Forget a session; its socket, if any, is closed."""
         self._subs.pop(token)
+        self._session_ids.pop(token)
         sock = self._sockets.pop(token)
         if sock is not None:
             self.loop.add_callback(sock.close)
@@ -145,6 +158,18 @@ class TickSocket(Guarded, WebSocketHandler):
         self.sent_cycle = 0
         self.busy = False
 
+    async def get(self, *args, **kwargs) -> None:
+        """Refused at the handshake when the session behind the token holds no place in
+        the session limits and its client can take none (its tab was closed, say)."""
+        lane = type(self).lane
+        session_id = lane.session_of(self.get_query_argument("token", "")) if lane else None
+        if session_id is not None:
+            refusal = await session_gate.admit_socket(self, session_id)
+            if refusal is not None:
+                session_gate.write_refusal(self, refusal, page=False)
+                return
+        await super().get(*args, **kwargs)
+
     @property
     def symbols(self) -> tuple[str, ...]:
         sub = self.sub
@@ -170,8 +195,10 @@ class TickSocket(Guarded, WebSocketHandler):
 
     def send_changes(self, fragments: dict[str, tuple[int, str]], cycle: int,
                      head: str) -> int:
-        """Send rows changed since this socket's last message; skip while one is in flight."""
-        if self.busy or self.sub is None:
+        """Send rows changed since this socket's last message; skip while one is in flight.
+        A socket whose browser stopped reading is closed once its unsent data passes
+        the process's bound."""
+        if self.sub is None or not connections.within_bound(self) or self.busy:
             return 0
         parts = [frag[1] for sym in self.symbols
                  if (frag := fragments.get(sym)) is not None and frag[0] > self.sent_cycle]

@@ -151,6 +151,17 @@ class Metrics:
                                  "Input dropped for not matching its schema, by where it "
                                  "came from (a Redis key kind, or a provider's stream).",
                                  ["source"], registry=self.registry)
+        self.connections_closed = Counter(
+            "photon_connections_closed", "Connections the server closed on a client that "
+            "stopped keeping up: ws_unsent (a WebSocket's unsent data passed its bound), "
+            "ws_ping_timeout (a ping unanswered), http_header_timeout (no complete request "
+            "head in time; idle keep-alive connections too).", ["reason"],
+            registry=self.registry)
+        self.refused = Counter(
+            "photon_requests_refused", "Requests refused by a limit: session_client (429, "
+            "tabs per client), session_process (503, the process is full), history_rate "
+            "(429), history_bars (400, too many bars asked).", ["reason"],
+            registry=self.registry)
         # Two different costs, so two metrics: the fast lane sends every session its
         # changes in one pass per cycle; the Bokeh path pushes each session on its own.
         self.fanout = Histogram("photon_fanout_seconds",
@@ -206,6 +217,14 @@ class Metrics:
         """``n`` malformed messages from ``source`` (a fixed name, never the input) dropped."""
         if n > 0:
             self.malformed.labels(source).inc(n)
+
+    def observe_connection_closed(self, reason: str) -> None:
+        """The server closed a connection for ``reason`` (a fixed name)."""
+        self.connections_closed.labels(reason).inc()
+
+    def observe_refused(self, reason: str) -> None:
+        """A limit refused a request for ``reason`` (a fixed name)."""
+        self.refused.labels(reason).inc()
 
     # -- state (read at scrape time) ----------------------------------------
     def set_source(self, source: SnapshotSource | None) -> None:
@@ -270,6 +289,14 @@ def observe_malformed(source: str, n: int = 1) -> None:
 
 def observe_gc_pause(generation: int, seconds: float) -> None:
     METRICS.observe_gc_pause(generation, seconds)
+
+
+def observe_connection_closed(reason: str) -> None:
+    METRICS.observe_connection_closed(reason)
+
+
+def observe_refused(reason: str) -> None:
+    METRICS.observe_refused(reason)
 
 
 def watch_hub(hub: HasHealth | None) -> None:

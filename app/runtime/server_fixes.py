@@ -46,7 +46,7 @@ def install() -> None:
 # -- light pages ---------------------------------------------------------------------
 # A first visit costs a viewer's link the page's scripts: compress every text response,
 # let the browser keep every static file (versioned URLs), and send only the bundles
-# the page's models use. See README "Performance" and bench/pageload.py.
+# the page's models use. See README "Performance" and bench/probes/pageload.py.
 
 #: Bokeh bundles a page needs only when one of its models does (Panel sends them all).
 OPTIONAL_BUNDLES = {"bokeh-gl": "_use_gl"}

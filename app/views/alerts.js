@@ -1,5 +1,5 @@
 // Price alerts in the browser, which has every price: mirrors holds() and step() of
-// app/alert_rules.py (tests/views/test_alerts.py runs both on the same cases).
+// app/views/alerts.py (tests/views/test_alerts.py runs both on the same cases).
 // An alert is {key, symbol, op, value}: op ">" at or above value, "<" at or below,
 // "~" a move of value % either way from `base`, the price when it was set.
 

@@ -80,6 +80,10 @@ export function render({ model, el, view }) {
     entry.volume.textContent = r.volume
     entry.time.textContent = fmtTime(r.ts)
     entry.note.textContent = r.note || ""
+    // The market's phase when not its regular session: "pre-market", "after hours"...
+    entry.session.textContent = r.session || ""
+    if (r.session) entry.row.dataset.session = r.session
+    else delete entry.row.dataset.session
     entry.row.classList.toggle("photon-unavailable", Boolean(r.note))
     entry.row.title = r.note || `High ${r.high} · Low ${r.low}`
     checkAlerts(entry)
@@ -110,9 +114,11 @@ export function render({ model, el, view }) {
     const sym = cell("sym", r.symbol)
     sym.setAttribute("role", "rowheader")
     const note = cell("photon-note", "")
-    sym.append(note)
+    const session = cell("photon-session", "")
+    sym.append(note, session)
     const cells = [sym, price, chg, volume, time, trend]
-    const entry = {symbol: r.symbol, row, price, arrow, change, volume, time, note, spark, line,
+    const entry = {symbol: r.symbol, row, price, arrow, change, volume, time, note, session,
+                   spark, line,
                    points: [], last: null, pct: null, vol: null, timer: null, bell: null}
     if (!model.compact) {  // click or Enter: a live chart of this ticker
       row.tabIndex = -1  // one row at a time is in the tab order (focusRow)
@@ -243,9 +249,7 @@ export function render({ model, el, view }) {
     else if (tries++ < 40) setTimeout(findPicker, 250)
   }
   if (model.shortcuts && !model.compact) findPicker()
-  let untrack = null  // a page of its own: one history entry, whatever the URL says
   if (model.shortcuts && !model.compact) {
-    untrack = oneHistoryEntry(window)
     document.addEventListener("keydown", onPageKey)
     board.append(h("p", {class: "photon-hint"}, "Press ", h("kbd", {}, "?"),
                    " for keyboard shortcuts."))
@@ -388,7 +392,6 @@ export function render({ model, el, view }) {
     clearInterval(resortTimer)
     document.removeEventListener("keydown", onPageKey)
     if (untidy) untidy()
-    if (untrack) untrack()
     tries = Infinity
   })
   paintSortHeads(sortHeads, sort)

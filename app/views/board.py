@@ -56,7 +56,7 @@ class BoardView(SharedSourceComponent):
     sort = param.String(default="", doc="Row order, e.g. '-change' (app/views/urlstate.py); "
                         "the browser sets it when a column header is clicked.")
     alerts = param.String(default="[]", doc="The page's price alerts as JSON text "
-                          "([{key, symbol, op, value}], app/alert_rules.py); the browser "
+                          "([{key, symbol, op, value}], app/views/alerts.py); the browser "
                           "evaluates them on every price.")
     shortcuts = param.Boolean(default=False, doc="Page-wide keyboard shortcuts (/, ?, j/k): "
                               "on a page of its own, not inside a notebook.")

@@ -16,6 +16,11 @@ export function h(tag, attrs = {}, ...children) {
 
 // -- sorting ------------------------------------------------------------------
 export const SORT_COLUMNS = {symbol: "Symbol", last: "Last", change: "Change", volume: "Volume"}
+// What a column's figure is, where its name alone does not say (the header's tooltip).
+export const COLUMN_TITLES = {
+  change: "Change since the previous close",
+  volume: "Volume today: the session's shares traded so far, extended hours included",
+}
 
 // "-change" -> {key: "change", dir: -1}; "" or unknown -> {key: null, dir: 1}.
 export function parseSort(text) {
@@ -52,7 +57,8 @@ export function makeHeader(compact, onSort) {
   for (const [key, text] of columns) {
     const head = h("span", {class: "head", role: "columnheader"}, key ? null : text)
     if (key) {
-      const button = h("button", {type: "button", class: "photon-sort"}, text,
+      const button = h("button", {type: "button", class: "photon-sort",
+                                  title: COLUMN_TITLES[key]}, text,
                        h("span", {class: "photon-sort-mark", "aria-hidden": "true"}))
       button.addEventListener("click", () => onSort(key))
       head.append(button)
@@ -265,24 +271,6 @@ export function tidyPicker(input) {
   watch.observe(box, {subtree: true, childList: true, attributes: true,
                       attributeFilter: ["aria-selected", "role"]})
   return () => watch.disconnect()
-}
-
-// The page's URL follows the board (?symbols=, ?sort=, ?alerts=; Panel's Location sets
-// it with history.pushState). A history entry per picker change would make Back step
-// through URLs the board no longer follows (Panel does not listen for popstate): Back
-// changed the address, not the board. A change of the query alone replaces the entry
-// instead, so Back leaves the board as it came. Returns the undo.
-export function oneHistoryEntry(win) {
-  const history = win.history
-  const push = history.pushState
-  history.pushState = function (state, title, url) {
-    const next = url == null ? null : new URL(url, win.location.href)
-    if (next && next.origin === win.location.origin && next.pathname === win.location.pathname) {
-      return history.replaceState(state, title, url)
-    }
-    return push.call(history, state, title, url)
-  }
-  return () => { history.pushState = push }
 }
 
 // The fast lane: the board's deltas over a plain WebSocket (app/lanes/fastlane.py) at

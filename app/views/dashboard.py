@@ -17,7 +17,6 @@ import time
 import panel as pn
 import param
 
-from app.alert_rules import AlertList, parse_alerts
 from app.hub.hub import Health, Hub, Subscription
 from app.lanes import broadcast
 from app.lanes.bokehlane import BokehLane
@@ -29,6 +28,7 @@ from app.symbols import parse_symbols
 from app.ticks import FeedState
 from app.views import theme
 from app.views.account import account_bar, session_user
+from app.views.alerts import AlertList, parse_alerts
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
 from app.views.landmarks import Landmark, TickerPicker
@@ -73,7 +73,7 @@ class Dashboard(pn.viewable.Viewer):
     sort = param.String(default="", doc="Row order: a column (symbol, last, change, "
                         "volume), '-' in front for descending; '' keeps the picker's order.")
     alerts = param.String(default="", doc="Price alerts, as ?alerts= holds them "
-                          "(app/alert_rules.py); set with :meth:`set_alerts`.")
+                          "(app/views/alerts.py); set with :meth:`set_alerts`.")
     sync_url = param.Boolean(default=False, doc="Mirror the selection, sort and alerts in "
                              "the URL (?symbols=, ?sort=, ?alerts=); turns on the board's "
                              "keyboard shortcuts too (a page of its own).")
@@ -314,7 +314,8 @@ class Dashboard(pn.viewable.Viewer):
             pn.state.onload(lambda: self._join_broadcast(doc))
         if self.fast_lane is not None:
             # Ticks go straight to the browser: this session has no timer of its own.
-            self._token = self.fast_lane.register(self._sub, session_user())
+            session_id = doc.session_context.id if served else None
+            self._token = self.fast_lane.register(self._sub, session_user(), session_id)
             self._board.fast_url = f"{self.fast_path}?token={self._token}"
             if self._broadcaster is None:
                 self._callback = pn.state.add_periodic_callback(self._show_status,

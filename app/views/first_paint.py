@@ -36,18 +36,22 @@ ELEMENT_ID = "photon-first-paint"
 #: Panel's page template with the first paint on top of the body and the scripts
 #: after it, deferred: parser-blocking scripts in <head> would hold the first paint
 #: back until they had all run. Panel's one inline snippet (``Bokeh.set_log_level``)
-#: becomes a module script, which runs in order with the deferred ones, after BokehJS;
+#: becomes a module script, which runs in order with the deferred ones, after BokehJS,
+#: as does the page's own script (app/views/page.py) after it;
 #: Bokeh's embed script waits for DOMContentLoaded, which comes after them all. The
 #: replaced strings are Panel's ``js_resources.html``; tests/views/test_first_paint.py
 #: fails if they change. Compiled once (:data:`PAGE`): Panel compiles a template given
 #: as text again for every page.
 TEMPLATE = """{% extends base %}
+{% block postamble %}<meta name="viewport" content="width=device-width, initial-scale=1">
+{% endblock %}
 {% block js_resources %}{% endblock %}
 {% block contents %}
 {{ first_paint | default("", true) }}
 {{ bokeh_js | replace('<script type="text/javascript" src=', '<script defer src=')
             | replace('<script type="text/javascript">', '<script type="module">')
    if bokeh_js }}
+{{ page_script | default("", true) }}
 {{ super() }}
 {% endblock %}
 """
@@ -66,7 +70,8 @@ _STYLE = f"""<style>
   background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb);
   font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   font-variant-numeric: tabular-nums; }}
-#{ELEMENT_ID} > div {{ max-width: 1100px; }}
+#{ELEMENT_ID} {{ box-sizing: border-box; padding: 0 clamp(12px, 3vw, 32px); }}
+#{ELEMENT_ID} > div {{ max-width: 1100px; margin-inline: auto; }}
 #{ELEMENT_ID} .fp-title {{ margin: 14px 0 10px; font-size: 26px; line-height: 32px;
   font-weight: 700; }}
 #{ELEMENT_ID} .fp-title small {{ color: light-dark(#4b5563, #9ca3af); font-weight: 500;
@@ -87,6 +92,12 @@ _STYLE = f"""<style>
 #{ELEMENT_ID} .down {{ color: light-dark(#b91c1c, #fca5a5); }}
 #{ELEMENT_ID} svg {{ width: 120px; height: 28px; display: block; }}
 #{ELEMENT_ID} polyline {{ fill: none; stroke: currentColor; stroke-width: 1.5; }}
+@media (max-width: 640px) {{  /* a phone: symbol, price and change, readable */
+  #{ELEMENT_ID} table {{ table-layout: auto; }}
+  #{ELEMENT_ID} col {{ width: auto !important; }}
+  #{ELEMENT_ID} th:nth-child(n+4), #{ELEMENT_ID} td:nth-child(n+4) {{ display: none; }}
+  #{ELEMENT_ID} th, #{ELEMENT_ID} td {{ padding: 8px; }}
+}}
 </style>"""
 
 SPARK_W, SPARK_H = 120, 28
@@ -207,7 +218,7 @@ def first_paint_html(rows: Sequence[dict], title: str = "Photon",
         trend = "up" if r.get("trend", 0) > 0 else "down" if r.get("trend", 0) < 0 else ""
         arrow = {"up": "▲ ", "down": "▼ "}.get(trend, "")
         price = str(r.get("price") or "—")
-        # Element Timing: when a price was painted (bench/pageload.py reads it)
+        # Element Timing: when a price was painted (bench/probes/pageload.py reads it)
         timing = ' elementtiming="photon-price"' if any(c.isdigit() for c in price) else ""
         coords = cached_spark_coords(str(r["symbol"]), r.get("points") or [])
         spark = (f'<svg viewBox="0 0 {SPARK_W} {SPARK_H}" preserveAspectRatio="none" '

@@ -12,6 +12,7 @@ from pathlib import Path
 import param
 
 from app.hub.health import Health
+from app.market_hours import PHASE_WORDS, Phase
 from app.runtime.process import process_id
 from app.ticks import FeedState
 from app.views.esm import SharedSourceComponent
@@ -54,13 +55,21 @@ def age_text(age: float | None) -> str:
     return f"{int(age // 60)} min"
 
 
+def state_words(state: FeedState, phase: Phase = Phase.REGULAR) -> str:
+    """The state in words; a live feed outside the regular session says which part of
+    the day it is ("pre-market", "after hours")."""
+    if state is FeedState.LIVE and phase in (Phase.PRE, Phase.POST):
+        return PHASE_WORDS[phase]
+    return STATE_WORDS[state]
+
+
 def status_values(health: Health) -> dict[str, str | float]:
     """What the status line shows of ``health`` (the same for every viewer)."""
     state = FeedState(health.state)
     return {
         "feed": health.label,
         "state": state.value,
-        "words": STATE_WORDS[state],
+        "words": state_words(state, health.phase),
         "age": age_text(health.last_tick_age),
         "detail": health.last_error,
         "retry_at": health.retry_at or 0.0,

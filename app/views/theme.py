@@ -21,7 +21,16 @@ _SCHEME = {"auto": "light dark", "light": "light", "dark": "dark"}
 #: The page around the components (colours inherit into shadow roots from here).
 _PAGE_CSS = """
 :root { color-scheme: %s; }
-body { background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb); }
+body { background: light-dark(#ffffff, #0f1115); color: light-dark(#111827, #e5e7eb);
+       padding: 0 clamp(12px, 3vw, 32px); }
+/* The board page: centred, as wide as its max_width (app/main.py) at most. */
+.photon-dashboard { margin-inline: auto; }
+/* The chart's tooltip: BokehJS puts it at the top of the document, with light defaults
+   on its own shadow host that a rule from outside overrides. */
+.bk-Tooltip { --tooltip-color: light-dark(#ffffff, #161a22);
+              --tooltip-text: light-dark(#111827, #e5e7eb);
+              --tooltip-border: light-dark(#d1d5db, #374151);
+              --tooltip-arrow-color: light-dark(#ffffff, #161a22); }
 """
 
 #: Panel's ticker picker (Choices.js), whose own stylesheet has fixed light colours.
@@ -49,3 +58,41 @@ TEXT_CSS = """
 def page_css(theme: str) -> str:
     """Document-level CSS for ``theme``: the colour scheme and the page background."""
     return _PAGE_CSS % _SCHEME[theme_from_arg(theme)]
+
+
+# -- the chart (app/views/chart.py) ----------------------------------------------------
+#: Colours a chart draws on its canvas, which CSS cannot reach: per theme; "auto" takes
+#: greys readable on both (the canvas itself is transparent, so the page shows through).
+_CHART = {
+    "light": {"axis": "#374151", "last": "#1c71d8"},
+    "dark": {"axis": "#d1d5db", "last": "#62a0ea"},
+    "auto": {"axis": "#6b7280", "last": "#3584e4"},
+}
+
+
+def chart_colors(theme: str) -> dict[str, str | float]:
+    """The chart's canvas colours for ``theme`` (light, dark or auto)."""
+    return {**_CHART[theme_from_arg(theme)], "grid": "#808080", "grid_alpha": 0.25,
+            "shade": "#808080", "shade_alpha": 0.12}
+
+
+def style_axes(fig, colors: dict) -> None:
+    """Axes, ticks, labels and grid of a Bokeh figure in ``colors``."""
+    for axis in fig.axis:
+        axis.update(axis_line_color=colors["axis"], major_tick_line_color=colors["axis"],
+                    minor_tick_line_color=colors["axis"],
+                    major_label_text_color=colors["axis"],
+                    axis_label_text_color=colors["axis"])
+    for grid in fig.grid:
+        grid.update(grid_line_color=colors["grid"], grid_line_alpha=colors["grid_alpha"])
+
+
+#: Buttons next to the chart (the ranges, Close), whose Panel look is fixed light.
+BUTTONS_CSS = """
+.bk-btn { background: light-dark(#f8f9fa, #1f2430) !important;
+          color: light-dark(#111827, #e5e7eb) !important;
+          border-color: light-dark(#d1d5db, #374151) !important; }
+.bk-btn:hover { background: light-dark(#e9ecef, #2b313c) !important; }
+.bk-btn.bk-active { background: light-dark(#dbe4f0, #34507a) !important;
+                    color: light-dark(#0b2e5c, #ffffff) !important; }
+"""

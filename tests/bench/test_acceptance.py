@@ -1,9 +1,9 @@
-"""The arithmetic behind bench.acceptance' verdicts (the bench itself prints figures)."""
+"""The arithmetic behind bench.scenarios.acceptance' verdicts (the bench itself prints figures)."""
 
 from __future__ import annotations
 
-from bench.acceptance import verdicts
-from bench.gcpause import p99_bound
+from bench.scenarios.acceptance import verdicts
+from bench.scenarios.gcpause import p99_bound
 
 
 def test_the_bucket_bound_holding_every_pause_or_a_share_of_them():

@@ -1,10 +1,10 @@
-"""The arithmetic behind bench.churn's verdict (the bench itself prints figures)."""
+"""The arithmetic behind bench.drills.churn's verdict (the bench itself prints figures)."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench.churn import added, delta, exact_p99_ms, verdict
+from bench.drills.churn import added, delta, exact_p99_ms, verdict
 
 ARGS = argparse.Namespace(warmup_s=60.0, sample_s=30.0, push_ms=1000)
 

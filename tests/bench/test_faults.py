@@ -1,10 +1,10 @@
-"""bench.faults' arithmetic: which prices shown were wrong, and what a fault cost viewers."""
+"""bench.drills.faults' arithmetic: which prices shown were wrong, and what a fault cost viewers."""
 
 from __future__ import annotations
 
 import math
 
-from bench.faults import fault_figures, judge
+from bench.drills.faults import fault_figures, judge
 
 TRADES = {("AAPL", 10.0): {190.5}, ("AAPL", 11.0): {190.75}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from app.feeds.mock import MockFeed
-from bench.refhub import LoopHub
+from bench.servers.refhub import LoopHub
 
 
 def test_loop_hub_publishes_only_from_the_push_loop():

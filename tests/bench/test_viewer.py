@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.common import GapMeter, gap_stats, pct
-from bench.viewer import (
+from bench.reports.viewer import (
     holds_cadence,
     promised_interval,
     promised_updates,
@@ -127,7 +127,7 @@ def test_cadence_held_under_overload_allows_no_gap_over_three_intervals():
 
 
 def test_cadence_column_shows_the_range_read_or_the_nominal_interval():
-    from bench.tables import cadence_of
+    from bench.reports.tables import cadence_of
 
     moved = {"interval_reported": True, "push_interval_min_ms": 250.0,
              "slowest_interval_ms": 759.4, "promised_interval_ms": 400.0}

@@ -11,9 +11,9 @@ from tests.support import wait_until
 pytestmark = pytest.mark.browser
 
 
-def points(page) -> int:
-    loc = page.locator(".photon-chart-points")
-    return int(loc.first.inner_text()) if loc.count() else -1
+def last(page) -> str:
+    loc = page.locator(".photon-chart-last")
+    return loc.first.inner_text() if loc.count() else ""
 
 
 def test_a_rows_chart_opens_updates_and_closes(page, server):
@@ -22,8 +22,9 @@ def test_a_rows_chart_opens_updates_and_closes(page, server):
     page.locator("[data-symbol=NVDA]").click()
     page.locator(".photon-chart").first.wait_for(timeout=20_000)
     assert "NVDA" in page.locator(".photon-chart-caption").first.inner_text()
-    first = wait_until(lambda: (n := points(page)) > 0 and n, timeout=20, what="points")
-    wait_until(lambda: points(page) > first, timeout=20, what="the chart streaming")
+    first = wait_until(lambda: (p := last(page)).startswith("$") and p, timeout=20,
+                       what="the last price")
+    wait_until(lambda: last(page) not in ("", first), timeout=20, what="the chart following")
     assert page.locator(".photon-chart canvas").count() >= 1  # Bokeh drew it
     page.get_by_role("button", name="Close chart").click()
     page.locator(".photon-chart").first.wait_for(state="detached", timeout=10_000)

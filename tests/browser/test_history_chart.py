@@ -1,4 +1,4 @@
-"""History on the page: a row's chart shows a day of one-minute candles on first paint
+"""History on the page: a row's chart shows a day of candles on first paint
 (the mock backfills its last session), the range buttons change it, the board's
 sparklines show the day. The picture goes to the test's own folder (PHOTON_DOCS_SHOTS=1
 writes docs/history-chart.png for the README instead)."""
@@ -47,8 +47,9 @@ def test_the_chart_shows_a_day_of_candles_and_its_ranges(page, history_server, t
                what="a day's sparkline")
     page.locator("[data-symbol=NVDA]").click()
     page.locator(".photon-chart").first.wait_for(timeout=20_000)
-    # "1 day" is the session on record: early in a trading day, only its minutes so far
-    day = wait_until(lambda: (n := candles(page)) >= bars_by_now("NVDA", 300) and n,
+    # "1 day" is the trading day on record in five-minute candles: early in a trading
+    # day, only its minutes so far
+    day = wait_until(lambda: (n := candles(page)) >= bars_by_now("NVDA", 300) // 5 and n,
                      timeout=20, what="a day")
     page.get_by_role("button", name="15 min").click()
     wait_until(lambda: 0 < candles(page) <= 16, timeout=10, what="15 minutes of candles")

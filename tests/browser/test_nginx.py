@@ -1,12 +1,17 @@
 """The README's nginx configuration, for real: Debian's nginx in front of two Photon
-server processes and one relay, and a browser that loads the board through it."""
+server processes and one relay, over TLS with a certificate the test makes, and a
+browser that loads the board through it."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import http.client
 import re
 import shutil
+import ssl
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,14 +26,32 @@ pytestmark = pytest.mark.browser
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def site_config(listen: int, ports: list[int]) -> str:
-    """deploy/nginx-photon.conf with this test's ports instead of 80 and 5101/5102."""
+def site_config(plain: int, tls: int, ports: list[int], cert: Path, key: Path) -> str:
+    """deploy/nginx-photon.conf with this test's ports instead of 80, 443 and 5101/5102,
+    and its certificate."""
     text = (ROOT / "deploy/nginx-photon.conf").read_text()
-    text = text.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{plain};")
+    text = text.replace("listen 443 ssl;", f"listen 127.0.0.1:{tls} ssl;")
+    text = text.replace("https://$host$request_uri", f"https://$host:{tls}$request_uri")
+    text = re.sub(r"ssl_certificate .*;", f"ssl_certificate {cert};", text)
+    text = re.sub(r"ssl_certificate_key .*;", f"ssl_certificate_key {key};", text)
     for old, new in zip((5101, 5102), ports, strict=True):
         text = text.replace(str(old), str(new))
-    assert not re.search(r"\b510[12]\b", text)
+    directives = re.sub(r"#.*", "", text)
+    assert not re.search(r"\b(510[12]|80|443)\b", directives)
+    assert str(cert) in text and str(key) in text
     return text
+
+
+def self_signed(workdir: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the openssl command."""
+    cert, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 @contextlib.contextmanager
@@ -54,38 +77,78 @@ def nginx(workdir: Path, site: str):
         proc.wait(10)
 
 
+@dataclasses.dataclass
+class Deployment:
+    origin: str  # the public host:port (TLS)
+    plain: str  # the port-80 stand-in's host:port
+    cert: Path
+    servers: list
+    stack: contextlib.ExitStack  # closed before the servers stop
+
+
 @contextlib.contextmanager
 def two_servers_behind_nginx(tmp_path: Path):
-    """Redis, a relay, two servers and nginx (deploy/nginx-photon.conf) in front of them;
-    yields (nginx's host:port, the servers, an ExitStack closed before they stop)."""
-    listen = free_port()
-    origin = f"127.0.0.1:{listen}"
+    """Redis, a relay, two servers and nginx (deploy/nginx-photon.conf, over TLS with a
+    self-signed certificate) in front of them."""
+    plain, tls = free_port(), free_port()
+    origin = f"127.0.0.1:{tls}"
     with redis_server(tmp_path) as redisd, relay_process(tmp_path, redisd.url):
         servers = []
         with contextlib.ExitStack() as stack:
             for name in ("a", "b"):
                 (tmp_path / name).mkdir()
                 servers.append(stack.enter_context(photon_server(
-                    tmp_path / name, env={"PHOTON_REDIS_URL": redisd.url},
+                    tmp_path / name, env={"PHOTON_REDIS_URL": redisd.url,
+                                          "PHOTON_COOKIE_SECURE": "1"},
                     args=("--allow-websocket-origin", origin))))
             (tmp_path / "nginx").mkdir()
-            stack.enter_context(nginx(tmp_path / "nginx",
-                                      site_config(listen, [s.port for s in servers])))
-            wait_until(lambda: listening(listen), timeout=30, what="nginx")
-            yield origin, servers, stack
+            cert, key = self_signed(tmp_path / "nginx")
+            stack.enter_context(nginx(tmp_path / "nginx", site_config(
+                plain, tls, [s.port for s in servers], cert, key)))
+            wait_until(lambda: listening(tls) and listening(plain), timeout=30, what="nginx")
+            yield Deployment(origin, f"127.0.0.1:{plain}", cert, servers, stack)
+
+
+def https_context(browser):
+    """A browser context that takes the test's self-signed certificate."""
+    return browser.new_context(ignore_https_errors=True)
+
+
+def check_tls_and_headers(deployment: Deployment) -> None:
+    """The board page comes through TLS (the certificate verified) with HSTS and
+    Photon's own headers; port 80 only redirects there; no version names nginx."""
+    verified = ssl.create_default_context(cafile=str(deployment.cert))
+    with urllib.request.urlopen(f"https://{deployment.origin}/app", context=verified,
+                                timeout=20) as answer:
+        assert answer.status == 200 and b"bokeh" in answer.read()
+        assert answer.headers["Strict-Transport-Security"] == "max-age=63072000"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert "'nonce-" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["Server"] == "nginx"
+        node = [c for c in answer.headers.get_all("Set-Cookie") if "photon_node" in c]
+        assert node and "Secure" in node[0]
+    conn = http.client.HTTPConnection(deployment.plain, timeout=20)
+    conn.request("GET", "/app?symbols=AAPL")
+    redirect = conn.getresponse()
+    assert redirect.status == 301
+    assert redirect.headers["Location"] == f"https://{deployment.origin}/app?symbols=AAPL"
+    assert redirect.headers["Server"] == "nginx"
+    conn.close()
 
 
 def test_two_processes_behind_nginx_serve_live_prices_to_each_viewer(tmp_path, browser):
-    with two_servers_behind_nginx(tmp_path) as (origin, servers, stack):
+    with two_servers_behind_nginx(tmp_path) as deployment:
+        origin, servers, stack = deployment.origin, deployment.servers, deployment.stack
+        check_tls_and_headers(deployment)
         viewers = []
         for symbols in ("AAPL,TSLA", "NVDA"):  # two viewers, each in its own browser
-            context = browser.new_context()
+            context = https_context(browser)
             stack.callback(context.close)
             page = context.new_page()
             page.add_init_script(DEEP_QUERY)
             console: list[str] = []
             page.on("console", lambda m, c=console: c.append(m.text))
-            open_board(page, f"http://{origin}/app?symbols={symbols}")
+            open_board(page, f"https://{origin}/app?symbols={symbols}")
             first = wait_until(lambda p=page: (x := prices(p)) and "—" not in x.values()
                                and x, timeout=30, what="prices through nginx")
             wait_until(lambda p=page, f=first: prices(p) != f, timeout=30,
@@ -102,16 +165,21 @@ def test_two_processes_behind_nginx_serve_live_prices_to_each_viewer(tmp_path, b
             assert "WebSocket Connected" in console
 
 
-def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_path, page):
+def test_a_viewer_whose_process_dies_is_back_on_live_prices_from_the_other(tmp_path, browser):
     """kill -9 of the process a page is on: nginx sends the page's reconnect to the other
     process (deploy/nginx-photon.conf), the page reloads itself there, prices go on. An
     embed on the same process (its socket is its session) reconnects there by itself."""
-    with two_servers_behind_nginx(tmp_path) as (origin, servers, _):
-        open_board(page, f"http://{origin}/app?symbols=AAPL,TSLA")
+    with two_servers_behind_nginx(tmp_path) as deployment:
+        origin, servers = deployment.origin, deployment.servers
+        context = https_context(browser)
+        deployment.stack.callback(context.close)
+        page = context.new_page()
+        page.add_init_script(DEEP_QUERY)
+        open_board(page, f"https://{origin}/app?symbols=AAPL,TSLA")
         wait_until(lambda: (x := prices(page)) and "—" not in x.values(), timeout=30,
                    what="prices through nginx")
         embed = page.context.new_page()
-        embed.goto(f"http://{origin}/sparkline?symbol=NVDA")
+        embed.goto(f"https://{origin}/sparkline?symbol=NVDA")
         embed.locator("[data-state=live]").wait_for(timeout=30_000)
 
         def node() -> str:

@@ -272,3 +272,14 @@ def test_missing_keys_stop_the_command_and_leave_a_started_feed_waiting(tmp_path
     feed.start(sink)
     wait_until(lambda: feed.state is FeedState.AUTH_FAILED, what="auth_failed")
     assert feed.last_error == NO_KEY and fake.ws_attempts == 0
+
+
+def test_a_snapshot_gives_the_days_volume_so_far():
+    from app.feeds.alpaca import parse_snapshot
+
+    ref = parse_snapshot("AAPL", {"prevDailyBar": {"c": 120.0},
+                                  "dailyBar": {"o": 121.0, "h": 127.0, "l": 119.5,
+                                               "v": 1_234_567},
+                                  "latestTrade": {"p": 126.0}})
+    assert ref.volume == 1_234_567.0 and ref.prev_close == 120.0 and ref.high == 127.0
+    assert parse_snapshot("AAPL", {"prevDailyBar": {"c": 120.0}}).volume is None

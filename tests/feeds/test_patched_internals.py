@@ -1,7 +1,8 @@
 """Every private attribute Photon patches or relies on still exists, in the versions
 installed, and those versions are within pyproject's pins.
 
-Photon patches Bokeh (``app/runtime/server_fixes.py``), Panel (``app/embed/policy.py``,
+Photon patches Bokeh (``app/runtime/server_fixes.py``, ``app/access/headers.py``),
+Tornado's ``set_cookie`` (``app/access/headers.py``), Panel (``app/embed/policy.py``,
 ``app/views/esm.py``) and finnhub-python's session (``app/feeds/finnhub_rest.py``),
 and shuts websocket-client's socket from another thread (``app/feeds/wsconn.py``).
 A new release may rename any of these without notice: raise a pin in pyproject only
@@ -54,6 +55,17 @@ def test_panel_handlers_embed_policy_patches():
     assert callable(DocHandler.set_default_headers)
     handler_source = inspect.getsource(AutoloadJsHandler.get)
     assert "bokeh-autoload-element" in handler_source  # the argument policy.py reads
+
+
+def test_tornado_internals_access_headers_relies_on():
+    from tornado.web import RequestHandler
+
+    params = list(inspect.signature(RequestHandler.set_cookie).parameters)
+    assert params[:7] == ["self", "name", "value", "domain", "expires", "path", "expires_days"]
+    flush = inspect.getsource(RequestHandler.flush)
+    # the transforms see the headers before the cookies join them (so the cookie flags
+    # are set in set_cookie, not in the transform)
+    assert flush.index("transform_first_chunk") < flush.index("_new_cookie")
 
 
 def test_panel_esm_rendering_views_esm_overrides():

@@ -66,11 +66,26 @@ def test_mock_session_is_seeded_plausible_and_ends_at_the_price():
     assert max(b.h for b in bars) / min(b.l for b in bars) < 1.2  # a day, not a crash
 
 
-def test_mock_backfill_ends_at_the_mock_price():
-    feed = MockFeed(seed=3)
+def test_mock_backfill_is_the_last_trading_day_with_its_thin_extended_hours():
+    feed = MockFeed(seed=3, hours="market")  # a Saturday: Friday's day, 04:00 to 20:00 New York
     bars = MockBackfill(feed, clock=lambda: ts("2026-12-05T15:00:00")).session("NVDA").bars
-    assert bars[-1].c == feed.market.price("NVDA") and len(bars) == 390
+    assert bars[-1].c == feed.market.price("NVDA") and len(bars) == 960
+    assert bars[0].t == FRI_OPEN - 330 * 60 and bars[-1].t == FRI_CLOSE + 239 * 60
+    regular = [b.v for b in bars if FRI_OPEN <= b.t < FRI_CLOSE]
+    extended = [b.v for b in bars if not FRI_OPEN <= b.t < FRI_CLOSE]
+    assert len(regular) == 390 and sum(extended) / 570 < sum(regular) / 390 / 4
     assert MockBackfill(feed).session("NOPE").bars == []
+
+
+def test_mock_backfill_of_an_earlier_day_ends_where_the_next_one_opens():
+    feed = MockFeed(seed=3)
+    back = MockBackfill(feed, clock=lambda: ts("2026-12-05T15:00:00"))
+    start, end = int(FRI_OPEN) - 86400 - 330 * 60, int(FRI_CLOSE) - 86400 + 240 * 60
+    bars = back.between("NVDA", start, end, close=130.0).bars
+    assert len(bars) == 960 and bars[-1].c == 130.0 and bars[0].t == start
+    assert bars == back.between("NVDA", start, end, close=130.0).bars  # seeded
+    assert MockFeed(hours="closed").market and MockBackfill(
+        MockFeed(hours="closed")).between("NVDA", start, end).bars == []  # never traded
 
 
 def test_replay_backfill_is_the_recording_before_its_start():

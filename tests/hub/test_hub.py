@@ -245,6 +245,7 @@ def test_a_slow_reference_never_blocks_the_subscribing_session():
 ])
 def test_quiet_feed_is_market_closed_only_when_every_market_is(manual_feed, clock, symbols,
                                                                 expected):
+    manual_feed.hours = "market"  # the exchange's calendar (a feed built by hand has none)
     hub = Hub(manual_feed, push_interval_ms=3600000, stale_after_s=0.0, clock=lambda: clock)
     manual_feed.start(hub._on_ticks)
     try:

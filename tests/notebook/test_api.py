@@ -5,10 +5,15 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import panel as pn
 import pytest
+from bokeh.models import ColumnDataSource
 
 import app as photon
+from app.history.bars import Bar
+from app.history.store import BarStore
 from app.hub.hub import Hub
+from app.views.chart import TickerChart
 from tests.support import wait_until
 
 
@@ -55,14 +60,9 @@ def test_watch_and_unwatch_follow_through_to_the_hub(board, manual_feed):
     assert board.symbols == ["MSFT"] and board.hub.refcounts() == {"MSFT": 1}
 
 
-def test_history_ticks_and_a_live_chart(board, manual_feed):
+def test_history_and_ticks(board, manual_feed):
     trade(board, manual_feed, "AAPL", 101.0, ts=1_700_000_000.0)
-    chart = board.chart("AAPL")
-    source = chart.object.renderers[0].data_source
-    assert source.data["price"] == [101.0]
     trade(board, manual_feed, "AAPL", 102.5, ts=1_700_000_001.0)
-    assert source.data["price"] == [101.0, 102.5]  # streamed, not replaced
-    assert source.data["time"][-1] == 1_700_000_001_000.0
     history = board.history("AAPL")
     assert list(history.columns) == ["time", "price"] and list(history["price"]) == [101.0,
                                                                                    102.5]
@@ -72,12 +72,53 @@ def test_history_ticks_and_a_live_chart(board, manual_feed):
     assert list(ticks["symbol"]) == ["AAPL", "AAPL", "TSLA"]
 
 
-def test_a_chart_keeps_at_most_chart_points(board, manual_feed):
-    board.chart_points = 3
-    chart = board.chart("TSLA")
-    for i in range(5):
-        trade(board, manual_feed, "TSLA", 100.0 + i, ts=1_700_000_000.0 + i)
-    assert chart.object.renderers[0].data_source.data["price"] == [102.0, 103.0, 104.0]
+def test_the_table_shows_whole_times_and_volumes_with_separators(board):
+    """The table is built before any quote: fitted to its data, the time column would be
+    as wide as "NaT" and cut every time (it showed ``2026-12-0``)."""
+    formats = {c: getattr(f, "format", None) for c, f in board.table.formatters.items()}
+    assert formats["time"] == "%Y-%m-%d %H:%M:%S"  # to the second, whole
+    assert formats["volume"] == "0,0[.][0000]"  # 20,693 (not 20,693.0); 0.25 for a fraction
+    assert board.table.widths["time"] >= 160
+
+
+def candles(chart) -> ColumnDataSource:
+    """The chart's candle source, wherever its figure keeps it."""
+    (bokeh,) = chart.__panel__().select(pn.pane.Bokeh)
+    (source,) = [m for m in bokeh.object.references() if isinstance(m, ColumnDataSource)
+                 and {"o", "h", "l", "c", "v"} <= set(m.data)]
+    return source
+
+
+def test_the_chart_is_the_served_charts_candles_and_follows_trades(tmp_path, monkeypatch,
+                                                                   manual_feed):
+    """board.chart() is the chart a browser tab opens (app/views/chart.py): the stored
+    day's one-minute candles, a gap left as a gap, and the live minute folding in."""
+    day = 1_795_046_400  # Thursday 19 November 2026, 00:00 UTC
+    t0 = day + 15 * 3600  # 15:00 UTC, in the regular session
+    stored = [Bar(t0 + 60 * i, 10 + i, 11 + i, 9 + i, 10.5 + i, 1000)
+              for i in [*range(10), *range(20, 30)]]  # 15:10-15:20: no trade
+    path = tmp_path / "history.sqlite3"
+    BarStore(path).backfill("MSFT", stored)
+    monkeypatch.setenv("PHOTON_HISTORY", str(path))
+    hub = Hub(manual_feed, push_interval_ms=50).start()
+    b = photon.board(["AAPL"], hub=hub)
+    try:
+        chart = b.chart("msft")
+        assert isinstance(chart, TickerChart) and b.symbols == ["AAPL", "MSFT"]
+        data = candles(chart).data
+        assert [int(t // 1000 - 30) for t in data["time"]] == [bar.t for bar in stored]
+        assert (data["o"], data["c"]) == ([bar.o for bar in stored], [bar.c for bar in stored])
+        live = t0 + 30 * 60 + 5  # the next minute
+        for price in (40.0, 41.5, 39.5):
+            trade(b, manual_feed, "MSFT", price, ts=live)
+            chart.update()  # what the chart's own timer does each cycle
+        data = candles(chart).data
+        assert len(data["time"]) == len(stored) + 1
+        assert [data[k][-1] for k in "ohlc"] == [40.0, 41.5, 39.5, 39.5]
+    finally:
+        b.close()
+        hub.stop()
+    assert not chart.running  # the board's close stops its charts
 
 
 def test_close_releases_everything(manual_feed):

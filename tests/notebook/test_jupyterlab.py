@@ -6,7 +6,8 @@ the launcher, and types and runs the README's three lines as a newcomer would, w
 nothing loaded before them. Every request off this machine is refused, so it shows
 what a notebook without internet access shows (Panel's default loads BokehJS from a
 CDN). Then the prices in the output must change, and ``board.frame`` has a row per
-symbol.
+symbol; nothing but the board takes room in that output; the chart's candles follow the
+trades; the table shows whole times and volumes.
 """
 
 from __future__ import annotations
@@ -42,21 +43,30 @@ PRICES_JS = """() => {
 }"""
 
 
-#: Points of the live chart's line as the page holds them (its ColumnDataSource).
-CHART_POINTS_JS = """() => {
-  let most = 0
+#: The chart's candles as the page holds them (its ColumnDataSource with OHLC columns):
+#: [how many, the last close].
+CANDLES_JS = """() => {
   for (const doc of window.Bokeh?.documents || []) {
     for (const m of doc._all_models?.values?.() || []) {
       const d = m.data
-      const col = d instanceof Map ? d.get("price") : d?.price
-      if (col && typeof col.length === "number") most = Math.max(most, col.length)
+      const col = (k) => d instanceof Map ? d.get(k) : d?.[k]
+      const o = col("o"), c = col("c")
+      if (o && c && typeof c.length === "number") return [c.length, c[c.length - 1]]
     }
   }
-  return most
+  return [0, null]
 }"""
 
 #: The "last" column of the live table (Tabulator's cells, in Panel's shadow roots).
 TABLE_LAST_JS = PRICES_JS.replace(".photon-price", ".tabulator-cell[tabulator-field='last']")
+TABLE_TIME_JS = PRICES_JS.replace(".photon-price", ".tabulator-cell[tabulator-field='time']")
+TABLE_VOLUME_JS = PRICES_JS.replace(".photon-price",
+                                    ".tabulator-cell[tabulator-field='volume']")
+
+#: Heights of a cell's outputs other than its result: what takes room before the board.
+OTHER_OUTPUTS_JS = """(cell) => [...cell.querySelectorAll(".jp-OutputArea-child")]
+  .filter((o) => !o.classList.contains("jp-OutputArea-executeResult"))
+  .map((o) => o.getBoundingClientRect().height)"""
 
 #: Whether the page's CommManager class got the resync (one entry per class seen).
 RESYNCED_JS = """() => {
@@ -200,6 +210,10 @@ def test_readme_lines_show_a_live_board_offline(lab, page):
         raise AssertionError(f"{e}\n{diagnosis(page)}") from None
     output = page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-OutputArea")
     assert "requires the panel extension" not in output.inner_text()
+    # Panel's scripts and the resync script arrive as outputs of this cell: none takes room.
+    first_cell = page.locator(".jp-Notebook .jp-Cell").first
+    heights = page.evaluate(OTHER_OUTPUTS_JS, first_cell.element_handle())
+    assert heights and not any(heights), heights
 
     run_cell(page, 'import json; print(json.dumps({"rows": len(board.frame), '
                    '"symbols": list(board.frame["symbol"]), '
@@ -214,14 +228,15 @@ def test_readme_lines_show_a_live_board_offline(lab, page):
     got = wait_until(printed, timeout=60, what="board.frame printed")
     assert got == {"rows": 2, "symbols": ["AAPL", "TSLA"], "priced": 2, "every_ms": 100}
 
-    # A live chart in an output of its own keeps updating, and every output's comm
-    # reader is the resyncing one (app/views/comm_resync.js, patched on the class).
+    # The served chart in an output of its own: candles, the current one following the
+    # trades; every output's comm reader is the resyncing one (app/views/comm_resync.js,
+    # patched on the class).
     run_cell(page, 'board.chart("AAPL")')
     try:
-        first = wait_until(lambda: (n := page.evaluate(CHART_POINTS_JS)) and n, timeout=60,
-                           what="the chart's points in the page")
-        wait_until(lambda: page.evaluate(CHART_POINTS_JS) > first, timeout=30,
-                   what="the chart growing")
+        first = wait_until(lambda: (got := page.evaluate(CANDLES_JS))[0] and got, timeout=60,
+                           what="the chart's candles in the page")
+        wait_until(lambda: page.evaluate(CANDLES_JS) != first, timeout=30,
+                   what="the current candle following the trades")
     except AssertionError as e:
         raise AssertionError(f"{e}\n{diagnosis(page)}") from None
     assert page.evaluate(RESYNCED_JS) == [True]
@@ -235,3 +250,11 @@ def test_readme_lines_show_a_live_board_offline(lab, page):
                    what="the table's prices changing")
     except AssertionError as e:
         raise AssertionError(f"{e}\n{diagnosis(page)}") from None
+    # Whole times (not cut to "2026-12-0") and whole volumes with separators (not
+    # "20,693.0"), as the page shows them.
+    times, volumes = page.evaluate(TABLE_TIME_JS), page.evaluate(TABLE_VOLUME_JS)
+    assert len(times) == len(volumes) == 2
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t) for t in times), times
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in volumes), volumes
+    for cell in page.locator(".tabulator-cell[tabulator-field='time']").all():
+        assert cell.evaluate("(e) => e.scrollWidth <= e.clientWidth"), "a time is cut"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.alert_rules import MAX_ALERTS, Alert, holds, parse_alert, parse_alerts, step
+from app.views.alerts import MAX_ALERTS, Alert, holds, parse_alert, parse_alerts, step
 from tests.nodejs import run_module
 
 ALERTS_JS = "alerts.js"

@@ -138,6 +138,6 @@ console.log(JSON.stringify(calls))
 
 
 def test_the_boards_url_changes_replace_its_history_entry():
-    assert run_module("board_ui.js", HISTORY) == [
+    assert run_module("page.js", HISTORY) == [
         ["replace", "/app?symbols=AAPL,MSFT"], ["replace", "?symbols=MSFT&sort=-change"],
         ["push", "/other"], ["push", "http://elsewhere:1/app"], ["push", "/app?symbols=TSLA"]]

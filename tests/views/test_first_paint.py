@@ -31,7 +31,7 @@ def test_rows_become_a_table_with_prices_that_report_their_paint():
                                    "trend": 0, "points": []}])
     assert html.startswith(f'<div id="{ELEMENT_ID}">')
     assert [m for m in re.findall(r'<th scope="row">([^<]+)</th>', html)] == ["AAPL", "TSLA"]
-    # only a real price is timed (bench/pageload.py: when a price was painted)
+    # only a real price is timed (bench/probes/pageload.py: when a price was painted)
     assert html.count('elementtiming="photon-price"') == 1
     assert '<td class="px" elementtiming="photon-price">$190.50</td>' in html
     assert '<td class="chg up">▲ +1.50 (+0.79%)</td>' in html
