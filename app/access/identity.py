@@ -147,8 +147,10 @@ def bearer_token(handler: RequestHandler) -> str | None:
 
 def resolve(handler: RequestHandler, tokens_count: bool = True) -> Caller:
     """Who ``handler``'s request comes from (cached on the handler)."""
-    cached = getattr(handler, "_photon_caller", None)
-    if cached is not None:
+    # Cached per answer to "do tokens count?": Bokeh's own handlers ask without tokens
+    # (signin.get_user) after the limits have asked with the route's own rule.
+    cache: dict[bool, Caller] = handler.__dict__.setdefault("_photon_callers", {})
+    if (cached := cache.get(tokens_count)) is not None:
         return cached
     pol = policy()
     if not pol.on:
@@ -160,15 +162,17 @@ def resolve(handler: RequestHandler, tokens_count: bool = True) -> Caller:
         caller = Caller(name, "cookie", pol.allows(name))
     else:
         caller = Caller(None, "anonymous", False)
-    handler._photon_caller = caller  # type: ignore[attr-defined]
+    cache[tokens_count] = caller
     return caller
 
 
 def tokens_count(handler_class: type) -> bool:
     """Does an API token open this route? Only where tools call: the APIs and /health
     (pages, sockets and the embed are for browsers, which sign in)."""
-    door = getattr(handler_class, "photon_door", Door.API)
-    return door in (Door.API, Door.OPEN) and not getattr(handler_class, "photon_embed", False)
+    if not issubclass(handler_class, Guarded):  # Bokeh's and Panel's: browsers only
+        return False
+    door = handler_class.photon_door
+    return door in (Door.API, Door.OPEN) and not handler_class.photon_embed
 
 
 async def current_user(handler: RequestHandler) -> str | None:

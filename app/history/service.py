@@ -206,10 +206,15 @@ class History:
         latest = self.latest(symbol)
         if latest is None:
             return None
-        if end is None:
-            return day_window(symbol, latest)
-        start, stop = day_window(symbol, min(latest, end - 60))
-        return start, min(stop, end)
+        at = latest if end is None else min(latest, end - 60)
+        for _ in range(10):  # before ``end``, the last trading day that has bars in it
+            start, stop = day_window(symbol, at)
+            stop = max(stop, int(at) + 60)  # a bar stored outside the calendar's hours too
+            window = start, stop if end is None else min(stop, end)
+            if end is None or self.minutes_stored(symbol, *window):
+                return window
+            at = start - 1
+        return window
 
     def day(self, symbol: str, interval: str = "1m") -> list[Bar]:
         """The bars of ``symbol``'s last trading day on record, through its newest bar
