@@ -137,7 +137,7 @@ def _networks(items: tuple[str, ...]) -> str | None:
 
 
 #: Sessions one process holds by default: the acceptance bench's 2,000 sessions held
-#: every target but the cadence, which stretched to 656 ms (README "Limits per client").
+#: every target but the cadence, which stretched to 656 ms (docs/security.md, "Limits per client").
 MAX_SESSIONS = 2000
 
 

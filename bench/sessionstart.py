@@ -158,6 +158,19 @@ async def burst(base: str, first: int, n: int, concurrency: int,
     return took, last - t0
 
 
+def opening_ms(cpu_s: float, live_rate: float, window_s: float, opened: int) -> float:
+    """Server CPU per session opened, in ms, above what the live sessions took on their
+    own (``live_rate``: CPU seconds a second, measured just before) over the window."""
+    return max(0.0, cpu_s - live_rate * window_s) / max(1, opened) * 1000
+
+
+async def live_cpu_rate(server: ServerProc, seconds: float = 5.0) -> float:
+    """The server's CPU seconds per second with only the live sessions (no opening)."""
+    c0, t0 = server.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (server.cpu_seconds() - c0) / (time.monotonic() - t0)
+
+
 def report_pages(label: str, pages: list[dict]) -> None:
     ok = [p for p in pages if p.get("price") is not None]
     errors = sorted({p["error"] for p in pages if p.get("error")})
@@ -188,13 +201,17 @@ async def measure(server: ServerProc, args) -> None:
                      await page_loads(browser, url, args.pages, cached=False))
         report_pages("returning (scripts cached)", await page_loads(browser, url, args.pages))
 
+        # What the live sessions cost on their own (their updates), to take out of the
+        # burst's CPU: a slow burst would otherwise count more of it per session.
+        live_rate = await live_cpu_rate(server)
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         stop = asyncio.Event()
         browsing = asyncio.create_task(page_loads(browser, url, args.pages, stop))
         took, span = await burst(server.base, args.live, args.open, args.concurrency, query)
         stop.set()
         cpu_s = server.cpu_seconds() - cpu0
-        cpu = cpu_s / (time.monotonic() - t0) * 100
+        window = time.monotonic() - t0
+        cpu = cpu_s / window * 100
         pages = await browsing
         await browser.close()
     print(f"\nBurst: {args.open} sessions opened, {args.concurrency} in flight, "
@@ -202,7 +219,9 @@ async def measure(server: ServerProc, args) -> None:
     print(f"  {len(took)}/{args.open} live in {span:.1f} s: "
           f"{len(took) / span if span else 0:.1f} sessions/s; server CPU {cpu:.0f} %, "
           f"{cpu_s / max(1, len(took) + len(pages)) * 1000:.0f} ms per session opened "
-          f"(with the live ones' updates meanwhile); RSS {server.rss_mb():.0f} MB")
+          f"(with the live ones' updates meanwhile), "
+          f"{opening_ms(cpu_s, live_rate, window, len(took) + len(pages)):.0f} ms above the "
+          f"live ones' own {live_rate * 100:.0f} %; RSS {server.rss_mb():.0f} MB")
     print(f"  request to first update (raw client) p50/p95/max ms: {summary(took)}")
     report_pages("Chromium during the burst (returning)", pages)
 

@@ -43,6 +43,14 @@ class RateLimits:
             self._buckets[client] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
+    def wait(self, client: str) -> float:
+        """The seconds ``client`` must wait for a token (0.0: it has one), spending none."""
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _forget_full(self, now: float) -> None:
         """Drop buckets that have refilled: they behave as new ones would."""
         refill = self.burst / self.rate

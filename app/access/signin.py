@@ -23,8 +23,10 @@ from urllib.parse import urlsplit
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError, RequestHandler
 
+from app.access import clients
 from app.access.hashfile import HashFileError
 from app.access.identity import COOKIE_DAYS, LOGIN_PATH, LOGOUT_PATH, policy, resolve
+from app.access.rate import RateLimits, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,29 @@ def page(title: str, body: str) -> str:
         "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem;"
         "box-sizing:border-box;font:inherit}button{margin-top:1rem;padding:.4rem 1.2rem;"
         "font:inherit}[role=alert]{color:#b00020;margin:.6rem 0}"
-        "@media (prefers-color-scheme:dark){[role=alert]{color:#ff8a80}}</style></head>"
-        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>")
+        "@media (prefers-color-scheme:dark){[role=alert]{color:#ff8a80}}"
+        ".brand{font-weight:700;font-size:1.6rem;margin:0}.brand span{font-weight:400;"
+        "opacity:.7;font-size:1.1rem}h1{font-size:1.2rem;margin:1.2rem 0 .4rem}</style>"
+        '</head><body><main><p class="brand">Photon <span>live market board</span></p>'
+        f"<h1>{escape(title)}</h1>{body}</main></body></html>")
+
+
+#: Failed sign-ins: per client (address) and per name tried, 10 at once, then one every
+#: 6 s: a person who mistypes never meets it and a right password spends nothing;
+#: guessing from one address, or one name's password from many, goes at 10 a minute.
+FAILURES_BURST, FAILURES_RATE = 10, 1 / 6
+_by_client = RateLimits(FAILURES_RATE, FAILURES_BURST)
+_by_name = RateLimits(FAILURES_RATE, FAILURES_BURST)
+
+
+def failures_wait(client: str, name: str) -> float:
+    """Seconds before ``client`` may try ``name`` again (0: now) after earlier failures."""
+    return max(_by_client.wait(client), _by_name.wait(name.lower()))
+
+
+def count_failure(client: str, name: str) -> None:
+    _by_client.take(client)
+    _by_name.take(name.lower())
 
 
 class LoginHandler(RequestHandler):
@@ -101,6 +124,14 @@ class LoginHandler(RequestHandler):
             return
         name = self.get_body_argument("username", "").strip()[:100]
         password = self.get_body_argument("password", "")[:1024]
+        client = await clients.client_of(self)
+        wait = failures_wait(client, name)
+        if wait > 0:
+            log.info("sign-in attempts refused user=%r from=%s", name, self.request.remote_ip)
+            self.set_header("Retry-After", str(retry_after(wait)))
+            self.form(429, f"Too many sign-in attempts: try again in {retry_after(wait)} s.",
+                      nxt, name)
+            return
         users = policy().users
         try:
             ok = users is not None and await IOLoop.current().run_in_executor(
@@ -111,6 +142,7 @@ class LoginHandler(RequestHandler):
                       nxt)
             return
         if not ok:
+            count_failure(client, name)
             log.info("sign-in failed user=%r from=%s", name, self.request.remote_ip)
             self.form(401, "Wrong name or password.", nxt, name)
         elif not policy().allows(name):

@@ -13,7 +13,8 @@ freeze again) frees them, and runs only once enough frozen sessions have closed:
 one deliberate pause per many closed sessions instead of one every few seconds.
 
 :func:`decide` is the pure rule; :class:`GcPolicy` applies it on a timer of the
-server's IO loop, reading the hub's session counters.
+server's IO loop, reading the hub's session counters, once a second: so that few
+sessions are built between two freezes (see :data:`EVERY_MS`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,20 @@ from app.runtime.singleton import OnePerProcess
 
 log = logging.getLogger(__name__)
 
-#: How often the policy looks at the session counters, milliseconds.
-EVERY_MS = 5000
+#: How often the policy looks at the session counters, milliseconds. Often enough that
+#: the sessions opened between two freezes stay few: ``gc.freeze()`` costs nothing (it
+#: moves lists) and starts the generations' counts again, and CPython starts a full
+#: collection on its own only after ten young-generation collections since then, about
+#: 50 sessions' worth of new objects. At 5 s, 20 new sessions a second reached that
+#: between freezes: full collections every few seconds, each walking the unfrozen
+#: sessions and freeing nothing (the issue's ``collected=0`` pauses, up to 640 ms).
+EVERY_MS = 1000
+
+#: The oldest generation's threshold while the policy runs (CPython's is 10): frozen
+#: sessions are freed by the reclaim step, so a full collection started by the
+#: allocator walks new, live objects only; this makes them ten times rarer in a
+#: burst of new sessions faster than the freezes.
+FULL_THRESHOLD = 100
 
 
 class Action(enum.Enum):
@@ -49,7 +62,7 @@ class Rule:
 
     share: float = 0.25
     least: int = 20
-    max_freezes: int = 120
+    max_freezes: int = 600  # 10 minutes of freezes at EVERY_MS
 
 
 def decide(frozen: int, closed: int, opened: int, freezes: int, rule: Rule = Rule()) -> Action:
@@ -65,6 +78,13 @@ def decide(frozen: int, closed: int, opened: int, freezes: int, rule: Rule = Rul
     return Action.NOTHING
 
 
+def full_threshold(thresholds: tuple[int, ...]) -> tuple[int, ...]:
+    """``gc.get_threshold()`` with the oldest generation's at :data:`FULL_THRESHOLD` at
+    least; the young generations' as they are."""
+    *young, oldest = thresholds
+    return (*young, max(oldest, FULL_THRESHOLD))
+
+
 class GcPolicy:
     """Applies :func:`decide` to a hub's ``sessions_opened``/``sessions_closed``."""
 
@@ -77,6 +97,8 @@ class GcPolicy:
         self.freezes = 0
         self.reclaims = 0
         self.last_reclaim_ms = 0.0
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(*full_threshold(self._thresholds))
         self._timer = None if every_ms is None else PeriodicCallback(self.tick, every_ms)
         if self._timer is not None:  # None: the caller ticks (tests)
             self._timer.start()
@@ -111,6 +133,7 @@ class GcPolicy:
     def close(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        gc.set_threshold(*self._thresholds)
         gc.unfreeze()
 
 

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from bokeh.server.views.ws import WSHandler
 from tornado.web import GZipContentEncoding
 
+from app.runtime import page_bundle
+
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +49,9 @@ def install() -> None:
 # A first visit costs a viewer's link the page's scripts: compress every text response,
 # let the browser keep every static file (versioned URLs), and send only the bundles
 # the page's models use. See README "Performance" and bench/probes/pageload.py.
+
+#: Pages' resource bundles, one per kind of page (app/runtime/page_bundle.py).
+_BUNDLES = page_bundle.BundleCache()
 
 #: Bokeh bundles a page needs only when one of its models does (Panel sends them all).
 OPTIONAL_BUNDLES = {"bokeh-gl": "_use_gl"}
@@ -148,11 +153,20 @@ def install_light_pages() -> None:
             for name, used in OPTIONAL_BUNDLES.items():
                 if name in resources.components and not getattr(bk_bundle, used)(models):
                     resources.components.remove(name)
-        bundle = original(roots, resources, *args, **kwargs)
-        bundle.js_files = [versioned(u) for u in bundle.js_files]
-        bundle.css_files = [versioned(u) for u in bundle.css_files]
-        bundle.hashes = {versioned(u): h for u, h in bundle.hashes.items()}
-        return bundle
+
+        def make():
+            bundle = original(roots, resources, *args, **kwargs)
+            bundle.js_files = [versioned(u) for u in bundle.js_files]
+            bundle.css_files = [versioned(u) for u in bundle.css_files]
+            bundle.hashes = {versioned(u): h for u, h in bundle.hashes.items()}
+            return bundle
+
+        if resources is None or not roots or args or kwargs:
+            return make()
+        # the same for every page of a kind: made once (app/runtime/page_bundle.py)
+        key = page_bundle.page_key(map(type, models),
+                                   page_bundle.bundle_settings(resources, doc))
+        return _BUNDLES.get(key, make)
 
     bundle_resources._photon_light = True  # type: ignore[attr-defined]
     pn_server.bundle_resources = bundle_resources

@@ -93,12 +93,18 @@ class BoardView(SharedSourceComponent):
         # Kept as one string, not as nested lists: a board's history (hundreds of
         # [time, price] pairs) would otherwise be thousands of objects per session that
         # the garbage collector walks and Bokeh validates, and nothing reads it again.
-        self.snapshot = json.dumps(rows, separators=(",", ":"))
         # What forget_points() keeps: the rows alone, with json's default separators,
         # so that it never equals a snapshot sent (compact): a later snapshot equal to
         # it would otherwise not count as a change and never be sent.
-        self._without_points = json.dumps(
-            [{k: v for k, v in r.items() if k != "points"} for r in rows]) if rows else ""
+        self.set_snapshot(json.dumps(rows, separators=(",", ":")), json.dumps(
+            [{k: v for k, v in r.items() if k != "points"} for r in rows]) if rows else "")
+
+    def set_snapshot(self, full: str, light: str) -> None:
+        """Send the board ``full`` (the JSON :attr:`rows` makes) and keep ``light``, the
+        same rows without points, for :meth:`forget_points` (texts made once for many
+        sessions: app/views/snapshot.py)."""
+        self.snapshot = full
+        self._without_points = light
 
     def forget_points(self) -> None:
         """Keep the rows but not their sparkline points in this (server) side's copy of

@@ -4,14 +4,14 @@ A :class:`Dashboard` is per session (per browser tab, or per notebook display
 owner). Its picker value *is* its hub subscription. After each hub cycle its
 changes go to the browser as one board update: over the fast lane
 (:mod:`app.lanes.fastlane`), or through Bokeh, pushed by the Bokeh lane
-(:mod:`app.lanes.bokehlane`) in a served session and by a timer of its own in a notebook.
+(:mod:`app.lanes.bokehlane`) in a served session and by a timer of its own in a notebook
+(which of these, and the status line's timer: :mod:`app.views.delivery`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import time
 
 import panel as pn
@@ -22,20 +22,19 @@ from app.lanes import broadcast
 from app.lanes.bokehlane import BokehLane
 from app.lanes.fastlane import PATH as FAST_PATH
 from app.lanes.fastlane import FastLane
-from app.quotes import Quote, quote_row
 from app.runtime import metrics
 from app.symbols import parse_symbols
 from app.ticks import FeedState
 from app.views import theme
-from app.views.account import account_bar, session_user
+from app.views.account import account_bar
 from app.views.alerts import AlertList, parse_alerts
 from app.views.board import BoardView, delta_json
 from app.views.chart import TickerChart
+from app.views.delivery import Delivery
 from app.views.landmarks import Landmark, TickerPicker
+from app.views.snapshot import BoardSnapshot, fragments_of
 from app.views.status import StatusView, stale_note
 from app.views.urlstate import parse_sort, with_query
-
-log = logging.getLogger(__name__)
 
 #: Refresh the status line (tick age) at most this often.
 STATUS_EVERY_MS = broadcast.EVERY_MS
@@ -124,15 +123,18 @@ class Dashboard(pn.viewable.Viewer):
         self._messages = {"symbols": "", "alerts": ""}
         self._chart: TickerChart | None = None
         self._chart_view = None  # the chart's object in the layout while open
-        self._token: str | None = None
-        self._broadcaster: broadcast.Broadcaster | None = None
         self._started = False
         self._sub: Subscription = self.hub.subscribe()
+        self._delivery = Delivery(
+            owner=id(self), hub=self.hub, subscription=self._sub, board=self._board,
+            push=self.push, show_status=self._show_status, show_health=self._show_health,
+            send_snapshot=self._send_snapshot, fast_lane=self.fast_lane,
+            fast_path=self.fast_path, bokeh_lane=self.bokeh_lane)
         self._cycle = 0
         self._since_status_ms = STATUS_EVERY_MS
-        self._callback = None
         self._setting = False
         self._doc = None  # a served session's document, once its browser has pulled it
+        self._shown: BoardSnapshot | None = None
         self._forget_due = False
         self.select(requested)
         self.set_alerts(requested_alerts)
@@ -242,21 +244,25 @@ class Dashboard(pn.viewable.Viewer):
 
     # -- pushing -------------------------------------------------------------
     def _send_snapshot(self) -> None:
-        """Send the full board for the current selection (rows in picker order)."""
-        changes = self.hub.changes_since(0, self._sub.symbols)
-        by_symbol = {r["symbol"]: r for r in changes.rows}
-        rows = []
-        for sym in self._sub.symbols:
-            row = dict(by_symbol.get(sym) or quote_row(Quote(sym)))
-            row["points"] = changes.points.get(sym, [])
-            rows.append(row)
-        self._cycle = changes.cycle
-        self._board.rows = rows
+        """Send the full board for the current selection (rows in picker order), made
+        of the pieces every session of this hub cycle shares (app/views/snapshot.py)."""
+        shown = fragments_of(self.hub).snapshot(self.hub, self._sub.symbols)
+        self._cycle = shown.cycle
+        self._board.set_snapshot(shown.full, shown.light)
+        self._shown = shown if self._doc is None else None  # for the first paint only
         self._forget_points_soon()
+
+    @property
+    def shown_rows(self) -> list[dict]:
+        """The rows (with points) last sent, while the page is being built: for its
+        first paint (app/views/first_paint.py), without parsing the snapshot again.
+        Shared with other sessions: read them, never change them."""
+        return self._shown.rows if self._shown is not None else self._board.rows
 
     def _browser_connected(self, doc) -> None:
         """The browser has pulled the document (and with it the board's snapshot)."""
         self._doc = doc
+        self._shown = None
         self._forget_points_soon()
 
     def _forget_points_soon(self) -> None:
@@ -283,14 +289,14 @@ class Dashboard(pn.viewable.Viewer):
         with pn.io.hold():
             if changes.rows:
                 self._board.send_delta(delta_json(changes, self.hub.push_interval_ms))
-            if self._since_status_ms >= STATUS_EVERY_MS and self._broadcaster is None:
+            if self._since_status_ms >= STATUS_EVERY_MS and self._delivery.broadcaster is None:
                 self._show_status()  # no process-wide broadcaster here (a notebook)
         metrics.observe_session_push(time.perf_counter() - t0, len(changes.rows))
 
     @property
     def transport(self) -> str:
         """"fast" while ticks go over the fast lane, else "bokeh"."""
-        return "fast" if self._token is not None else "bokeh"
+        return self._delivery.transport
 
     def _show_status(self) -> None:
         self._show_health(self.hub.health())
@@ -306,22 +312,7 @@ class Dashboard(pn.viewable.Viewer):
             return self
         doc = pn.state.curdoc
         served = doc is not None and doc.session_context is not None
-        if served and (broadcaster := broadcast.get()) is not None:
-            # Status comes from one process-wide timer that only sends changes. Join
-            # it once the browser is connected (a change sent between the page's
-            # render and its connection would be lost), starting from what is true now.
-            self._broadcaster = broadcaster
-            pn.state.onload(lambda: self._join_broadcast(doc))
-        if self.fast_lane is not None:
-            # Ticks go straight to the browser: this session has no timer of its own.
-            session_id = doc.session_context.id if served else None
-            self._token = self.fast_lane.register(self._sub, session_user(), session_id)
-            self._board.fast_url = f"{self.fast_path}?token={self._token}"
-            if self._broadcaster is None:
-                self._callback = pn.state.add_periodic_callback(self._show_status,
-                                                                STATUS_EVERY_MS)
-        else:
-            self._push_through_bokeh(doc if served else None)
+        self._delivery.start(doc, served)
         if served:
             pn.state.onload(lambda: self._browser_connected(doc))
             pn.state.on_session_destroyed(lambda _ctx: self.close())
@@ -330,53 +321,14 @@ class Dashboard(pn.viewable.Viewer):
         self._started = True
         return self
 
-    def _join_broadcast(self, doc) -> None:
-        if self._broadcaster is not None and not self._sub.closed:
-            self._broadcaster.add(id(self), doc, self._show_health)
-            self._show_status()
-
     def _use_bokeh(self) -> None:
         """The browser could not use the fast lane: push through Bokeh instead."""
-        if self._token is None:
-            return
-        log.info("fast lane unavailable to a browser; falling back to Bokeh updates")
-        self._stop_pushing()
-        self._board.fast_url = ""
-        self._send_snapshot()
-        self._push_through_bokeh(pn.state.curdoc, connected=True)
+        self._delivery.fall_back_to_bokeh()
 
-    def _push_through_bokeh(self, doc, connected: bool = False) -> None:
-        """Push as Bokeh model changes: after each hub cycle where a lane runs, else on a timer.
-
-        A served session joins the lane once its browser is connected, as for status.
-        """
-        lane = self.bokeh_lane
-        if doc is not None and lane is not None:
-            def join() -> None:
-                if not self._sub.closed:
-                    lane.add(id(self), doc, self.push)
-
-            if connected:
-                join()
-            else:
-                pn.state.onload(join)
-        else:
-            # a timer of its own (a notebook) runs at the hub's fastest cadence
-            self._callback = pn.state.add_periodic_callback(self.push,
-                                                            self.hub.push_interval_floor_ms)
-
-    def _stop_pushing(self) -> None:
-        if self.bokeh_lane is not None:
-            self.bokeh_lane.discard(id(self))
-        if self._broadcaster is not None:
-            self._broadcaster.discard(id(self))
-            self._broadcaster = None
-        if self._callback is not None:
-            self._callback.stop()
-            self._callback = None
-        if self._token is not None:
-            self.fast_lane.unregister(self._token)
-            self._token = None
+    @property
+    def _callback(self):
+        """The session's own timer, if any (a notebook's pushes): see :mod:`.delivery`."""
+        return self._delivery.callback
 
     # -- the live chart of one ticker ---------------------------------------
     def open_chart(self, symbol: str) -> None:
@@ -418,7 +370,7 @@ class Dashboard(pn.viewable.Viewer):
         try:
             self._sub.close()
         finally:
-            self._stop_pushing()
+            self._delivery.stop()
             if self._chart is not None:
                 self._chart.close()
 

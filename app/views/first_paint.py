@@ -247,7 +247,7 @@ def install(doc: Document, dashboard: Dashboard) -> None:
     health = hub.health()
     doc.template = PAGE
     doc.template_variables["first_paint"] = first_paint_html(
-        sorted_rows(with_latest(dashboard.board.rows, hub.latest_quote), dashboard.sort),
+        sorted_rows(with_latest(dashboard.shown_rows, hub.latest_quote), dashboard.sort),
         title=dashboard.status.title, subtitle=dashboard.status.subtitle,
         feed=f"{health.label}: {health.state.value.replace('_', ' ')}")
     # The page is rendered once: a session need not keep its HTML (~25 kB with 10

@@ -77,20 +77,30 @@ def price(scope) -> str:
     return loc.first.inner_text() if loc.count() else ""
 
 
+
+def embed_scopes(page) -> dict:
+    """The four embeds of :func:`host_page`, by how they are embedded."""
+    return {"iframe AAPL": page.frame_locator("#f-aapl"),
+            "iframe MSFT": page.frame_locator("#f-msft"),
+            "script AAPL": page.locator("#script-embed"),
+            "server_document TSLA": page.locator("#legacy-embed")}
+
+
+def wait_updating(name: str, scope) -> None:
+    """Wait for the embed in ``scope`` to show a price, then a different one."""
+    first = wait_until(lambda: (p := price(scope)).startswith("$") and p, timeout=30,
+                       what=f"a price in the {name} embed")
+    wait_until(lambda: price(scope) not in ("", first), timeout=30,
+               what=f"the {name} embed updating")
+
 def test_embedded_sparklines_render_and_update_without_bokeh(sites, page):
     server, allowed, _ = sites
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(allowed + "/index.html")
-    scopes = {"iframe AAPL": page.frame_locator("#f-aapl"),
-              "iframe MSFT": page.frame_locator("#f-msft"),
-              "script AAPL": page.locator("#script-embed"),
-              "server_document TSLA": page.locator("#legacy-embed")}
+    scopes = embed_scopes(page)
     for name, scope in scopes.items():
-        first = wait_until(lambda s=scope: (p := price(s)).startswith("$") and p, timeout=30,
-                           what=f"a price in the {name} embed")
-        wait_until(lambda s=scope, f=first: price(s) not in ("", f), timeout=30,
-                   what=f"the {name} embed updating")
+        wait_updating(name, scope)
         polyline = scope.locator(".photon-sparkline polyline").first
         wait_until(lambda p=polyline: len(p.get_attribute("points") or "") > 10, timeout=20,
                    what=f"a sparkline in the {name} embed")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import open_board, prices
-from tests.browser.test_embed import host_page, host_site, price
+from tests.browser.test_embed import embed_scopes, host_page, host_site, wait_updating
 from tests.support import free_port, photon_server, wait_until
 
 pytestmark = pytest.mark.browser
@@ -78,15 +78,9 @@ def test_embeds_in_another_sites_page_under_the_policy(sites, watched):
     _, allowed = sites
     page = watched
     page.goto(allowed + "/index.html")
-    scopes = {"iframe AAPL": page.frame_locator("#f-aapl"),
-              "iframe MSFT": page.frame_locator("#f-msft"),
-              "script AAPL": page.locator("#script-embed"),
-              "server_document TSLA": page.locator("#legacy-embed")}
+    scopes = embed_scopes(page)
     for name, scope in scopes.items():
-        first = wait_until(lambda s=scope: (p := price(s)).startswith("$") and p, timeout=30,
-                           what=f"a price in the {name} embed")
-        wait_until(lambda s=scope, f=first: price(s) not in ("", f), timeout=30,
-                   what=f"the {name} embed updating")
+        wait_updating(name, scope)
         assert scope.locator("[data-state=live]").count() == 1, name
     assert len(page.frames) == 3  # the page and its two iframes, all watched
     assert violations(page) == []

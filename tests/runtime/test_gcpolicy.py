@@ -109,3 +109,22 @@ def test_steady_churn_reaches_the_reclaim_before_max_freezes():
     finally:
         p.close()
         gc.collect()
+
+
+def test_full_threshold_raises_only_the_oldest_generations():
+    from app.runtime.gcpolicy import FULL_THRESHOLD, full_threshold
+
+    assert full_threshold((700, 10, 10)) == (700, 10, FULL_THRESHOLD)
+    assert full_threshold((2000, 20, 10 * FULL_THRESHOLD)) == (2000, 20, 10 * FULL_THRESHOLD)
+
+
+def test_the_policy_raises_the_full_threshold_while_it_runs_and_restores_it():
+    from app.runtime.gcpolicy import full_threshold
+
+    before = gc.get_threshold()
+    p = GcPolicy(FakeHub(), every_ms=None)
+    try:
+        assert gc.get_threshold() == full_threshold(before) != before
+    finally:
+        p.close()
+    assert gc.get_threshold() == before

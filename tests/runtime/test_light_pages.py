@@ -117,3 +117,14 @@ def test_favicon_compressed_and_kept_a_day(server):
     assert headers.get("content-encoding") == "gzip"
     assert len(gzip.decompress(body)) > len(body)
     assert headers.get("cache-control") == "max-age=86400"
+
+
+@pytest.mark.server
+def test_pages_of_each_theme_keep_their_own_css_with_bundles_shared(server):
+    """Bundles are made once per kind of page (app/runtime/page_bundle.py): a dark
+    page after a light one still carries the dark page's CSS, and the other way round."""
+    for _ in range(2):
+        for theme, scheme in (("light", "light"), ("dark", "dark"), ("", "light dark")):
+            _, body = fetch(server.url(f"/app?theme={theme}"))
+            html = gzip.decompress(body).decode()
+            assert f"color-scheme: {scheme};" in html, theme
