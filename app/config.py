@@ -179,7 +179,7 @@ def _path(raw: str) -> str:
     return str(Path(raw.strip()).expanduser())
 
 
-def _history_path(raw: str) -> str:
+def _path_or_off(raw: str) -> str:
     raw = raw.strip()
     return "off" if raw.lower() == "off" else str(Path(raw).expanduser())
 
@@ -257,10 +257,13 @@ class Settings:
     replay_speed: float = var(1.0, "PHOTON_REPLAY_SPEED", float, _above_zero("a speed factor"))
     replay_loop: bool = var(False, "PHOTON_REPLAY_LOOP", _flag)
     replay_start_s: float = var(0.0, "PHOTON_REPLAY_START", float, _at_least(0, " (s)"))
-    history: str = var(default_history_path(), "PHOTON_HISTORY", _history_path)
+    history: str = var(default_history_path(), "PHOTON_HISTORY", _path_or_off)
     """The bar store (one SQLite file) behind /history and the sparklines; "off": none."""
     history_days: int = var(30, "PHOTON_HISTORY_DAYS", int, _at_least(1, " (days)"))
     """Days of one-minute bars kept; older ones are pruned."""
+    boards: str = var(str(data_dir() / "boards.sqlite3"), "PHOTON_BOARDS", _path_or_off)
+    """Saved boards (one SQLite file, :mod:`app.boards`); "off": none, every board is
+    the URL's, as before."""
     redis_url: str | None = var(None, "PHOTON_REDIS_URL", str, _url("redis", "rediss", "unix"))
     """Read ticks from a relay through this Redis (servers), or publish to it (the relay)."""
     # -- sign-in (app/access) --------------------------------------------------

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 
@@ -85,9 +87,11 @@ async def page_loads(browser, url: str, n: int, stop: asyncio.Event | None = Non
     return out
 
 
-async def burst(base: str, first: int, n: int, concurrency: int) -> tuple[list[float], float]:
+async def burst(base: str, first: int, n: int, concurrency: int,
+                query: str = "") -> tuple[list[float], float]:
     """Open ``n`` sessions, ``concurrency`` at a time; (request-to-first-update of each
-    that went live, seconds from the first request to the last first update)."""
+    that went live, seconds from the first request to the last first update). ``query``:
+    more of each page's URL."""
     syms = universe()
     gate = asyncio.Semaphore(concurrency)
     conn = aiohttp.TCPConnector(limit=0)
@@ -99,8 +103,8 @@ async def burst(base: str, first: int, n: int, concurrency: int) -> tuple[list[f
         async def one(sess: Session) -> None:
             async with gate:
                 start = time.time()
-                sess.task = asyncio.create_task(load.run_one(sess, photon_session,
-                                                             http, base))
+                runner = functools.partial(photon_session, query=query)
+                sess.task = asyncio.create_task(load.run_one(sess, runner, http, base))
                 try:
                     await asyncio.wait_for(sess.ready.wait(), 60)
                 except TimeoutError:
@@ -143,7 +147,11 @@ def report_pages(label: str, pages: list[dict]) -> None:
 async def measure(server: ServerProc, args) -> None:
     from playwright.async_api import async_playwright
 
-    url = f"{server.base}/app?symbols={','.join(symbols_for(0, 10, universe()))}"
+    # --board NAME: a saved board (made from these symbols by the first page that opens
+    # it, read from the store by every later one); a revision without saved boards
+    # ignores the key and opens the same symbols unsaved.
+    query = f"&board={quote(args.board)}" if args.board else ""
+    url = f"{server.base}/app?symbols={','.join(symbols_for(0, 10, universe()))}{query}"
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium",
                                            args=LAUNCH_ARGS)
@@ -159,7 +167,7 @@ async def measure(server: ServerProc, args) -> None:
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         stop = asyncio.Event()
         browsing = asyncio.create_task(page_loads(browser, url, args.pages, stop))
-        took, span = await burst(server.base, args.live, args.open, args.concurrency)
+        took, span = await burst(server.base, args.live, args.open, args.concurrency, query)
         stop.set()
         cpu_s = server.cpu_seconds() - cpu0
         window = time.monotonic() - t0
@@ -211,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--concurrency", type=int, default=20, help="burst sessions in flight")
     p.add_argument("--pages", type=int, default=20, help="Chromium page loads per phase")
     p.add_argument("--push-ms", type=int, default=100, help="PHOTON_PUSH_INTERVAL_MS (floor)")
+    p.add_argument("--board", default="", help="open the saved board NAME (?board=NAME; "
+                   "the Chromium pages and the burst; the live sessions stay unsaved)")
     p.add_argument("--rev", action="append", default=[],
                    help="a git revision of app/ to measure ('.': the work tree); repeat "
                    "to compare in one run (default: the work tree)")

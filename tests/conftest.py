@@ -65,6 +65,8 @@ def hand_hub(manual_feed):
 # Tests never write to the user's data directory: history is off unless a test turns
 # it on with a path of its own (tests/history/).
 os.environ.setdefault("PHOTON_HISTORY", "off")
+# Nor keep boards there: saved boards are off unless a test gives a path (tests/boards/).
+os.environ.setdefault("PHOTON_BOARDS", "off")
 # Stocks trade around the clock in tests (PHOTON_MARKET_HOURS): a run at the weekend sees
 # the same board as one on a Tuesday. Tests of the calendar set it themselves.
 os.environ.setdefault("PHOTON_MARKET_HOURS", "always")

@@ -41,6 +41,7 @@ EVERY_VARIABLE = [
     ("PHOTON_REPLAY_START", "30", "0", "replay_start_s", 30.0, 0.0),
     ("PHOTON_HISTORY", "/tmp/a.sqlite3", "OFF", "history", "/tmp/a.sqlite3", "off"),
     ("PHOTON_HISTORY_DAYS", "7", "90", "history_days", 7, 90),
+    ("PHOTON_BOARDS", "/tmp/b.sqlite3", "Off", "boards", "/tmp/b.sqlite3", "off"),
     ("PHOTON_REDIS_URL", "redis://a:1/0", "redis://b:2/0", "redis_url",
      "redis://a:1/0", "redis://b:2/0"),
     ("PHOTON_TRUSTED_PROXIES", "127.0.0.1", "10.0.0.0/8, ::1", "trusted_proxies",

@@ -86,6 +86,8 @@ class Dashboard(pn.viewable.Viewer):
                                      doc="Push Bokeh updates after each hub cycle (served "
                                      "sessions); without it, on a timer of our own.")
     max_width = param.Integer(default=None, allow_None=True, doc="Widest the page grows, px.")
+    toolbar = param.List(default=[], doc="Shown above the status line (the saved boards' "
+                         "switcher, app/views/boards.py).")
 
     def __init__(self, **params):
         requested = params.pop("symbols", [])
@@ -147,6 +149,7 @@ class Dashboard(pn.viewable.Viewer):
                               html_attributes={"role": "main"}) if own_page else None
         self._layout = self._board if self.compact else pn.Column(
             *account_bar(),  # who is signed in, and "Sign out" (none with sign-in off)
+            *self.toolbar,
             self._status, self._picker, self._board if self._main is None else self._main,
             sizing_mode="stretch_width",
             max_width=self.max_width, css_classes=["photon-dashboard"])

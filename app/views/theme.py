@@ -11,7 +11,10 @@ design for its widgets (Panel reads that argument itself).
 
 from __future__ import annotations
 
-THEMES = ("auto", "light", "dark")
+# The rule of ?theme=, shared with saved boards (app/boards/fields.py).
+from app.boards.fields import THEMES, theme_from_arg
+
+__all__ = ["PICKER_CSS", "TEXT_CSS", "THEMES", "page_css", "theme_from_arg"]
 
 _SCHEME = {"auto": "light dark", "light": "light", "dark": "dark"}
 
@@ -50,12 +53,6 @@ TEXT_CSS = """
 :host { --panel-on-background-color: light-dark(#212529, #e5e7eb);
         color: light-dark(#111827, #e5e7eb); }
 """
-
-
-def theme_from_arg(raw: str | None) -> str:
-    """The theme a ``?theme=`` value asks for; anything unknown (or none) means "auto"."""
-    value = (raw or "").strip().lower()
-    return value if value in THEMES else "auto"
 
 
 def page_css(theme: str) -> str:

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-#: Columns the board sorts by (``-`` in front: descending).
-SORT_KEYS = ("symbol", "last", "change", "volume")
+# The rules of each key, shared with saved boards (app/boards/fields.py).
+from app.boards.fields import SORT_KEYS, parse_sort
 
-
-def parse_sort(raw: str | None) -> str:
-    """``change``, ``-change``...; anything else (or none) is "" (the picker's order)."""
-    value = (raw or "").strip().lower()
-    return value if value.lstrip("-") in SORT_KEYS and value.count("-") <= 1 else ""
+__all__ = ["SORT_KEYS", "parse_sort", "with_query"]
 
 
 def with_query(search: str, **keys: str | None) -> str:

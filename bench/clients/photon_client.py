@@ -21,8 +21,10 @@ from bench.clients.fastlane_client import start_fast_lane
 from bench.clients.load_stats import OTHER, Session, count_msg, on_cycle_rows
 
 
-async def photon_session(sess: Session, http: aiohttp.ClientSession, base: str) -> None:
-    url = f"{base}/app?symbols={','.join(sess.symbols)}"
+async def photon_session(sess: Session, http: aiohttp.ClientSession, base: str,
+                         query: str = "") -> None:
+    """One viewer; ``query`` is more of the page's URL (``&board=NAME``)."""
+    url = f"{base}/app?symbols={','.join(sess.symbols)}{query}"
     async with http.get(url) as r:
         html = await r.text()
     m = TOKEN_RE.search(html)

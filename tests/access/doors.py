@@ -25,6 +25,7 @@ DOORS = [
     ("/history?symbol=AAPL&format=csv", "http"),
     ("/metrics", "http"),
     ("/health", "http"),
+    ("/api/boards", "http"),
 ]
 
 LOGIN = "→ /login"
@@ -44,6 +45,7 @@ EXPECTED = {
     "/history?symbol=AAPL&format=csv":   (401,      200,       403,    200),
     "/metrics":                          (401,      200,       403,    200),
     "/health":                           (200,      200,       200,    200),
+    "/api/boards":                       (401,      200,       403,    200),
 }
 CALLERS = ("anonymous", "signed-in", "other", "token")
 

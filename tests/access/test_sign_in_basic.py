@@ -34,7 +34,8 @@ def served(tmp_path_factory):
     users, tokens, token = write_files(tmp)
     env = {"PHOTON_AUTH": "basic", "PHOTON_USERS_FILE": str(users),
            "PHOTON_API_TOKENS_FILE": str(tokens), "PHOTON_ALLOWED_USERS": ALLOWED,
-           "PHOTON_COOKIE_SECRET": COOKIE_SECRET, "XDG_DATA_HOME": str(tmp / "data")}
+           "PHOTON_COOKIE_SECRET": COOKIE_SECRET, "XDG_DATA_HOME": str(tmp / "data"),
+           "PHOTON_BOARDS": str(tmp / "boards.sqlite3")}
     with photon_server(tmp, env=env) as server:
         server.token = token
         yield server

@@ -36,7 +36,8 @@ def served(tmp_path_factory):
                "PHOTON_OAUTH_REDIRECT_URI": f"http://127.0.0.1:{port}/login",
                "PHOTON_ALLOWED_USERS": "boss@other.test,@corp.test",
                "PHOTON_API_TOKENS_FILE": str(tmp / "tokens"),
-               "PHOTON_COOKIE_SECRET": COOKIE_SECRET, "XDG_DATA_HOME": str(tmp / "data")}
+               "PHOTON_COOKIE_SECRET": COOKIE_SECRET, "XDG_DATA_HOME": str(tmp / "data"),
+           "PHOTON_BOARDS": str(tmp / "boards.sqlite3")}
         with photon_server(tmp, env=env, port=port) as server:
             server.fake, server.token = fake, token
             yield server
