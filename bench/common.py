@@ -299,3 +299,9 @@ def ref_server(kind: str, push_ms: int, logdir: Path, seed: int = 11) -> ServerP
            "--push-interval-ms", str(push_ms), "--seed", str(seed)]
     return ServerProc(f"{kind}-ref", cmd, {"PYTHONUNBUFFERED": "1"}, port,
                       logdir / f"{kind}-{push_ms}-{port}.log")
+
+
+def opening_ms(cpu_s: float, live_rate: float, window_s: float, opened: int) -> float:
+    """Server CPU per session opened, in ms, above what the live sessions took on their
+    own (``live_rate``: CPU seconds a second, measured just before) over the window."""
+    return max(0.0, cpu_s - live_rate * window_s) / max(1, opened) * 1000

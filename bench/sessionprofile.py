@@ -24,11 +24,10 @@ import time
 from pathlib import Path
 
 from bench.cells import export_rev
-from bench.common import ROOT, as_users_start_it, photon_server
+from bench.common import ROOT, as_users_start_it, opening_ms, photon_server
 from bench.gcobjects import close_sessions, open_sessions
 from bench.gcpause import gen2_pauses, p99_bound
 from bench.profile import print_profile, summarise_collapsed
-from bench.sessionstart import opening_ms
 
 
 def pyspy() -> str:

@@ -40,6 +40,7 @@ from bench.common import (
     ROOT,
     ServerProc,
     as_users_start_it,
+    opening_ms,
     pct,
     photon_server,
     symbols_for,
@@ -116,12 +117,6 @@ async def burst(base: str, first: int, n: int, concurrency: int,
         last = max((s.t_ready for s in sessions if s.t_ready), default=t0)
         await asyncio.gather(*(load.close(s) for s in sessions))
     return took, last - t0
-
-
-def opening_ms(cpu_s: float, live_rate: float, window_s: float, opened: int) -> float:
-    """Server CPU per session opened, in ms, above what the live sessions took on their
-    own (``live_rate``: CPU seconds a second, measured just before) over the window."""
-    return max(0.0, cpu_s - live_rate * window_s) / max(1, opened) * 1000
 
 
 async def live_cpu_rate(server: ServerProc, seconds: float = 5.0) -> float:

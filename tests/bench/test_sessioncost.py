@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.sessionstart import opening_ms
+from bench.common import opening_ms
 
 
 def test_opening_cost_takes_out_what_the_live_sessions_took_meanwhile():
