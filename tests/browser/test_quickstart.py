@@ -69,7 +69,11 @@ def test_first_command_serves_live_prices_from_a_fresh_clone_and_ctrl_c_stops_it
                                 # the mock follows NYSE hours: at night or at the
                                 # weekend nothing would move (tests/conftest.py)
                                 env=user_env(PHOTON_PORT=str(port),
-                                             PHOTON_MARKET_HOURS="always"), stdout=out,
+                                             PHOTON_MARKET_HOURS="always",
+                                             # a new user's data directory, not the
+                                             # tester's (saved boards, history)
+                                             XDG_DATA_HOME=str(tmp_path / "data")),
+                                stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     pgid = os.getpgid(proc.pid)
     try:
