@@ -59,8 +59,9 @@ def hover_candles(page) -> list[list[dict]]:
     for share, height in ((0.85, 0.2), (0.7, 0.5), (0.55, 0.8), (0.4, 0.3), (0.25, 0.6),
                           (0.1, 0.4)):
         page.mouse.move(box["x"] + box["width"] * share, box["y"] + box["height"] * height)
-        page.wait_for_timeout(300)
-        seen.append(page.evaluate(TOOLTIPS))
+        # a busy machine draws the box late: wait for it, then read what shows
+        seen.append(wait_until(lambda: page.evaluate(TOOLTIPS), timeout=15,
+                               what=f"a tooltip at {share:.0%} across the plot"))
     return seen
 
 
@@ -97,8 +98,10 @@ def test_the_chart_follows_the_theme_and_shows_one_tooltip(page, server, theme):
 def test_each_range_button_shows_its_own_stretch_of_time(page, server):
     open_chart(page, server, "light")
     seen = {}
+    canvas = page.locator(".photon-chart canvas").first
     for name in ("15 min", "1 h", "1 day"):
         page.get_by_role("button", name=name).click()
-        page.wait_for_timeout(800)
-        seen[name] = page.locator(".photon-chart canvas").first.screenshot()
+        # each a picture of its own, once Bokeh has drawn it (a busy machine draws late)
+        seen[name] = wait_until(lambda: (shot := canvas.screenshot()) not in seen.values()
+                                and shot, timeout=15, what=f"{name}: a picture of its own")
     assert len(set(seen.values())) == 3  # three different pictures
