@@ -17,6 +17,7 @@ import json
 import logging
 import secrets
 import time
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from tornado.ioloop import IOLoop
@@ -35,16 +36,23 @@ log = logging.getLogger(__name__)
 PATH = "/photon/ticks"
 
 
+class Registered(NamedTuple):
+    """What a token stands for: its session's subscription, the signed-in user it
+    belongs to (None: sign-in off), and the Bokeh session whose place in the session
+    limits its socket needs (None: none)."""
+
+    subscription: Subscription
+    owner: str | None
+    session_id: str | None
+
+
 class FastLane:
     """One per process: cycles from the hub, fanned out to registered sockets."""
 
     def __init__(self, hub: Hub, loop: IOLoop):
         self.hub = hub
         self.loop = loop
-        self._subs: Sessions[str, tuple[Subscription, str | None]] = Sessions()
-        """token -> (the session's subscription, the signed-in user it belongs to)."""
-        self._session_ids: Sessions[str, str] = Sessions()
-        """token -> the Bokeh session that registered it (for the session limits)."""
+        self._subs: Sessions[str, Registered] = Sessions()
         self._sockets: Sessions[str, TickSocket] = Sessions()
         self._fragments: dict[str, tuple[int, str]] = {}
         """symbol -> (cycle, JSON of its latest row with that cycle's new points)."""
@@ -64,19 +72,17 @@ class FastLane:
         for a socket of the same signed-in user ``owner`` (None: sign-in is off); the
         Bokeh session ``session_id`` holds the place in the session limits it needs."""
         token = secrets.token_urlsafe(18)
-        self._subs.add(token, (subscription, owner))
-        if session_id is not None:
-            self._session_ids.add(token, session_id)
+        self._subs.add(token, Registered(subscription, owner, session_id))
         return token
 
     def session_of(self, token: str) -> str | None:
         """The Bokeh session behind ``token`` (None: unknown, or registered without one)."""
-        return self._session_ids.get(token)
+        held = self._subs.get(token)
+        return None if held is None else held.session_id
 
     def unregister(self, token: str) -> None:
         """Forget a session; its socket, if any, is closed."""
         self._subs.pop(token)
-        self._session_ids.pop(token)
         sock = self._sockets.pop(token)
         if sock is not None:
             self.loop.add_callback(sock.close)
@@ -85,9 +91,9 @@ class FastLane:
         """The subscription of the session behind ``token`` (None: unknown, or another
         user's); ``sock`` replaces that session's previous socket, which is closed."""
         held = self._subs.get(token)
-        if held is None or held[1] != getattr(sock, "current_user", None):
+        if held is None or held.owner != getattr(sock, "current_user", None):
             return None
-        sub = held[0]
+        sub = held.subscription
         old = self._sockets.add(token, sock)
         if self._subs.get(token) is None:  # unregistered meanwhile: not ours to keep
             self._sockets.pop(token)
